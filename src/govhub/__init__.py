@@ -1,0 +1,3 @@
+"""GovHub: an open digital-government platform."""
+
+__version__ = "0.1.0"

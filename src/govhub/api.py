@@ -1,0 +1,37 @@
+"""The FastAPI application factory: mounts every domain's router and the web pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from govhub import __version__
+from govhub.core import health
+from govhub.core.errors import install_handlers
+from govhub.core.logging import configure_logging
+from govhub.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from govhub.core.settings import get_settings
+from govhub.identity import api as identity_api
+from govhub.identity import oidc
+from govhub.web import pages as web_pages
+
+
+def create_app() -> FastAPI:
+    """Build the GovHub application from the current settings."""
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    app = FastAPI(
+        title="GovHub API",
+        version=__version__,
+        summary="Open digital-government platform",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_handlers(app, render_html=web_pages.render_error_page)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(identity_api.router)
+    app.include_router(oidc.router)
+    web_pages.mount(app)
+    return app

@@ -1,0 +1,32 @@
+"""Alembic glue: locate the migration scripts and run them against the configured database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from govhub.core.settings import get_settings
+
+
+def scripts_dir() -> Path:
+    """Return the migrations directory (the repository's, or the copy inside a wheel)."""
+    package_copy = Path(__file__).resolve().parents[1] / "migrations"
+    if package_copy.is_dir():
+        return package_copy
+    return Path(__file__).resolve().parents[3] / "migrations"
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    """Return an Alembic config for `database_url` (default: the configured database)."""
+    config = Config()
+    config.set_main_option("script_location", str(scripts_dir()))
+    url = database_url or get_settings().resolved_database_url
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(revision: str = "head", database_url: str | None = None) -> None:
+    """Apply migrations up to `revision`."""
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,1 @@
+"""Unified identity: divisions, departments, accounts, roles, authentication and authorization."""

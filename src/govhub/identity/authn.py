@@ -1,0 +1,286 @@
+"""Authentication: argon2id passwords, lockout, throttling, browser sessions, bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from datetime import timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from govhub.core.db import utcnow
+from govhub.core.errors import RateLimited, Unauthenticated
+from govhub.core.settings import get_settings
+from govhub.identity import audit, tokens
+from govhub.identity.models import Account, AuditAction, Department, OAuthClient, WebSession
+from govhub.identity.permissions import Role
+from govhub.identity.principal import Principal
+
+API_AUDIENCE = "govhub-api"
+
+
+@lru_cache
+def _hasher() -> PasswordHasher:
+    settings = get_settings()
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+    )  # argon2id; the defaults are RFC 9106's low-memory recommendation
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    """A hash verified against when the user is unknown, so both paths cost the same."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Tell whether `password` matches `password_hash` (constant-time)."""
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class LoginThrottle:
+    """A per-client sliding window of login attempts, kept in process memory.
+
+    Each worker process keeps its own window; behind several workers the effective limit is
+    the per-process limit times the worker count, which the lockout below bounds anyway.
+    """
+
+    def __init__(self) -> None:
+        self._attempts: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, *, limit: int, window: float = 60.0) -> None:
+        """Count one attempt for `key`; raise `RateLimited` beyond `limit` per `window`."""
+        now = time.monotonic()
+        with self._lock:
+            attempts = self._attempts.setdefault(key, deque())
+            while attempts and attempts[0] <= now - window:
+                attempts.popleft()
+            if len(attempts) >= limit:
+                retry = int(attempts[0] + window - now) + 1
+                raise RateLimited("too many login attempts; wait and try again", retry_after=retry)
+            attempts.append(now)
+
+    def reset(self) -> None:
+        """Forget every attempt."""
+        with self._lock:
+            self._attempts.clear()
+
+
+login_throttle = LoginThrottle()
+
+
+class LoginFailed(Unauthenticated):
+    """Wrong credentials; the failure is counted (and audited) even though the request fails."""
+
+    keeps_changes = True
+
+
+def authenticate(session: Session, *, username: str, password: str, ip: str | None) -> Account:
+    """Check a username and password, applying throttling, lockout and the audit trail."""
+    settings = get_settings()
+    login_throttle.hit(audit.hash_ip(ip) or "-", limit=settings.login_rate_per_minute)
+    account = session.scalar(
+        select(Account).where(func.lower(Account.username) == username.strip().lower())
+    )
+    if account is None:
+        verify_password(_dummy_hash(), password)
+        audit.record(session, AuditAction.LOGIN_FAILED, ip=ip, reason="unknown_user")
+        raise LoginFailed("wrong username or password")
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        audit.record(
+            session,
+            AuditAction.LOGIN_FAILED,
+            account_id=account.id,
+            department_id=account.department_id,
+            ip=ip,
+            reason="locked",
+        )
+        raise LoginFailed("this account is temporarily locked after repeated failures")
+    if not verify_password(account.password_hash, password) or not account.is_active:
+        account.failed_logins += 1
+        reason = "bad_password" if account.is_active else "inactive"
+        audit.record(
+            session,
+            AuditAction.LOGIN_FAILED,
+            account_id=account.id,
+            department_id=account.department_id,
+            ip=ip,
+            reason=reason,
+        )
+        if account.failed_logins >= settings.login_max_failures:
+            account.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+            account.failed_logins = 0
+            audit.record(
+                session,
+                AuditAction.LOGIN_LOCKED,
+                account_id=account.id,
+                department_id=account.department_id,
+                ip=ip,
+            )
+        session.flush()
+        raise LoginFailed("wrong username or password")
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    audit.record(
+        session,
+        AuditAction.LOGIN_SUCCEEDED,
+        account_id=account.id,
+        department_id=account.department_id,
+        ip=ip,
+    )
+    return account
+
+
+def principal_for(account: Account) -> Principal:
+    """Build the principal of a signed-in account."""
+    department = account.department
+    return Principal(
+        username=account.username,
+        display_name=account.display_name,
+        roles=account.roles,
+        account_id=account.id,
+        kind=account.kind,
+        department_id=department.id if department else None,
+        division_code=department.division_code if department else None,
+        locale=account.locale,
+    )
+
+
+def principal_for_client(session: Session, client: OAuthClient) -> Principal:
+    """Build the principal of a machine client acting for its department."""
+    department = session.get(Department, client.department_id) if client.department_id else None
+    return Principal(
+        username=client.client_id,
+        display_name=client.name,
+        roles=frozenset(Role(r) for r in client.roles),
+        department_id=department.id if department else None,
+        division_code=department.division_code if department else None,
+        client_id=client.client_id,
+    )
+
+
+# --- bearer tokens ---------------------------------------------------------------------------
+
+
+def issue_access_token(
+    session: Session,
+    *,
+    account: Account | None = None,
+    client: OAuthClient | None = None,
+    scope: str = "",
+) -> tuple[str, int]:
+    """Issue a short-lived API access token for an account or a machine client."""
+    ttl = get_settings().access_token_ttl_seconds
+    if account is not None:
+        claims = {"sub": str(account.id), "aud": API_AUDIENCE, "scope": scope}
+        audit.record(
+            session,
+            AuditAction.TOKEN_ISSUED,
+            account_id=account.id,
+            department_id=account.department_id,
+            grant="password",
+        )
+    elif client is not None:
+        claims = {
+            "sub": f"client:{client.client_id}",
+            "client_id": client.client_id,
+            "aud": API_AUDIENCE,
+            "scope": scope,
+        }
+        audit.record(
+            session,
+            AuditAction.TOKEN_ISSUED,
+            client_id=client.client_id,
+            department_id=client.department_id,
+            grant="client_credentials",
+        )
+    else:
+        raise ValueError("an access token needs an account or a client")
+    return tokens.issue_jwt(session, claims, ttl_seconds=ttl), ttl
+
+
+def principal_from_token(session: Session, token: str) -> Principal:
+    """Verify an API bearer token and return its principal (checking the subject still may act)."""
+    claims = tokens.verify_jwt(session, token, audience=API_AUDIENCE)
+    subject = str(claims["sub"])
+    if subject.startswith("client:"):
+        client = session.get(OAuthClient, subject.removeprefix("client:"))
+        if client is None or not client.is_active:
+            raise Unauthenticated("the client of this token is no longer active")
+        return principal_for_client(session, client)
+    try:
+        account = session.get(Account, uuid.UUID(subject))
+    except ValueError as exc:
+        raise Unauthenticated("invalid token subject") from exc
+    if account is None or not account.is_active:
+        raise Unauthenticated("the account of this token is no longer active")
+    return principal_for(account)
+
+
+def authenticate_client(session: Session, *, client_id: str, client_secret: str) -> OAuthClient:
+    """Check a machine client's credentials."""
+    client = session.get(OAuthClient, client_id)
+    if client is None or client.secret_hash is None:
+        verify_password(_dummy_hash(), client_secret)
+        raise Unauthenticated("invalid client credentials")
+    if not verify_password(client.secret_hash, client_secret) or not client.is_active:
+        raise Unauthenticated("invalid client credentials")
+    return client
+
+
+# --- browser sessions ------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_web_session(session: Session, account: Account) -> str:
+    """Open a browser session for `account` and return the cookie value."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(seconds=get_settings().session_ttl_seconds)
+    session.add(
+        WebSession(token_hash=_token_hash(token), account_id=account.id, expires_at=expires)
+    )
+    session.flush()
+    return token
+
+
+def principal_from_web_session(session: Session, token: str) -> Principal | None:
+    """Return the principal of a live browser session, or None."""
+    row = session.get(WebSession, _token_hash(token))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    account = session.get(Account, row.account_id)
+    if account is None or not account.is_active:
+        return None
+    return principal_for(account)
+
+
+def end_web_session(session: Session, token: str) -> None:
+    """Close a browser session (and purge expired ones)."""
+    row = session.get(WebSession, _token_hash(token))
+    if row is not None:
+        audit.record(session, AuditAction.LOGOUT, account_id=row.account_id)
+        session.delete(row)
+    session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    session.flush()

@@ -1,0 +1,92 @@
+"""Permissions as types: one sorted enum, the roles, and which role carries which permission.
+
+A permission says what may be done; the principal's scope (department and division subtree)
+says to which rows. Services apply the scope; `deps.require` checks the permission.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """Everything that can be allowed, as `<domain>:<action>`, sorted."""
+
+    ACCOUNTS_MANAGE = "accounts:manage"
+    ACCOUNTS_READ = "accounts:read"
+    ACCOUNTS_READ_RESIDENTS = "accounts:read-residents"
+    ACCOUNTS_ROLES = "accounts:roles"
+    AUDIT_READ = "audit:read"
+    CLIENTS_MANAGE = "clients:manage"
+    DEPARTMENTS_MANAGE = "departments:manage"
+    DEPARTMENTS_READ = "departments:read"
+    DIVISIONS_MANAGE = "divisions:manage"
+    PROFILE_READ = "profile:read"
+    WORKBENCH_USE = "workbench:use"
+
+
+class Role(StrEnum):
+    """Roles an account can hold; citizens and enterprises hold the role of their kind."""
+
+    CITIZEN = "citizen"
+    ENTERPRISE = "enterprise"
+    OFFICIAL = "official"
+    DEPT_ADMIN = "dept_admin"
+    DATA_OWNER = "data_owner"
+    APPROVER = "approver"
+    REGULATOR = "regulator"
+    HOTLINE_AGENT = "hotline_agent"
+    LEADER = "leader"
+    AUDITOR = "auditor"
+    PLATFORM_ADMIN = "platform_admin"
+    SYSTEM = "system"
+
+
+_OFFICIAL_BASE = frozenset(
+    {Permission.PROFILE_READ, Permission.WORKBENCH_USE, Permission.DEPARTMENTS_READ}
+)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CITIZEN: frozenset({Permission.PROFILE_READ}),
+    Role.ENTERPRISE: frozenset({Permission.PROFILE_READ}),
+    Role.OFFICIAL: _OFFICIAL_BASE,
+    Role.DEPT_ADMIN: _OFFICIAL_BASE
+    | {
+        Permission.ACCOUNTS_READ,
+        Permission.ACCOUNTS_MANAGE,
+        Permission.ACCOUNTS_ROLES,
+        Permission.AUDIT_READ,
+        Permission.CLIENTS_MANAGE,
+    },
+    Role.DATA_OWNER: _OFFICIAL_BASE,
+    Role.APPROVER: _OFFICIAL_BASE,
+    Role.REGULATOR: _OFFICIAL_BASE,
+    Role.HOTLINE_AGENT: _OFFICIAL_BASE,
+    Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
+    Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
+    Role.PLATFORM_ADMIN: frozenset(Permission),
+    Role.SYSTEM: frozenset({Permission.DEPARTMENTS_READ}),
+}
+
+OFFICIAL_ROLES = frozenset(ROLE_PERMISSIONS) - {Role.CITIZEN, Role.ENTERPRISE, Role.SYSTEM}
+
+# Roles a department administrator may hand out; the rest only a platform administrator may.
+DELEGABLE_ROLES = frozenset(
+    {
+        Role.OFFICIAL,
+        Role.DATA_OWNER,
+        Role.APPROVER,
+        Role.REGULATOR,
+        Role.HOTLINE_AGENT,
+        Role.LEADER,
+        Role.AUDITOR,
+    }
+)
+
+
+def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
+    """Return the union of the permissions the given roles carry."""
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)

@@ -1,0 +1,1 @@
+"""The web shell: layout, shared pages, static assets and translations."""
