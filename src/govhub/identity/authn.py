@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -187,17 +187,25 @@ def issue_access_token(
     account: Account | None = None,
     client: OAuthClient | None = None,
     scope: str = "",
+    grant: str | None = None,
 ) -> tuple[str, int]:
-    """Issue a short-lived API access token for an account or a machine client."""
+    """Issue a short-lived API access token for an account or a machine client.
+
+    With both an account and a client, the token is the account's, obtained through that
+    client (the OIDC authorization-code flow): it names the client in `client_id`.
+    """
     ttl = get_settings().access_token_ttl_seconds
     if account is not None:
         claims = {"sub": str(account.id), "aud": API_AUDIENCE, "scope": scope}
+        if client is not None:
+            claims["client_id"] = client.client_id
         audit.record(
             session,
             AuditAction.TOKEN_ISSUED,
             account_id=account.id,
             department_id=account.department_id,
-            grant="password",
+            client_id=client.client_id if client is not None else None,
+            grant=grant or "password",
         )
     elif client is not None:
         claims = {
@@ -211,7 +219,7 @@ def issue_access_token(
             AuditAction.TOKEN_ISSUED,
             client_id=client.client_id,
             department_id=client.department_id,
-            grant="client_credentials",
+            grant=grant or "client_credentials",
         )
     else:
         raise ValueError("an access token needs an account or a client")
@@ -274,6 +282,14 @@ def principal_from_web_session(session: Session, token: str) -> Principal | None
     if account is None or not account.is_active:
         return None
     return principal_for(account)
+
+
+def web_session_started_at(session: Session, token: str) -> datetime | None:
+    """Return when a live browser session began (the OIDC `auth_time`), or None."""
+    row = session.get(WebSession, _token_hash(token))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row.created_at
 
 
 def end_web_session(session: Session, token: str) -> None:

@@ -62,6 +62,7 @@ class AuditAction(StrEnum):
     TOKEN_ISSUED = "token_issued"  # noqa: S105 - an event name, not a secret
     CLIENT_CREATED = "client_created"
     KEY_ROTATED = "key_rotated"
+    CODE_REPLAYED = "code_replayed"  # an OAuth authorization code presented twice
 
 
 class Division(Base):
