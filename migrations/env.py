@@ -5,21 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import engine_from_config, pool
 
-from govhub.core.db import UTCDateTime
+from govhub.core.migrations import render_item
 from govhub.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
-    """Render GovHub's UTC timestamp type as the plain SQL type it stores."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
 
 
 OPTIONS: dict[str, Any] = {

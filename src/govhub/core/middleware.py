@@ -89,24 +89,36 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = problem(
-                Request(scope),
-                status=413,
-                slug=PayloadTooLarge.slug,
-                title=PayloadTooLarge.title,
-                detail=f"request bodies are limited to {self.max_bytes} bytes",
-            )
-            await response(scope, receive, send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
+        exceeded = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            # Once a streamed body overflowed, whatever the app answers becomes a 413.
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await self._refuse(scope, receive, send)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            Request(scope),
+            status=413,
+            slug=PayloadTooLarge.slug,
+            title=PayloadTooLarge.title,
+            detail=f"request bodies are limited to {self.max_bytes} bytes",
+        )
+        await response(scope, receive, send)

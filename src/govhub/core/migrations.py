@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 
+from govhub.core.db import UTCDateTime
 from govhub.core.settings import get_settings
 
 
@@ -30,3 +33,10 @@ def alembic_config(database_url: str | None = None) -> Config:
 def upgrade(revision: str = "head", database_url: str | None = None) -> None:
     """Apply migrations up to `revision`."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Render GovHub's UTC timestamp type as the plain SQL type it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

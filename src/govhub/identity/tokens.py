@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from joserfc import jwt
@@ -53,8 +54,18 @@ def _published(session: Session) -> list[SigningKey]:
 def _active_key(session: Session) -> tuple[str, RSAKey]:
     rows = [row for row in _published(session) if row.superseded_at is None]
     row = rows[0] if rows else _create_key(session)
-    private = json.loads(decrypt_field(row.private_jwk_encrypted, context=row.kid))
-    return row.kid, RSAKey.import_key(private)
+    return row.kid, _private_key(row.kid, row.private_jwk_encrypted)
+
+
+@lru_cache(maxsize=8)
+def _private_key(kid: str, encrypted: str) -> RSAKey:
+    """Decrypt and import a private key once (RSA import validates the key, which is slow)."""
+    return RSAKey.import_key(json.loads(decrypt_field(encrypted, context=kid)))
+
+
+@lru_cache(maxsize=8)
+def _public_key_set(published: str) -> KeySet:
+    return KeySet.import_key_set(json.loads(published))
 
 
 def rotate_keys(session: Session, *, retire_after: timedelta | None = None) -> str:
@@ -81,7 +92,7 @@ def jwks(session: Session) -> dict[str, Any]:
 
 
 def _key_set(session: Session) -> KeySet:
-    return KeySet.import_key_set(jwks(session))  # type: ignore[arg-type]
+    return _public_key_set(json.dumps(jwks(session), sort_keys=True))
 
 
 def issue_jwt(session: Session, claims: dict[str, Any], *, ttl_seconds: int) -> str:

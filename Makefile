@@ -1,0 +1,59 @@
+# GovHub developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "GovHub needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install GovHub with its development tools
+
+run: install ## Install, migrate the embedded database, load demo data and serve on :8000
+	$(BIN)/govhub db upgrade
+	$(BIN)/govhub demo load
+	$(BIN)/govhub serve
+
+test: install chromium ## Install, then run ruff, mypy and the whole test suite with coverage
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+
+lint: install ## Check style, formatting and types (ruff, mypy --strict)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy src tests bench
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests bench migrations
+	$(BIN)/ruff format src tests bench migrations
+
+chromium: ## Install Debian's Chromium for the browser tests when it is missing
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Chromium for the browser tests (apt-get)..."; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+migration: install ## Generate a migration from model changes: make migration m="what changed"
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+	$(BIN)/ruff format migrations
+
+bench: install ## Run the benchmarks (tables printed, JSON in bench/results/)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean: ## Remove the virtualenv, caches and local state under var/
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov
+
+.PHONY: help install run test lint format chromium migration bench clean

@@ -1,0 +1,226 @@
+"""The authorization matrix: for every API route, which roles and scopes may call it.
+
+Each route is listed once with the permission it needs (None: public), how to build its path
+and body, and whether its object is scoped. Every actor then calls every route: actors without
+the permission get 401 (anonymous) or 403; actors with it get success, or 404 when the object
+lies outside their division subtree, exactly as for an object that does not exist.
+A route missing from the table fails the suite, so new routes must declare their rule here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from govhub.identity import service
+from govhub.identity.codes import uscc_check_char
+from govhub.identity.models import Account
+from govhub.identity.permissions import ROLE_PERMISSIONS, Permission, Role
+from govhub.identity.schemas import CitizenRegister, EnterpriseRegister
+from tests.factories import PASSWORD, World, make_id_number
+
+_counter = itertools.count(1)
+Builder = Callable[["Actors"], Any]
+
+
+@dataclass
+class Actors:
+    """The accounts calling each route, and the world they live in."""
+
+    world: World
+    citizen: Account
+    enterprise: Account
+
+    def by_name(self) -> dict[str, Account | None]:
+        """Return every actor by name (None is the anonymous caller)."""
+        w = self.world
+        return {
+            "anonymous": None,
+            "citizen": self.citizen,
+            "enterprise": self.enterprise,
+            "official_a": w.city_a_official,
+            "approver_county_a": w.county_a_official,
+            "admin_a": w.city_a_admin,
+            "admin_b": w.city_b_admin,
+            "leader_a": w.city_a_leader,
+            "platform_admin": w.platform_admin,
+        }
+
+
+def _n() -> int:
+    return next(_counter)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a route needs and how to call it."""
+
+    method: str
+    path: str
+    permission: Permission | None
+    params: Builder = field(default=lambda a: {})
+    body: Builder | None = None
+    ok: tuple[int, ...] = (200,)
+    # Actors allowed by permission who still get 404 because the object is out of their scope.
+    out_of_scope: frozenset[str] = frozenset()
+
+
+def _official_body(a: Actors) -> dict[str, Any]:
+    n = _n()
+    return {
+        "username": f"new-official-{n}",
+        "password": PASSWORD,
+        "display_name": f"Official {n}",
+        "department_id": str(a.world.city_a_market.id),
+        "roles": ["approver"],
+    }
+
+
+RULES: list[Rule] = [
+    Rule("POST", "/api/v1/auth/token", None,
+         body=lambda a: {"username": a.world.city_a_official.username, "password": PASSWORD}),
+    Rule("GET", "/api/v1/auth/jwks", None),
+    Rule("GET", "/api/v1/me", Permission.PROFILE_READ),
+    Rule("POST", "/api/v1/accounts/citizens", None, ok=(201,),
+         body=lambda a: {"username": f"cit-{(n := _n())}", "password": PASSWORD,
+                         "display_name": "张三", "id_number": make_id_number(seq=f"{n % 1000:03d}",
+                                                                            born="19850101")}),
+    Rule("POST", "/api/v1/accounts/enterprises", None, ok=(201,),
+         body=lambda a: {"username": f"ent-{_n()}", "password": PASSWORD,
+                         "display_name": "某某有限公司", "uscc": _uscc(_n())}),
+    Rule("POST", "/api/v1/accounts/officials", Permission.ACCOUNTS_MANAGE, ok=(201,),
+         body=_official_body, out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/accounts", Permission.ACCOUNTS_READ),
+    Rule("GET", "/api/v1/accounts/{account_id}", Permission.ACCOUNTS_READ,
+         params=lambda a: {"account_id": a.world.city_a_official.id},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("PUT", "/api/v1/accounts/{account_id}/roles", Permission.ACCOUNTS_ROLES,
+         params=lambda a: {"account_id": a.world.city_a_official.id},
+         body=lambda a: {"roles": ["approver"]}, out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/divisions", None),
+    Rule("GET", "/api/v1/divisions/{code}", None, params=lambda a: {"code": "330100"}),
+    Rule("POST", "/api/v1/divisions", Permission.DIVISIONS_MANAGE, ok=(201,),
+         body=lambda a: {"code": f"330102{_n():03d}", "name": "新街道"}),
+    Rule("GET", "/api/v1/departments", Permission.DEPARTMENTS_READ),
+    Rule("GET", "/api/v1/departments/{department_id}", Permission.DEPARTMENTS_READ,
+         params=lambda a: {"department_id": a.world.city_a_market.id},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("POST", "/api/v1/departments", Permission.DEPARTMENTS_MANAGE, ok=(201,),
+         body=lambda a: {"code": f"NEW-{_n()}", "name": "新部门", "type": "health",
+                         "division_code": "330100"}),
+    Rule("GET", "/api/v1/audit-events", Permission.AUDIT_READ),
+    Rule("POST", "/api/v1/clients", Permission.CLIENTS_MANAGE, ok=(201,),
+         body=lambda a: {"name": "税务系统", "department_id": str(a.world.city_a_market.id)},
+         out_of_scope=frozenset({"admin_b"})),
+]  # fmt: skip
+
+
+def _uscc(n: int) -> str:
+    first = f"91330100MA{n:07d}"[:17]
+    return first + uscc_check_char(first)
+
+
+@pytest.fixture
+def actors(session: Session, world: World) -> Actors:
+    citizen = service.register_citizen(
+        session,
+        data=CitizenRegister(
+            username="matrix-citizen",
+            password=PASSWORD,
+            display_name="李四",
+            id_number=make_id_number(),
+        ),
+    )
+    enterprise = service.register_enterprise(
+        session,
+        data=EnterpriseRegister(
+            username="matrix-enterprise",
+            password=PASSWORD,
+            display_name="杭州某科技有限公司",
+            uscc=_uscc(4242),
+        ),
+    )
+    return Actors(world=world, citizen=citizen, enterprise=enterprise)
+
+
+def _operations(app: FastAPI) -> set[tuple[str, str]]:
+    paths = app.openapi()["paths"]
+    return {
+        (method.upper(), path)
+        for path, item in paths.items()
+        if path.startswith("/api/v1/")
+        for method in item
+    }
+
+
+def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:
+    declared = {(rule.method, rule.path) for rule in RULES}
+    assert _operations(app) == declared
+
+
+def _expected(rule: Rule, name: str, account: Account | None) -> set[int]:
+    if rule.permission is None:
+        return set(rule.ok)
+    if account is None:
+        return {401}
+    allowed = any(rule.permission in _permissions(role) for role in account.roles)
+    if not allowed:
+        return {403}
+    if name in rule.out_of_scope:
+        return {404}
+    return set(rule.ok)
+
+
+def _permissions(role: Role) -> frozenset[Permission]:
+    return ROLE_PERMISSIONS[role]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.method} {r.path}")
+def test_route_admits_exactly_the_right_actors(
+    rule: Rule,
+    actors: Actors,
+    client: TestClient,
+    login: Callable[[Account], dict[str, str]],
+) -> None:
+    failures = []
+    for name, account in actors.by_name().items():
+        headers = login(account) if account is not None else {}
+        url = rule.path.format(**{k: str(v) for k, v in rule.params(actors).items()})
+        body = rule.body(actors) if rule.body else None
+        response = client.request(rule.method, url, headers=headers, json=body)
+        expected = _expected(rule, name, account)
+        if response.status_code not in expected:
+            failures.append(f"{name}: {response.status_code} not in {expected}: {response.text}")
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [r for r in RULES if "{" in r.path and r.permission is not None],
+    ids=lambda r: f"{r.method} {r.path}",
+)
+def test_missing_and_foreign_objects_look_the_same(
+    rule: Rule,
+    actors: Actors,
+    client: TestClient,
+    login: Callable[[Account], dict[str, str]],
+) -> None:
+    """An out-of-scope object answers exactly like one that does not exist."""
+    headers = login(actors.world.city_b_admin)
+    real = rule.path.format(**{k: str(v) for k, v in rule.params(actors).items()})
+    missing = rule.path.format(**{k: str(uuid.uuid4()) for k in rule.params(actors)})
+    body = rule.body(actors) if rule.body else None
+    foreign = client.request(rule.method, real, headers=headers, json=body)
+    absent = client.request(rule.method, missing, headers=headers, json=body)
+    assert foreign.status_code == absent.status_code == 404
+    assert foreign.json()["detail"] == absent.json()["detail"]
