@@ -75,7 +75,8 @@ def rotate_keys(session: Session, *, retire_after: timedelta | None = None) -> s
     since they were superseded (default: twice the access-token lifetime).
     """
     now = utcnow()
-    grace = retire_after or timedelta(seconds=2 * get_settings().access_token_ttl_seconds)
+    default = timedelta(seconds=2 * get_settings().access_token_ttl_seconds)
+    grace = retire_after if retire_after is not None else default  # 0 retires at once
     for row in _published(session):
         if row.superseded_at is None:
             row.superseded_at = now
