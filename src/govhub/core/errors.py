@@ -153,9 +153,11 @@ def problem(
         "detail": detail,
         "instance": request.url.path,
     }
+    headers = dict(headers or {})
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
+        headers.setdefault("X-Request-ID", request_id)
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
