@@ -204,7 +204,8 @@ def _load_departments(writer: _Writer, plan: DemoPlan) -> dict[str, Any]:
     ids: dict[str, Any] = {}
     for chunk in _chunks(codes, LOOKUP_CHUNK):
         query = select(Department.code, Department.id).where(Department.code.in_(chunk))
-        ids.update(writer.session.execute(query).tuples().all())
+        for code, department_id in writer.session.execute(query):
+            ids[code] = department_id
     new = [d for d in plan.departments if d.code not in ids]
     ids.update({d.code: d.id for d in new})
     rows = [
