@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -390,4 +391,33 @@ def get_profile(session: Session, *, principal: Principal) -> ProfileRead:
             "permissions": sorted(str(p) for p in principal.permissions),
             "division_code": principal.division_code,
         }
+    )
+
+
+# --- public figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryCounts:
+    """Headline figures of the identity registry, public on the portal's home page."""
+
+    divisions: int
+    departments: int
+    citizens: int
+    enterprises: int
+    officials: int
+
+
+def registry_counts(session: Session) -> RegistryCounts:
+    """Count divisions, departments and active accounts of each kind."""
+    rows = session.execute(
+        select(Account.kind, func.count()).where(Account.is_active).group_by(Account.kind)
+    )
+    by_kind: dict[AccountKind, int] = dict(rows.all())
+    return RegistryCounts(
+        divisions=session.scalar(select(func.count()).select_from(Division)) or 0,
+        departments=session.scalar(select(func.count()).select_from(Department)) or 0,
+        citizens=by_kind.get(AccountKind.CITIZEN, 0),
+        enterprises=by_kind.get(AccountKind.ENTERPRISE, 0),
+        officials=by_kind.get(AccountKind.OFFICIAL, 0),
     )
