@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from joserfc.errors import InvalidClaimError
 from joserfc.jwk import KeySet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from govhub.core.db import utcnow
 from govhub.core.errors import PROBLEM_MEDIA_TYPE
@@ -28,7 +30,8 @@ from govhub.core.settings import get_settings
 from govhub.identity import authn, service, tokens
 from govhub.identity.deps import SESSION_COOKIE
 from govhub.identity.models import AuditAction, AuditEvent, AuthorizationCode, OAuthClient
-from govhub.identity.oidc_server import code_hash
+from govhub.identity.oidc_adapters import code_hash
+from govhub.identity.oidc_server import CodeGrant, GovHubAuthorizationServer
 from govhub.identity.permissions import Role
 from govhub.identity.schemas import ClientCreate
 from tests.factories import World
@@ -744,3 +747,36 @@ class TestBearerTokens:
         session.flush()
         response = client.get("/oauth/userinfo", headers=_bearer(issued["access_token"]))
         assert response.status_code == 401
+
+
+class TestCodeConsumption:
+    def test_concurrent_exchange_loses_the_race(
+        self, session: Session, rp: Party, world: World
+    ) -> None:
+        """Of two exchanges that both read the code as unused, only the first may mark it."""
+        row = AuthorizationCode(
+            code_hash=code_hash("raced-code"),
+            client_id=rp.client_id,
+            account_id=world.city_a_official.id,
+            redirect_uri=REDIRECT,
+            scope="openid",
+            expires_at=utcnow() + timedelta(minutes=1),
+        )
+        session.add(row)
+        session.flush()
+        http = Request({"type": "http", "method": "POST", "path": "/oauth/token", "headers": []})
+        server = GovHubAuthorizationServer(session, http)
+        oauth_request = server.oauth2_request({"grant_type": ["authorization_code"]})
+        grant = CodeGrant(oauth_request, server)
+        client = server.query_client(rp.client_id)
+        assert client is not None
+        loaded = grant.query_authorization_code("raced-code", client)
+        assert loaded is not None
+
+        row.used_at = utcnow()  # the other exchange got there first
+        session.flush()
+
+        with pytest.raises(InvalidGrantError):
+            grant.delete_authorization_code(loaded)
+        assert oauth_request.replayed_code is row
+        assert grant.query_authorization_code("raced-code", client) is None

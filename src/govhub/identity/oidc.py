@@ -1,17 +1,15 @@
 """The OAuth 2 / OpenID Connect provider of GovHub's unified identity (Authlib server side).
 
-Flows:
-- Relying parties (a department's web system) send the browser to GET /oauth/authorize with
-  `response_type=code`, a registered `redirect_uri`, `state`, `nonce` and an S256 PKCE
-  challenge. Without a signed-in session the browser goes to `/login?next=...` and comes back;
-  with one, a one-time code (stored hashed, valid 5 minutes) is sent to the redirect URI.
-- The party trades the code at POST /oauth/token (client secret, or PKCE alone for public
-  clients) for an API access token (audience `govhub-api`) and an RS256 ID token (aud = its
-  client id); a code presented twice is refused as `invalid_grant` and audited.
-- Department systems use `grant_type=client_credentials` to act for their department.
-- GET/POST /oauth/userinfo answers the claims of a bearer token's user; discovery and the key
-  set live under /.well-known/. Token errors are RFC 9457 problems that keep RFC 6749's
-  `error` and `error_description` members.
+Flows (Authlib's AuthorizationServer and grants, adapted in `oidc_server`):
+- Authorization code + PKCE (S256 only): a relying party sends the browser to GET
+  /oauth/authorize; without a signed-in session it detours through `/login?next=...`; with one,
+  a one-time code (stored hashed, valid 5 minutes) goes to the registered redirect URI.
+- POST /oauth/token trades the code (client secret, or PKCE alone for public clients) for an
+  API access token (aud `govhub-api`) and an RS256 ID token (aud = client id, nonce, at_hash);
+  a code presented twice is refused as `invalid_grant` and audited as a replay.
+- Client credentials: department systems get an access token acting for their department.
+- GET/POST /oauth/userinfo returns the claims of an `openid` token's user; discovery and JWKS
+  live under /.well-known/. Errors are RFC 9457 problems keeping `error`/`error_description`.
 """
 
 from __future__ import annotations
@@ -30,13 +28,8 @@ from govhub.core.settings import get_settings
 from govhub.identity import audit, authn, tokens
 from govhub.identity.deps import SESSION_COOKIE, DbSession
 from govhub.identity.models import Account, AuditAction, OAuthClient
-from govhub.identity.oidc_server import (
-    AUTH_METHODS,
-    OIDC_SCOPES,
-    GovHubAuthorizationServer,
-    Params,
-    user_claims,
-)
+from govhub.identity.oidc_adapters import AUTH_METHODS, OIDC_SCOPES, Params, user_claims
+from govhub.identity.oidc_server import GovHubAuthorizationServer
 
 router = APIRouter(tags=["oidc"])
 
