@@ -1,0 +1,155 @@
+"""What the layout lists: the main navigation and the cards of the officials' workbench.
+
+Both are plain tuples edited in this one place. Labels are English message ids marked with
+`N_()`; the templates translate them per request, and `pybabel extract` finds them here.
+
+Adding a page to the navigation (say `/appeals`, officials only)::
+
+    NavItem("appeals", "/appeals", N_("Appeals"), audience=Audience.OFFICIALS),
+
+While the real page does not exist yet, give the item a `placeholder` description: the shell
+then serves a finished-looking "coming soon" page at its address. Remove `placeholder` in the
+same change that mounts the real page (see `govhub.web.pages`).
+
+Adding a workbench card::
+
+    WorkbenchCard("appeals", N_("Citizen appeals"), N_("..."), icon="inbox",
+                  permission=Permission.APPEALS_HANDLE, href="/appeals",
+                  fragment="/appeals/fragments/mine")
+
+`fragment` (optional) is a URL returning an HTML snippet; the card loads it with htmx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from govhub.core.i18n import N_
+from govhub.identity.permissions import Permission
+from govhub.identity.principal import Principal
+
+
+class Audience(StrEnum):
+    """Who sees a navigation item."""
+
+    EVERYONE = "everyone"
+    SIGNED_IN = "signed_in"
+    OFFICIALS = "officials"
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the main navigation."""
+
+    key: str
+    href: str
+    label: str
+    audience: Audience = Audience.EVERYONE
+    icon: str = ""
+    placeholder: str | None = None
+
+    def visible_to(self, principal: Principal | None) -> bool:
+        """Tell whether `principal` (None: anonymous) sees this item."""
+        if self.audience is Audience.EVERYONE:
+            return True
+        if principal is None:
+            return False
+        return self.audience is Audience.SIGNED_IN or principal.is_official
+
+    def is_active(self, path: str) -> bool:
+        """Tell whether `path` belongs to this item's section."""
+        if self.href == "/":
+            return path == "/"
+        return path == self.href or path.startswith(self.href.rstrip("/") + "/")
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("home", "/", N_("Home"), icon="home"),
+    NavItem(
+        "services",
+        "/services",
+        N_("Services"),
+        icon="services",
+        placeholder=N_(
+            "Apply for government services online: one form, one submission, "
+            "with materials you have already provided filled in for you."
+        ),
+    ),
+    NavItem(
+        "opendata",
+        "/open-data",
+        N_("Open data"),
+        icon="data",
+        placeholder=N_(
+            "Browse and download de-identified public datasets published by departments, "
+            "with their standards, quality scores and update history."
+        ),
+    ),
+    NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
+    NavItem("account", "/account", N_("Account"), icon="user"),
+)
+
+
+def visible_nav(principal: Principal | None) -> list[NavItem]:
+    """Return the navigation items `principal` sees, in order."""
+    return [item for item in NAV if item.visible_to(principal)]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbenchCard:
+    """One section of the officials' workbench."""
+
+    key: str
+    title: str
+    description: str
+    icon: str = "desk"
+    permission: Permission = Permission.WORKBENCH_USE
+    href: str | None = None
+    fragment: str | None = None
+
+
+WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
+    WorkbenchCard(
+        "applications",
+        N_("Applications to review"),
+        N_("Service applications waiting for your department's approval."),
+        icon="inbox",
+    ),
+    WorkbenchCard(
+        "sharing",
+        N_("Data sharing"),
+        N_("Requests for your department's data, and the grants you hold on others' data."),
+        icon="data",
+    ),
+    WorkbenchCard(
+        "appeals",
+        N_("Citizen appeals"),
+        N_("Complaints and suggestions assigned to your department, with their deadlines."),
+        icon="chat",
+    ),
+    WorkbenchCard(
+        "supervision",
+        N_("Supervision"),
+        N_("Risk alerts and inspection tasks for market entities in your jurisdiction."),
+        icon="shield",
+    ),
+    WorkbenchCard(
+        "ledger",
+        N_("Trust ledger"),
+        N_("Signed checkpoints and access records of every exchange of shared data."),
+        icon="ledger",
+    ),
+    WorkbenchCard(
+        "officials",
+        N_("Officials and roles"),
+        N_("The officials of your department and the roles they hold."),
+        icon="users",
+        permission=Permission.ACCOUNTS_READ,
+    ),
+)
+
+
+def visible_cards(principal: Principal) -> list[WorkbenchCard]:
+    """Return the workbench cards `principal` may use."""
+    return [card for card in WORKBENCH_CARDS if principal.can(card.permission)]
