@@ -73,3 +73,20 @@ def test_sign_out_from_the_user_menu(page: Page, demo: Demo) -> None:
     expect(page.locator(".account-area")).to_contain_text("登录")
     page.goto("/workbench")
     expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_htmx_requests_carry_the_csrf_token(page: Page, demo: Demo) -> None:
+    page.goto("/")
+    token = page.locator("body").get_attribute("hx-headers:inherited")
+    assert token is not None
+    assert "X-CSRF-Token" in token
+    with page.expect_request("**/fragments/home-stats") as caught:
+        page.evaluate(
+            "htmx.ajax('GET', '/fragments/home-stats',"
+            " {source: '#home-stats', target: '#home-stats', swap: 'outerHTML'})"
+        )
+    headers = caught.value.all_headers()
+    assert headers.get("hx-request") == "true"
+    assert headers.get("x-csrf-token")
+    assert headers["x-csrf-token"] in token
+    expect(page.locator('#home-stats [data-stat="officials"]')).to_have_text("1")

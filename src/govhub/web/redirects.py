@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 _MAX_TARGET = 2048
 
 
@@ -19,8 +17,5 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target.startswith("/") or target.startswith("//"):
         return default
     if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
         return default
     return target
