@@ -8,11 +8,15 @@ catalog may leave them untranslated, the `zh_CN` catalog translates every one.
 A request's locale is, in order: the `govhub_lang` cookie, the best match of its
 `Accept-Language` header, then `settings.default_locale`.
 
-Updating the catalogs after adding text (see `src/govhub/web/babel.cfg`)::
+Updating the catalogs after adding text (run from the repository root)::
 
-    pybabel extract -F src/govhub/web/babel.cfg -o src/govhub/web/locale/messages.pot .
-    pybabel update -i src/govhub/web/locale/messages.pot -d src/govhub/web/locale
-    # translate the new entries in zh_CN/LC_MESSAGES/messages.po (and en where wording differs)
+    pybabel extract -F src/govhub/web/babel.cfg -k N_ --sort-output --no-location \
+        --project GovHub --copyright-holder "GovHub contributors" \
+        -o src/govhub/web/locale/messages.pot src/govhub
+    pybabel update -i src/govhub/web/locale/messages.pot -d src/govhub/web/locale \
+        --no-fuzzy-matching
+    # then translate the new, empty entries of zh_CN/LC_MESSAGES/messages.po;
+    # tests/web/test_i18n.py fails while any marked string lacks a Chinese translation.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from fastapi.staticfiles import StaticFiles
 from govhub.core.db import session_scope
 from govhub.core.errors import NotFound
 from govhub.core.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES, gettext
+from govhub.core.settings import get_settings
 from govhub.identity import authn
 from govhub.identity import pages as identity_pages
 from govhub.identity import service as identity_service
@@ -110,7 +111,13 @@ def switch_language(
         raise NotFound(N_("This language is not available."))
     response = RedirectResponse(safe_next(next_), status_code=303)
     response.set_cookie(
-        LOCALE_COOKIE, code, max_age=LANGUAGE_COOKIE_MAX_AGE, samesite="lax", httponly=True
+        LOCALE_COOKIE,
+        code,
+        max_age=LANGUAGE_COOKIE_MAX_AGE,
+        path="/",
+        samesite="lax",
+        httponly=True,
+        secure=get_settings().secure_cookies,
     )
     return response
 
