@@ -25,14 +25,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from govhub.core import migrations
 from govhub.core.db import session_scope
-from govhub.core.errors import GovHubError, InvalidInput, NotFound
+from govhub.core.errors import GovHubError, InvalidInput
 from govhub.core.settings import get_settings
 from govhub.demo import (
     DEFAULT_CITIZENS,
@@ -44,10 +43,10 @@ from govhub.demo import (
     build_plan,
     load_demo,
 )
-from govhub.identity import audit, tokens
 from govhub.identity import service as identity_service
+from govhub.identity import tokens
 from govhub.identity.codes import division_level
-from govhub.identity.models import AuditAction, Department
+from govhub.identity.models import Department
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.identity.schemas import DepartmentRead, OfficialCreate
@@ -271,14 +270,6 @@ def demo_load(
 # --- user ------------------------------------------------------------------------------------
 
 
-def _department_by_code(session: Session, code: str) -> Department:
-    """Resolve the `--department` argument to a department."""
-    department = session.scalar(select(Department).where(Department.code == code))
-    if department is None:
-        raise NotFound(f"no department with code {code!r} (see `govhub dept list`)")
-    return department
-
-
 @user_app.command("create")
 def user_create(
     username: Annotated[str, typer.Option(help="Sign-in name: letters, digits, . _ -")],
@@ -300,7 +291,7 @@ def user_create(
 ) -> None:
     """Create an official of a department with the given roles."""
     with session_scope() as session:
-        unit = _department_by_code(session, department)
+        unit = identity_service.find_department_by_code(session, department)
         data = OfficialCreate(
             username=username,
             password=password,
@@ -378,5 +369,4 @@ def keys_rotate() -> None:
     """Sign new tokens with a fresh key; the previous key verifies until it retires."""
     with session_scope() as session:
         kid = tokens.rotate_keys(session)
-        audit.record(session, AuditAction.KEY_ROTATED, via="cli", kid=kid)
     console.print(f"New signing key [bold]{kid}[/bold]; earlier tokens stay valid until expiry.")

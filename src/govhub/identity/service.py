@@ -122,6 +122,14 @@ def get_department(
     return department
 
 
+def find_department_by_code(session: Session, code: str) -> Department:
+    """Return the department with `code` (for operators' tools, which hold no scope)."""
+    department = session.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        raise NotFound(f"no department with code {code!r} (see `govhub dept list`)")
+    return department
+
+
 def list_departments(
     session: Session,
     *,

@@ -23,7 +23,8 @@ from govhub.core.crypto import decrypt_field, encrypt_field
 from govhub.core.db import utcnow
 from govhub.core.errors import Unauthenticated
 from govhub.core.settings import get_settings
-from govhub.identity.models import SigningKey
+from govhub.identity import audit
+from govhub.identity.models import AuditAction, SigningKey
 
 ALGORITHM = "RS256"
 _KEY_CONTEXT = "signing_keys.private_jwk"
@@ -82,7 +83,9 @@ def rotate_keys(session: Session, *, retire_after: timedelta | None = None) -> s
             row.superseded_at = now
         elif row.superseded_at + grace <= now:
             row.retired_at = now
-    return _create_key(session).kid
+    kid = _create_key(session).kid
+    audit.record(session, AuditAction.KEY_ROTATED, kid=kid)
+    return kid
 
 
 def jwks(session: Session) -> dict[str, Any]:
