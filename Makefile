@@ -6,7 +6,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-CHROMIUM ?= /usr/bin/chromium
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,12 +38,8 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests bench migrations
 	$(BIN)/ruff format src tests bench migrations
 
-chromium: ## Install Debian's Chromium for the browser tests when it is missing
-	@if [ ! -x $(CHROMIUM) ]; then \
-		echo "Installing Chromium for the browser tests (apt-get)..."; \
-		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
-	fi
+chromium: ## Install Debian's Chromium and a CJK font for the browser tests when missing
+	@bash scripts/install_chromium.sh
 
 migration: install ## Generate a migration from model changes: make migration m="what changed"
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
