@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from govhub.core.db import make_engine
-from govhub.core.migrations import alembic_config, render_item
+from govhub.core.migrations import alembic_config, render_item, upgrade
 from govhub.models import Base
 
 
@@ -42,3 +42,9 @@ class TestChain:
         command.upgrade(config, "head")
         assert set(Base.metadata.tables) <= set(inspect(fresh).get_table_names())
         fresh.dispose()
+
+
+def test_upgrade_creates_the_directory_of_a_new_sqlite_file(tmp_path: Path) -> None:
+    target = tmp_path / "not" / "yet" / "there.db"
+    upgrade("head", f"sqlite:///{target}")
+    assert target.is_file()

@@ -91,12 +91,18 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
-    if url.startswith("sqlite"):
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file, so a fresh checkout just works."""
+    if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        ensure_sqlite_directory(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 
-from govhub.core.db import UTCDateTime
+from govhub.core.db import UTCDateTime, ensure_sqlite_directory
 from govhub.core.settings import get_settings
 
 
@@ -32,7 +32,9 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def upgrade(revision: str = "head", database_url: str | None = None) -> None:
     """Apply migrations up to `revision`."""
-    command.upgrade(alembic_config(database_url), revision)
+    config = alembic_config(database_url)
+    ensure_sqlite_directory(config.get_main_option("sqlalchemy.url") or "")
+    command.upgrade(config, revision)
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
