@@ -72,6 +72,7 @@ class TestJsonLogs:
                 {"name": "govhub.t", "levelname": "INFO", "msg": "hello %s", "args": ("x",)}
             )
             record.route = "/a"
+            record.color_message = "\x1b[36mhello\x1b[0m"
             doc = json.loads(JsonFormatter().format(record))
         finally:
             request_id_var.reset(token)
@@ -79,6 +80,7 @@ class TestJsonLogs:
         assert doc["request_id"] == "req-abcdefgh"
         assert doc["route"] == "/a"
         assert doc["level"] == "info"
+        assert "color_message" not in doc
 
     def test_request_logs_carry_no_credentials(self, client: TestClient) -> None:
         stream = io.StringIO()
