@@ -158,3 +158,30 @@ def account(request: Request, principal: deps.ProfileRead, session: DbSession) -
         "identity/account.html",
         {"profile": profile, "department": department, "division": division},
     )
+
+
+OFFICIALS_PAGE_SIZE = 25
+
+
+@router.get("/workbench/officials", response_class=HTMLResponse)
+def officials(
+    request: Request,
+    principal: deps.AccountsRead,
+    session: DbSession,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """List the officials within the caller's scope, searchable by username or name."""
+    items, total = service.list_accounts(
+        session,
+        principal=principal,
+        query_text=q or None,
+        limit=OFFICIALS_PAGE_SIZE,
+        offset=(page - 1) * OFFICIALS_PAGE_SIZE,
+    )
+    pages = max(1, -(-total // OFFICIALS_PAGE_SIZE))
+    return render(
+        request,
+        "identity/officials.html",
+        {"officials": items, "total": total, "q": q or "", "page": page, "pages": pages},
+    )

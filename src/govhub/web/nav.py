@@ -146,6 +146,7 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         N_("The officials of your department and the roles they hold."),
         icon="users",
         permission=Permission.ACCOUNTS_READ,
+        href="/workbench/officials",
     ),
 )
 
