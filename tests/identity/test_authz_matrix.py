@@ -166,6 +166,32 @@ def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:
     assert _operations(app) == declared
 
 
+# Routes outside /api/v1 follow protocol-defined access rules (OAuth 2, OIDC, probes); each is
+# listed with its rule and the test module that proves it.
+OTHER_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): "public probe; tests/core/test_app.py",
+    ("GET", "/readyz"): "public probe; tests/core/test_app.py",
+    ("GET", "/metrics"): "public to the scraper; tests/core/test_app.py",
+    ("GET", "/.well-known/openid-configuration"): "public; tests/identity/test_oidc.py",
+    ("GET", "/.well-known/jwks.json"): "public; tests/identity/test_oidc.py",
+    ("GET", "/oauth/authorize"): "browser session; tests/identity/test_oidc.py",
+    ("POST", "/oauth/token"): "client authentication; tests/identity/test_oidc.py",
+    ("GET", "/oauth/userinfo"): "bearer token with openid scope; tests/identity/test_oidc.py",
+    ("POST", "/oauth/userinfo"): "bearer token with openid scope; tests/identity/test_oidc.py",
+}
+
+
+def test_every_route_outside_the_api_declares_its_rule(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    others = {
+        (method.upper(), path)
+        for path, item in paths.items()
+        if not path.startswith("/api/v1/")
+        for method in item
+    }
+    assert others == set(OTHER_ROUTES)
+
+
 def _expected(rule: Rule, name: str, account: Account | None) -> set[int]:
     if rule.permission is None:
         return set(rule.ok)
