@@ -12,6 +12,8 @@ from govhub.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from govhub.core.settings import get_settings
 from govhub.identity import api as identity_api
 from govhub.identity import oidc
+from govhub.ledger import api as ledger_api
+from govhub.ledger import tasks as ledger_tasks
 from govhub.web import pages as web_pages
 
 
@@ -26,6 +28,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=ledger_tasks.lifespan,
     )
     install_handlers(app, render_html=web_pages.render_error_page)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -33,5 +36,6 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(identity_api.router)
     app.include_router(oidc.router)
+    app.include_router(ledger_api.router)
     web_pages.mount(app)
     return app

@@ -2,5 +2,6 @@
 
 from govhub.core.db import Base
 from govhub.identity import models as identity_models
+from govhub.ledger import models as ledger_models
 
-__all__ = ["Base", "identity_models"]
+__all__ = ["Base", "identity_models", "ledger_models"]

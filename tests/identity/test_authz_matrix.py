@@ -26,6 +26,7 @@ from govhub.identity.models import Account
 from govhub.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from govhub.identity.schemas import CitizenRegister, EnterpriseRegister
 from tests.factories import PASSWORD, World, make_id_number
+from tests.ledger import matrix_support as ledger
 
 _counter = itertools.count(1)
 Builder = Callable[["Actors"], Any]
@@ -120,6 +121,20 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/clients", Permission.CLIENTS_MANAGE, ok=(201,),
          body=lambda a: {"name": "税务系统", "department_id": str(a.world.city_a_market.id)},
          out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/ledger/checkpoint", None, params=lambda a: ledger.ready(a) and {}),
+    Rule("GET", "/api/v1/ledger/checkpoints/{tree_size}", None,
+         params=lambda a: {"tree_size": ledger.ready(a)["tree_size"]}),
+    Rule("GET", "/api/v1/ledger/keys", None),
+    Rule("GET", "/api/v1/ledger/entries/{index}", None,
+         params=lambda a: {"index": ledger.ready(a)["index"]}),
+    Rule("GET", "/api/v1/ledger/proofs/inclusion/{index}", None,
+         params=lambda a: {"index": ledger.ready(a)["index"]}),
+    Rule("GET", "/api/v1/ledger/proofs/leaf/{leaf_hash}", None,
+         params=lambda a: {"leaf_hash": ledger.ready(a)["leaf_hash"]}),
+    Rule("GET", "/api/v1/ledger/proofs/consistency/{first}/{second}", None,
+         params=lambda a: {k: v for k, v in ledger.ready(a).items() if k in ("first", "second")}),
+    Rule("POST", "/api/v1/ledger/cosignatures", Permission.LEDGER_WITNESS, ok=(201,),
+         body=ledger.cosign_body, out_of_scope=frozenset({"admin_b", "platform_admin"})),
 ]  # fmt: skip
 
 

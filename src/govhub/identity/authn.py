@@ -20,9 +20,18 @@ from govhub.core.db import utcnow
 from govhub.core.errors import RateLimited, Unauthenticated
 from govhub.core.settings import get_settings
 from govhub.identity import audit, tokens
-from govhub.identity.models import Account, AuditAction, Department, OAuthClient, WebSession
+from govhub.identity.models import (
+    Account,
+    AccountKind,
+    AuditAction,
+    Department,
+    OAuthClient,
+    WebSession,
+)
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
+from govhub.ledger import service as ledger
+from govhub.ledger.schemas import EntryKind
 
 API_AUDIENCE = "govhub-api"
 
@@ -147,6 +156,15 @@ def authenticate(session: Session, *, username: str, password: str, ip: str | No
         department_id=account.department_id,
         ip=ip,
     )
+    if account.kind is AccountKind.OFFICIAL:
+        ledger.record(
+            session,
+            kind=EntryKind.OFFICIAL_LOGIN,
+            actor=str(account.id),
+            subject=str(account.id),
+            payload={"account_id": str(account.id)},
+            department_id=account.department_id,
+        )
     return account
 
 

@@ -21,6 +21,8 @@ class Permission(StrEnum):
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
+    LEDGER_READ = "ledger:read"
+    LEDGER_WITNESS = "ledger:witness"
     PROFILE_READ = "profile:read"
     WORKBENCH_USE = "workbench:use"
 
@@ -43,7 +45,12 @@ class Role(StrEnum):
 
 
 _OFFICIAL_BASE = frozenset(
-    {Permission.PROFILE_READ, Permission.WORKBENCH_USE, Permission.DEPARTMENTS_READ}
+    {
+        Permission.PROFILE_READ,
+        Permission.WORKBENCH_USE,
+        Permission.DEPARTMENTS_READ,
+        Permission.LEDGER_READ,
+    }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ACCOUNTS_ROLES,
         Permission.AUDIT_READ,
         Permission.CLIENTS_MANAGE,
+        Permission.LEDGER_WITNESS,
     },
     Role.DATA_OWNER: _OFFICIAL_BASE,
     Role.APPROVER: _OFFICIAL_BASE,
@@ -65,7 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
     Role.PLATFORM_ADMIN: frozenset(Permission),
-    Role.SYSTEM: frozenset({Permission.DEPARTMENTS_READ}),
+    Role.SYSTEM: frozenset({Permission.DEPARTMENTS_READ, Permission.LEDGER_WITNESS}),
 }
 
 OFFICIAL_ROLES = frozenset(ROLE_PERMISSIONS) - {Role.CITIZEN, Role.ENTERPRISE, Role.SYSTEM}

@@ -40,6 +40,8 @@ from govhub.identity.schemas import (
     OfficialCreate,
     ProfileRead,
 )
+from govhub.ledger import service as ledger
+from govhub.ledger.schemas import EntryKind
 
 ID_NUMBER_CONTEXT = "accounts.id_number"
 ID_NUMBER_INDEX = "accounts.id_number"
@@ -250,6 +252,14 @@ def create_official(session: Session, *, principal: Principal, data: OfficialCre
         department_id=department.id,
         roles=sorted(str(r) for r in account.roles),
     )
+    ledger.record(
+        session,
+        kind=EntryKind.ACCOUNT_CREATED,
+        actor=ledger.actor_of(principal),
+        subject=str(account.id),
+        payload={"roles": sorted(str(r) for r in account.roles)},
+        department_id=department.id,
+    )
     return account
 
 
@@ -326,6 +336,14 @@ def set_roles(
         department_id=account.department_id,
         before=before,
         after=sorted(str(r) for r in wanted),
+    )
+    ledger.record(
+        session,
+        kind=EntryKind.ROLES_CHANGED,
+        actor=ledger.actor_of(principal),
+        subject=str(account.id),
+        payload={"before": before, "after": sorted(str(r) for r in wanted)},
+        department_id=account.department_id,
     )
     return account
 

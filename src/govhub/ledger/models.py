@@ -1,0 +1,101 @@
+"""Tables of the trust ledger: entries, stored subtree hashes, checkpoints, witnesses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from govhub.core.db import Base, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigSerial = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class LedgerEntry(Base):
+    """One recorded event: identifiers and a payload digest; `log_index` is set on integration."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_entries_pending", "log_index", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    log_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+
+
+class LedgerNode(Base):
+    """The hash of a complete aligned subtree above the leaves (level >= 1)."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerState(Base):
+    """The single row every integrator locks first: the integrated tree size and root."""
+
+    __tablename__ = "ledger_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerCheckpoint(Base):
+    """A signed checkpoint (the platform's signed note) of one tree size."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerWitness(Base):
+    """A department's witness: its signed-note key name and Ed25519 public key."""
+
+    __tablename__ = "ledger_witnesses"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerCosignature(Base):
+    """A witness's cosignature line of one checkpoint."""
+
+    __tablename__ = "ledger_cosignatures"
+
+    tree_size: Mapped[int] = mapped_column(
+        ForeignKey("ledger_checkpoints.tree_size", ondelete="CASCADE"), primary_key=True
+    )
+    witness_name: Mapped[str] = mapped_column(
+        ForeignKey("ledger_witnesses.name", ondelete="CASCADE"), primary_key=True
+    )
+    signature: Mapped[str] = mapped_column(String(400))
+    signed_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

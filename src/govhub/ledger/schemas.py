@@ -1,0 +1,99 @@
+"""API schemas and entry kinds of the trust ledger (hashes travel as standard base64)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from govhub.core.schemas import ReadSchema, Schema
+
+
+class EntryKind(StrEnum):
+    """Kinds of event the ledger records."""
+
+    ACCOUNT_CREATED = "account_created"
+    APPROVAL = "approval"
+    DATA_ACCESS = "data_access"
+    DATASET_PUBLISHED = "dataset_published"
+    GRANT_REVOKED = "grant_revoked"
+    LICENSE_ISSUED = "license_issued"
+    LICENSE_REVOKED = "license_revoked"
+    OFFICIAL_LOGIN = "official_login"
+    ROLES_CHANGED = "roles_changed"
+    SHARE_GRANTED = "share_granted"
+
+
+# Kinds whose details anyone may read; the rest only officials whose scope covers the department.
+PUBLIC_KINDS = frozenset(
+    {
+        EntryKind.DATASET_PUBLISHED,
+        EntryKind.GRANT_REVOKED,
+        EntryKind.LICENSE_ISSUED,
+        EntryKind.LICENSE_REVOKED,
+        EntryKind.SHARE_GRANTED,
+    }
+)
+
+
+class EntryRead(Schema):
+    """An integrated entry: identifiers and the payload digest, never the payload."""
+
+    index: int
+    kind: str
+    actor: str
+    subject: str
+    department_id: uuid.UUID | None
+    payload_digest: str
+    recorded_at: datetime
+    leaf_hash: str
+
+
+class InclusionProofRead(Schema):
+    """An inclusion proof of one entry in one tree size."""
+
+    index: int
+    tree_size: int
+    leaf_hash: str
+    hashes: list[str]
+
+
+class ConsistencyProofRead(Schema):
+    """A consistency proof between two tree sizes."""
+
+    first: int
+    second: int
+    hashes: list[str]
+
+
+class CosignatureCreate(Schema):
+    """A witness's cosignature line of the checkpoint of `tree_size`."""
+
+    tree_size: int = Field(ge=0)
+    signature: str = Field(min_length=8, max_length=400)
+
+
+class CosignatureRead(ReadSchema):
+    """A stored cosignature."""
+
+    tree_size: int
+    witness_name: str
+    signed_at: int
+
+
+class WitnessRead(Schema):
+    """A registered witness and its verifier key."""
+
+    name: str
+    department_id: uuid.UUID
+    vkey: str
+
+
+class KeysRead(Schema):
+    """The keys a verifier needs: the log's and every witness's."""
+
+    origin: str
+    log: str
+    witnesses: list[WitnessRead]
