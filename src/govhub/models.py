@@ -1,7 +1,8 @@
 """Import every domain's tables so `Base.metadata` is complete (for Alembic and tests)."""
 
 from govhub.core.db import Base
+from govhub.data import models as data_models
 from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
 
-__all__ = ["Base", "identity_models", "ledger_models"]
+__all__ = ["Base", "data_models", "identity_models", "ledger_models"]

@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from govhub.data.catalog import service as catalog_service
+from govhub.data.catalog.schemas import ResourceCreate
 from govhub.identity import service
 from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
@@ -39,6 +41,7 @@ class Actors:
     world: World
     citizen: Account
     enterprise: Account
+    resource_id: uuid.UUID | None = None  # an open catalog resource of city A's market bureau
 
     def by_name(self) -> dict[str, Account | None]:
         """Return every actor by name (None is the anonymous caller)."""
@@ -121,6 +124,32 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/clients", Permission.CLIENTS_MANAGE, ok=(201,),
          body=lambda a: {"name": "税务系统", "department_id": str(a.world.city_a_market.id)},
          out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/standards/elements", None),
+    Rule("GET", "/api/v1/standards/elements/{code}", None, params=lambda a: {"code": "uscc"}),
+    Rule("POST", "/api/v1/standards/elements", Permission.STANDARDS_EDIT, ok=(201,),
+         body=lambda a: {"code": f"scope_code_{_n()}", "name": "经营状态",
+                         "allowed_values": ["1", "2"],
+                         "department_id": str(a.world.city_a_market.id)},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/standards/mapping-suggestions", Permission.CATALOG_READ,
+         body=lambda a: {"columns": [{"name": "sfzh", "samples": [make_id_number()]}]}),
+    Rule("GET", "/api/v1/catalog/resources", None),
+    Rule("POST", "/api/v1/catalog/resources", Permission.CATALOG_EDIT, ok=(201,),
+         body=lambda a: {"title": f"企业年报{_n()}", "update_frequency": "annual",
+                         "sharing_type": "unconditional", "opening_type": "not_open",
+                         "department_id": str(a.world.city_a_market.id)},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}", None,
+         params=lambda a: {"resource_id": a.resource_id}),
+    Rule("PATCH", "/api/v1/catalog/resources/{resource_id}", Permission.CATALOG_EDIT,
+         params=lambda a: {"resource_id": a.resource_id},
+         body=lambda a: {"description": f"第{_n()}次修订"}, out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/versions", Permission.CATALOG_READ,
+         params=lambda a: {"resource_id": a.resource_id},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/versions/{version}",
+         Permission.CATALOG_READ, params=lambda a: {"resource_id": a.resource_id, "version": 1},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
     Rule("GET", "/api/v1/ledger/checkpoint", None, params=lambda a: ledger.ready(a) and {}),
     Rule("GET", "/api/v1/ledger/checkpoints/{tree_size}", None,
          params=lambda a: {"tree_size": ledger.ready(a)["tree_size"]}),
@@ -163,7 +192,17 @@ def actors(session: Session, world: World) -> Actors:
             uscc=_uscc(4242),
         ),
     )
-    return Actors(world=world, citizen=citizen, enterprise=enterprise)
+    resource = catalog_service.create_resource(
+        session,
+        principal=world.principal(world.city_a_admin),
+        data=ResourceCreate(
+            title="企业登记信息",
+            update_frequency="daily",
+            sharing_type="unconditional",
+            opening_type="open",
+        ),
+    )
+    return Actors(world=world, citizen=citizen, enterprise=enterprise, resource_id=resource.id)
 
 
 def _operations(app: FastAPI) -> set[tuple[str, str]]:

@@ -17,6 +17,9 @@ class Permission(StrEnum):
     ACCOUNTS_READ_RESIDENTS = "accounts:read-residents"
     ACCOUNTS_ROLES = "accounts:roles"
     AUDIT_READ = "audit:read"
+    CATALOG_EDIT = "catalog:edit"
+    CATALOG_MANAGE = "catalog:manage"
+    CATALOG_READ = "catalog:read"
     CLIENTS_MANAGE = "clients:manage"
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
@@ -24,6 +27,7 @@ class Permission(StrEnum):
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
     PROFILE_READ = "profile:read"
+    STANDARDS_EDIT = "standards:edit"
     WORKBENCH_USE = "workbench:use"
 
 
@@ -49,9 +53,12 @@ _OFFICIAL_BASE = frozenset(
         Permission.PROFILE_READ,
         Permission.WORKBENCH_USE,
         Permission.DEPARTMENTS_READ,
+        Permission.CATALOG_READ,
         Permission.LEDGER_READ,
     }
 )
+# Writing a department's catalog entries and data elements (its own department only).
+_DATA_STEWARD = frozenset({Permission.CATALOG_EDIT, Permission.STANDARDS_EDIT})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.PROFILE_READ}),
@@ -65,8 +72,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_READ,
         Permission.CLIENTS_MANAGE,
         Permission.LEDGER_WITNESS,
-    },
-    Role.DATA_OWNER: _OFFICIAL_BASE,
+    }
+    | _DATA_STEWARD,
+    Role.DATA_OWNER: _OFFICIAL_BASE | _DATA_STEWARD,
     Role.APPROVER: _OFFICIAL_BASE,
     Role.REGULATOR: _OFFICIAL_BASE,
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,

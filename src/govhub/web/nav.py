@@ -87,6 +87,7 @@ NAV: tuple[NavItem, ...] = (
         ),
     ),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
+    NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
     NavItem("account", "/account", N_("Account"), icon="user"),
 )
 
@@ -115,6 +116,14 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         N_("Applications to review"),
         N_("Service applications waiting for your department's approval."),
         icon="inbox",
+    ),
+    WorkbenchCard(
+        "catalog",
+        N_("Data catalog"),
+        N_("Your department's data resources, their fields and standards, and every version."),
+        icon="data",
+        permission=Permission.CATALOG_READ,
+        href="/catalog",
     ),
     WorkbenchCard(
         "sharing",

@@ -1,0 +1,1 @@
+"""The data center: data standards and the resource catalog (ingestion, quality, lineage later)."""

@@ -1,0 +1,1 @@
+"""The government data resource catalog: DCAT-style metadata, versions, scope and search."""

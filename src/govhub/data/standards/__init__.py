@@ -1,0 +1,1 @@
+"""Data standards: the data element dictionary, its validators and mapping suggestions."""
