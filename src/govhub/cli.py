@@ -50,6 +50,7 @@ from govhub.identity.models import Department
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.identity.schemas import DepartmentRead, OfficialCreate
+from govhub.ledger import cli as ledger_cli
 
 EXIT_DOMAIN_ERROR = 1
 EXIT_BAD_ARGUMENTS = 2
@@ -114,6 +115,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(dept_app, name="dept")
 app.add_typer(keys_app, name="keys")
+app.add_typer(ledger_cli.app, name="ledger")
 
 
 def operator(division_code: str) -> Principal:

@@ -189,7 +189,7 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
         """Parse a verifier key string, checking its key ID."""
-        parts = vkey.split("+")
+        parts = vkey.split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key is <name>+<key id>+<key>")
         name, hex_id, encoded = parts
