@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import Conflict, InvalidInput, NotFound
-from govhub.data.catalog import search
+from govhub.data.catalog import scope, search
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import Resource, ResourceVersion, SearchTerm
 from govhub.data.catalog.schemas import (
@@ -19,7 +19,6 @@ from govhub.data.catalog.schemas import (
     ResourceRead,
     ResourceUpdate,
 )
-from govhub.data.catalog.service import SearchQuery
 from govhub.identity.permissions import Role
 from tests.data.helpers import OPEN, make_resource, resource_body
 from tests.factories import World, add_official
@@ -183,13 +182,13 @@ class TestScope:
         get = catalog_service.get_resource
         # In scope: full metadata; the county below the city does not cover the city.
         official = world.principal(world.city_a_official)
-        assert isinstance(catalog_service.to_schema(closed, official), ResourceRead)
+        assert isinstance(scope.to_schema(closed, official), ResourceRead)
         county = world.principal(world.county_a_official)
         with pytest.raises(NotFound):
             get(session, principal=county, resource_id=closed.id)
         assert get(session, principal=county, resource_id=opened.id) is opened
-        assert isinstance(catalog_service.to_schema(opened, county), ResourcePublicRead)
-        assert isinstance(catalog_service.to_schema(opened, None), ResourcePublicRead)
+        assert isinstance(scope.to_schema(opened, county), ResourcePublicRead)
+        assert isinstance(scope.to_schema(opened, None), ResourcePublicRead)
         with pytest.raises(NotFound):
             get(session, principal=None, resource_id=closed.id)
         with pytest.raises(NotFound):
@@ -209,7 +208,7 @@ class TestScope:
                 session, principal=principal, resource_id=ours.id, data=ResourceUpdate(title="改")
             )
         # ... though, in the same division, they read it in full.
-        assert catalog_service.sees_full(principal, ours)
+        assert scope.sees_full(principal, ours)
 
 
 class TestSearch:
@@ -217,10 +216,10 @@ class TestSearch:
         self, session: Session, world: World, principal_account: object, **kw: object
     ) -> list[str]:
         principal = world.principal(principal_account) if principal_account else None  # type: ignore[arg-type]
-        result = catalog_service.search_resources(
+        result = search.search_resources(
             session,
             principal=principal,
-            query=SearchQuery(**kw),  # type: ignore[arg-type]
+            query=search.SearchQuery(**kw),  # type: ignore[arg-type]
         )
         return sorted(item.title for item in result.items)
 
@@ -281,10 +280,10 @@ class TestSearch:
         make_resource(session, world, world.platform_admin, title="县企业",
                       department_id=str(world.county_a_market.id), division_codes=[],
                       sharing_type="conditional", sharing_conditions="仅限监管用途")  # fmt: skip
-        result = catalog_service.search_resources(
+        result = search.search_resources(
             session,
             principal=world.principal(world.city_a_admin),
-            query=SearchQuery(theme="market", opening_type="not_open"),  # type: ignore[arg-type]
+            query=search.SearchQuery(theme="market", opening_type="not_open"),  # type: ignore[arg-type]
         )
         assert result.total == 2
         facets = {k: {c.value: c.count for c in v} for k, v in result.facets.items()}
@@ -300,15 +299,15 @@ class TestSearch:
     ) -> None:
         make_resource(session, world)
         make_resource(session, world, title="企业名录", **OPEN)
-        result = catalog_service.search_resources(session, principal=None, query=SearchQuery())
+        result = search.search_resources(session, principal=None, query=search.SearchQuery())
         assert [i.title for i in result.items] == ["企业名录"]
         assert all(isinstance(i, ResourcePublicRead) and not isinstance(i, ResourceRead)
                    for i in result.items)  # fmt: skip
         assert result.facets["sharing_type"] == []
-        filtered = catalog_service.search_resources(
+        filtered = search.search_resources(
             session,
             principal=None,
-            query=SearchQuery(sharing_type="unconditional"),  # type: ignore[arg-type]
+            query=search.SearchQuery(sharing_type="unconditional"),  # type: ignore[arg-type]
         )
         assert filtered.total == 0
 

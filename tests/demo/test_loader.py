@@ -259,6 +259,7 @@ def test_progress_is_reported_per_stage(session: Session) -> None:
         "officials",
         "citizens",
         "enterprises",
+        "catalog",
     ]
     citizens = [(done, total) for stage, done, total in calls if stage == "citizens"]
     assert citizens == [(0, 1500), (1000, 1500), (1500, 1500)]

@@ -22,16 +22,21 @@ from govhub.core.crypto import encrypt_field
 from govhub.core.db import utcnow
 from govhub.core.errors import PermissionDenied
 from govhub.core.settings import get_settings
+from govhub.data.catalog import service as catalog_service
+from govhub.data.catalog.schemas import ResourceCreate
+from govhub.demo.catalog import DEMO_RESOURCES
+from govhub.demo.geography import PROVINCE_CODE
 from govhub.demo.logins import DEMO_PASSWORD
 from govhub.demo.plan import DemoPlan
 from govhub.identity import service as identity_service
 from govhub.identity.authn import hash_password
 from govhub.identity.models import Account, AccountKind, AccountRole, Department, Division
 from govhub.identity.permissions import Role
+from govhub.identity.principal import Principal
 
 BATCH_SIZE = 1000
 LOOKUP_CHUNK = 500
-STAGES = ("divisions", "departments", "officials", "citizens", "enterprises")
+STAGES = ("divisions", "departments", "officials", "citizens", "enterprises", "catalog")
 
 Progress = Callable[[str, int, int], None]
 """Called as `progress(stage, rows_done, rows_to_insert)` while a stage runs."""
@@ -60,7 +65,7 @@ class LoadReport:
     @property
     def changed(self) -> bool:
         """Tell whether anything was written."""
-        return any(self.tables.values())
+        return any(self.tables.values()) or any(s.inserted for s in self.stages.values())
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -144,6 +149,7 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
             "officials": StageReport(len(plan.officials)),
             "citizens": StageReport(len(plan.citizens)),
             "enterprises": StageReport(len(plan.enterprises)),
+            "catalog": StageReport(len(DEMO_RESOURCES)),
         }
     )
     writer = _Writer(session, report, progress or _ignore)
@@ -160,6 +166,8 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_citizens(writer, plan, password_hash, now)
     with _timed(report, "enterprises"):
         _load_enterprises(writer, plan, password_hash, now)
+    with _timed(report, "catalog"):
+        _load_catalog(writer, department_ids)
     return report
 
 
@@ -315,3 +323,27 @@ def _load_enterprises(
         for e in new
     ]
     _insert_accounts(writer, "enterprises", rows, [(Role.ENTERPRISE,)] * len(new))
+
+
+def _load_catalog(writer: _Writer, department_ids: dict[str, Any]) -> None:
+    """Create the demo catalog resources through the catalog service, skipping existing titles.
+
+    The rows go through the service, not bulk inserts: each needs its first metadata version
+    and its jieba search terms, and there are only a handful.
+    """
+    session = writer.session
+    loader = Principal(
+        username="demo-loader",
+        display_name="Demo loader",
+        roles=frozenset({Role.PLATFORM_ADMIN}),
+        division_code=PROVINCE_CODE,
+    )
+    wanted = [(code, body) for code, body in DEMO_RESOURCES if code in department_ids]
+    writer.progress("catalog", 0, len(wanted))
+    for done, (code, body) in enumerate(wanted, start=1):
+        department_id = department_ids[code]
+        if not catalog_service.has_title(session, department_id=department_id, title=body["title"]):
+            data = ResourceCreate.model_validate({**body, "department_id": str(department_id)})
+            catalog_service.create_resource(session, principal=loader, data=data)
+            writer.report.stages["catalog"].inserted += 1
+        writer.progress("catalog", done, len(wanted))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from govhub.data.catalog import service
+from govhub.data.catalog import scope, search, service
 from govhub.data.catalog.models import OpeningType, SharingType, Theme
 from govhub.data.catalog.schemas import (
     ResourceCreate,
@@ -42,7 +42,7 @@ def search_resources(
     offset: Offset = 0,
 ) -> SearchResult:
     """Search the catalog in Chinese or English with facets; anyone sees open resources."""
-    query = service.SearchQuery(
+    query = search.SearchQuery(
         text=q.strip(),
         department_id=department_id,
         theme=theme,
@@ -52,7 +52,7 @@ def search_resources(
         limit=limit,
         offset=offset,
     )
-    return service.search_resources(session, principal=principal, query=query)
+    return search.search_resources(session, principal=principal, query=query)
 
 
 @router.post("/resources", response_model=ResourceRead, status_code=status.HTTP_201_CREATED)
@@ -70,7 +70,7 @@ def get_resource(
 ) -> ResourceRead | ResourcePublicRead:
     """Return a resource: full metadata within scope, public metadata of open resources."""
     resource = service.get_resource(session, principal=principal, resource_id=resource_id)
-    return service.to_schema(resource, principal)
+    return scope.to_schema(resource, principal)
 
 
 @router.patch("/resources/{resource_id}", response_model=ResourceRead)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from govhub.core.errors import InvalidInput, NotFound
 from govhub.core.i18n import N_
-from govhub.data.catalog import labels, service
+from govhub.data.catalog import labels, scope, search, service
 from govhub.data.catalog.models import OpeningType, Resource, SharingType, Theme
 from govhub.data.catalog.schemas import ResourceCreate, ResourceRead, ResourceUpdate
 from govhub.data.deps import CatalogEdit, CatalogRead
@@ -143,7 +143,7 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Search the catalog with facet counts (full metadata within scope, open ones beyond)."""
-    query = service.SearchQuery(
+    query = search.SearchQuery(
         text=q.strip(),
         department_id=department_id,
         theme=theme,
@@ -152,8 +152,8 @@ def search_page(
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
-    result = service.search_resources(session, principal=principal, query=query)
-    departments = service.department_names(session, [f.value for f in result.facets["department"]])
+    result = search.search_resources(session, principal=principal, query=query)
+    departments = search.department_names(session, [f.value for f in result.facets["department"]])
     chosen = {
         "q": q,
         "department_id": str(department_id) if department_id else "",
@@ -197,7 +197,7 @@ def resource_page(
 ) -> Response:
     """Show a resource's metadata (an earlier version with `?version=`), its fields and history."""
     resource = service.get_resource(session, principal=principal, resource_id=resource_id)
-    full = service.sees_full(principal, resource)
+    full = scope.sees_full(principal, resource)
     versions = (
         service.list_versions(session, principal=principal, resource_id=resource_id) if full else []
     )
@@ -208,7 +208,7 @@ def resource_page(
             session, principal=principal, resource_id=resource_id, version=version
         ).resource
     else:
-        shown = service.to_schema(resource, principal)
+        shown = scope.to_schema(resource, principal)
     return render(
         request,
         "catalog/resource.html",
@@ -217,7 +217,7 @@ def resource_page(
             "full": full,
             "current_version": resource.version,
             "versions": versions,
-            "can_edit": service.may_write(principal, resource),
+            "can_edit": scope.may_write(principal, resource),
             **labels.ALL,
         },
     )

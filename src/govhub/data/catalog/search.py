@@ -15,13 +15,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import jieba  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, and_, delete, insert, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
-from govhub.data.catalog.models import Resource, SearchTerm
+from govhub.data.catalog import scope
+from govhub.data.catalog.models import (
+    OpeningType,
+    Resource,
+    ResourceTheme,
+    SearchTerm,
+    SharingType,
+    Theme,
+)
+from govhub.data.catalog.schemas import FacetCount, SearchResult
+from govhub.identity.models import Department
+from govhub.identity.principal import Principal
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -91,3 +105,113 @@ def matches(text: str) -> ColumnElement[bool]:
             for term in terms
         )
     )
+
+
+FACETS = ("department", "theme", "sharing_type", "opening_type", "quality_grade")
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a catalog search asks for."""
+
+    text: str = ""
+    department_id: uuid.UUID | None = None
+    theme: Theme | None = None
+    sharing_type: SharingType | None = None
+    opening_type: OpeningType | None = None
+    quality_grade: str | None = None
+    limit: int = 20
+    offset: int = 0
+    facets: tuple[str, ...] = field(default=FACETS)
+
+
+def _filters(query: SearchQuery, principal: Principal | None) -> dict[str, ColumnElement[bool]]:
+    """The condition of each facet filter the query sets, by facet name."""
+    conditions: dict[str, ColumnElement[bool]] = {}
+    if query.department_id is not None:
+        conditions["department"] = Resource.department_id == query.department_id
+    if query.theme is not None:
+        conditions["theme"] = Resource.id.in_(
+            select(ResourceTheme.resource_id).where(ResourceTheme.theme == query.theme)
+        )
+    if query.sharing_type is not None:
+        # Sharing types are not public metadata: only resources in scope reveal theirs.
+        conditions["sharing_type"] = and_(
+            scope.in_scope(principal), Resource.sharing_type == query.sharing_type
+        )
+    if query.opening_type is not None:
+        conditions["opening_type"] = Resource.opening_type == query.opening_type
+    if query.quality_grade is not None:
+        conditions["quality_grade"] = Resource.quality_grade == query.quality_grade
+    return conditions
+
+
+def _facet_counts(
+    session: Session, name: str, where: ColumnElement[bool], principal: Principal | None
+) -> list[FacetCount]:
+    column: Any
+    if name == "department":
+        column = Resource.department_id
+        query = select(column, func.count()).where(where)
+    elif name == "theme":
+        column = ResourceTheme.theme
+        query = select(column, func.count()).join(Resource).where(where)
+    elif name == "sharing_type":
+        column = Resource.sharing_type
+        query = select(column, func.count()).where(and_(where, scope.in_scope(principal)))
+    else:
+        column = getattr(Resource, name)
+        query = select(column, func.count()).where(and_(where, column.is_not(None)))
+    rows = session.execute(query.group_by(column)).all()
+    counts = [FacetCount(value=str(value), count=count) for value, count in rows]
+    counts.sort(key=lambda c: (-c.count, c.value))
+    return counts
+
+
+def search_resources(
+    session: Session, *, principal: Principal | None, query: SearchQuery
+) -> SearchResult:
+    """Search the resources the principal sees, with counts per facet value.
+
+    Each facet's counts apply every other filter but its own, so a user can see what
+    choosing another value of that facet would give.
+    """
+    base = and_(scope.visible(principal), matches(query.text) if query.text else true())
+    filters = _filters(query, principal)
+    where = and_(base, *filters.values())
+    total = session.scalar(select(func.count()).select_from(Resource).where(where)) or 0
+    rows = session.scalars(
+        select(Resource)
+        .where(where)
+        .order_by(Resource.updated_at.desc(), Resource.identifier)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    facets = {
+        name: _facet_counts(
+            session,
+            name,
+            and_(base, *(c for key, c in filters.items() if key != name)),
+            principal,
+        )
+        for name in query.facets
+    }
+    return SearchResult(
+        items=[scope.to_schema(resource, principal) for resource in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+        facets=facets,
+    )
+
+
+def department_names(session: Session, ids: Sequence[str]) -> dict[str, Department]:
+    """Return the departments behind a department facet's values, by id."""
+    wanted = [uuid.UUID(i) for i in ids]
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Department).where(Department.id.in_(wanted)))
+    return {str(d.id): d for d in rows}

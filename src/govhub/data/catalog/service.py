@@ -1,28 +1,21 @@
 """Operations on the resource catalog: create, edit (a new version each time), read, search.
 
-Scope, applied here from the principal:
-
-* **read, full metadata**: `catalog:read` and the owner department's division within the
-  principal's division subtree;
-* **read, public metadata**: anyone (anonymous included) for resources whose opening type is
-  `open`; everything else is invisible and answers `NotFound`, exactly like a missing id;
-* **write**: `catalog:edit` for the principal's own department; `catalog:manage` for any
-  department within their division subtree. Other departments' resources answer `NotFound`.
+Scope (`govhub.data.catalog.scope`) decides what the principal may see and edit; whatever lies
+outside it answers `NotFound`, exactly like a missing id. Search lives in `search`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import Conflict, InvalidInput, NotFound
-from govhub.data.catalog import search
+from govhub.data.catalog import scope, search
 from govhub.data.catalog.models import (
     OpeningType,
     Resource,
@@ -33,65 +26,18 @@ from govhub.data.catalog.models import (
     Theme,
 )
 from govhub.data.catalog.schemas import (
-    FacetCount,
     FieldSpec,
     ResourceCreate,
-    ResourcePublicRead,
     ResourceRead,
     ResourceUpdate,
     ResourceVersionRead,
-    SearchResult,
 )
 from govhub.data.standards import service as standards_service
 from govhub.identity.codes import in_subtree
 from govhub.identity.models import Department, Division
-from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 
 NOT_FOUND = "no such catalog resource"
-FACETS = ("department", "theme", "sharing_type", "opening_type", "quality_grade")
-
-
-# --- scope -----------------------------------------------------------------------------------
-
-
-def sees_full(principal: Principal | None, resource: Resource) -> bool:
-    """Tell whether `principal` may read the resource's non-public metadata."""
-    return (
-        principal is not None
-        and principal.can(Permission.CATALOG_READ)
-        and principal.covers(resource.department.division_code)
-    )
-
-
-def may_write(principal: Principal, resource: Resource) -> bool:
-    """Tell whether `principal` may edit the resource."""
-    if not principal.can(Permission.CATALOG_EDIT):
-        return False
-    if resource.department_id == principal.department_id:
-        return True
-    return principal.can(Permission.CATALOG_MANAGE) and principal.covers(
-        resource.department.division_code
-    )
-
-
-def _in_scope(principal: Principal | None) -> ColumnElement[bool]:
-    """A condition on `Resource`: its full metadata is within the principal's scope."""
-    if (
-        principal is None
-        or principal.scope_prefix is None
-        or not principal.can(Permission.CATALOG_READ)
-    ):
-        return false()
-    departments = select(Department.id).where(
-        Department.division_code.like(f"{principal.scope_prefix}%")
-    )
-    return Resource.department_id.in_(departments)
-
-
-def _visible(principal: Principal | None) -> ColumnElement[bool]:
-    """A condition on `Resource`: the principal sees it at all."""
-    return or_(Resource.opening_type == OpeningType.OPEN, _in_scope(principal))
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -150,20 +96,13 @@ def _check_rules(values: dict[str, Any]) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def to_schema(resource: Resource, principal: Principal | None) -> ResourceRead | ResourcePublicRead:
-    """Return the view of `resource` the principal may see."""
-    if sees_full(principal, resource):
-        return ResourceRead.model_validate(resource)
-    return ResourcePublicRead.model_validate(resource)
-
-
 def get_resource(
     session: Session, *, principal: Principal | None, resource_id: uuid.UUID
 ) -> Resource:
     """Return a resource the principal may see (open ones to anyone)."""
     resource = session.get(Resource, resource_id)
     if resource is None or not (
-        resource.opening_type is OpeningType.OPEN or sees_full(principal, resource)
+        resource.opening_type is OpeningType.OPEN or scope.sees_full(principal, resource)
     ):
         raise NotFound(NOT_FOUND)
     return resource
@@ -174,7 +113,7 @@ def get_scoped_resource(
 ) -> Resource:
     """Return a resource whose full metadata lies within the principal's scope."""
     resource = session.get(Resource, resource_id)
-    if resource is None or not sees_full(principal, resource):
+    if resource is None or not scope.sees_full(principal, resource):
         raise NotFound(NOT_FOUND)
     return resource
 
@@ -184,7 +123,7 @@ def get_writable_resource(
 ) -> Resource:
     """Return a resource the principal may edit."""
     resource = session.get(Resource, resource_id)
-    if resource is None or not may_write(principal, resource):
+    if resource is None or not scope.may_write(principal, resource):
         raise NotFound(NOT_FOUND)
     return resource
 
@@ -223,6 +162,14 @@ def get_version(
 
 
 # --- writing ---------------------------------------------------------------------------------
+
+
+def has_title(session: Session, *, department_id: uuid.UUID, title: str) -> bool:
+    """Tell whether the department already has a resource titled `title` (for loaders)."""
+    query = select(Resource.id).where(
+        Resource.department_id == department_id, Resource.title == title
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def _next_identifier(session: Session, department: Department) -> str:
@@ -317,110 +264,3 @@ def update_resource(
     resource.version += 1
     _record_version(session, resource, principal)
     return resource
-
-
-# --- search ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SearchQuery:
-    """What a catalog search asks for."""
-
-    text: str = ""
-    department_id: uuid.UUID | None = None
-    theme: Theme | None = None
-    sharing_type: SharingType | None = None
-    opening_type: OpeningType | None = None
-    quality_grade: str | None = None
-    limit: int = 20
-    offset: int = 0
-    facets: tuple[str, ...] = field(default=FACETS)
-
-
-def _filters(query: SearchQuery, principal: Principal | None) -> dict[str, ColumnElement[bool]]:
-    """The condition of each facet filter the query sets, by facet name."""
-    conditions: dict[str, ColumnElement[bool]] = {}
-    if query.department_id is not None:
-        conditions["department"] = Resource.department_id == query.department_id
-    if query.theme is not None:
-        conditions["theme"] = Resource.id.in_(
-            select(ResourceTheme.resource_id).where(ResourceTheme.theme == query.theme)
-        )
-    if query.sharing_type is not None:
-        # Sharing types are not public metadata: only resources in scope reveal theirs.
-        conditions["sharing_type"] = and_(
-            _in_scope(principal), Resource.sharing_type == query.sharing_type
-        )
-    if query.opening_type is not None:
-        conditions["opening_type"] = Resource.opening_type == query.opening_type
-    if query.quality_grade is not None:
-        conditions["quality_grade"] = Resource.quality_grade == query.quality_grade
-    return conditions
-
-
-def _facet_counts(
-    session: Session, name: str, where: ColumnElement[bool], principal: Principal | None
-) -> list[FacetCount]:
-    column: Any
-    if name == "department":
-        column = Resource.department_id
-        query = select(column, func.count()).where(where)
-    elif name == "theme":
-        column = ResourceTheme.theme
-        query = select(column, func.count()).join(Resource).where(where)
-    elif name == "sharing_type":
-        column = Resource.sharing_type
-        query = select(column, func.count()).where(and_(where, _in_scope(principal)))
-    else:
-        column = getattr(Resource, name)
-        query = select(column, func.count()).where(and_(where, column.is_not(None)))
-    rows = session.execute(query.group_by(column)).all()
-    counts = [FacetCount(value=str(value), count=count) for value, count in rows]
-    counts.sort(key=lambda c: (-c.count, c.value))
-    return counts
-
-
-def search_resources(
-    session: Session, *, principal: Principal | None, query: SearchQuery
-) -> SearchResult:
-    """Search the resources the principal sees, with counts per facet value.
-
-    Each facet's counts apply every other filter but its own, so a user can see what
-    choosing another value of that facet would give.
-    """
-    base = and_(_visible(principal), search.matches(query.text) if query.text else true())
-    filters = _filters(query, principal)
-    where = and_(base, *filters.values())
-    total = session.scalar(select(func.count()).select_from(Resource).where(where)) or 0
-    rows = session.scalars(
-        select(Resource)
-        .where(where)
-        .order_by(Resource.updated_at.desc(), Resource.identifier)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    facets = {
-        name: _facet_counts(
-            session,
-            name,
-            and_(base, *(c for key, c in filters.items() if key != name)),
-            principal,
-        )
-        for name in query.facets
-    }
-    return SearchResult(
-        items=[to_schema(resource, principal) for resource in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-        facets=facets,
-    )
-
-
-def department_names(session: Session, ids: Sequence[str]) -> dict[str, Department]:
-    """Return the departments behind a department facet's values, by id."""
-    wanted = [uuid.UUID(i) for i in ids]
-    if not wanted:
-        return {}
-    rows = session.scalars(select(Department).where(Department.id.in_(wanted)))
-    return {str(d.id): d for d in rows}

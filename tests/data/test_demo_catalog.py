@@ -1,0 +1,36 @@
+"""The demo load's catalog stage: realistic resources, created once, searchable."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govhub.data.catalog import search
+from govhub.data.catalog.models import Resource, ResourceVersion
+from govhub.demo import build_plan, load_demo
+from govhub.demo.catalog import DEMO_RESOURCES
+from govhub.identity import service as identity_service
+
+
+def _count(session: Session, model: type[object]) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_demo_catalog_loads_once_and_is_searchable(session: Session) -> None:
+    plan = build_plan(citizens=5, enterprises=5)
+    report = load_demo(session, plan)
+    assert report.stages["catalog"].inserted == len(DEMO_RESOURCES) == _count(session, Resource)
+    assert _count(session, ResourceVersion) == len(DEMO_RESOURCES)
+    market = identity_service.find_department_by_code(session, "HZ-SCJG")
+    titles = session.scalars(
+        select(Resource.title).where(Resource.department_id == market.id).order_by(Resource.title)
+    )
+    assert list(titles) == ["企业名录", "企业登记信息"]
+
+    again = load_demo(session, plan)
+    assert again.stages["catalog"].inserted == 0
+    assert not again.changed
+    assert _count(session, Resource) == len(DEMO_RESOURCES)
+
+    public = search.search_resources(session, principal=None, query=search.SearchQuery(text="人口"))
+    assert [item.title for item in public.items] == ["社区常住人口统计"]
