@@ -119,6 +119,36 @@ class TestCreateAndRead:
         assert _counts(session) == before
 
 
+class TestDcat:
+    def test_open_resource_as_a_dcat_dataset(
+        self, client: TestClient, session: Session, world: World, login: Login
+    ) -> None:
+        resource = make_resource(session, world, temporal_start="2020-01-01", **OPEN)
+        public = client.get(f"{RESOURCES}/{resource.id}/dcat")
+        assert public.status_code == 200
+        assert public.headers["content-type"].startswith("application/ld+json")
+        body = public.json()
+        assert body["@type"] == "dcat:Dataset"
+        assert body["@id"].endswith(f"/api/v1/catalog/resources/{resource.id}")
+        assert body["dct:identifier"] == "A-SCJG-0001"
+        assert {"@value": "Enterprise register", "@language": "en"} in body["dct:title"]
+        assert body["dct:accrualPeriodicity"]["@id"].endswith("/frequency/DAILY")
+        assert body["dct:accessRights"]["@id"].endswith("/access-right/PUBLIC")
+        assert body["dct:temporal"]["dcat:startDate"]["@value"] == "2020-01-01"
+        assert body["dct:spatial"] == [{"@id": "urn:govhub:division:330100"}]
+        assert "dcat:contactPoint" not in body
+        full = client.get(f"{RESOURCES}/{resource.id}/dcat", headers=login(world.city_a_official))
+        assert full.json()["dcat:contactPoint"]["vcard:hasTelephone"] == {
+            "@id": "tel:0571-87000000"
+        }
+
+    def test_closed_resources_have_no_public_dcat(
+        self, client: TestClient, session: Session, world: World
+    ) -> None:
+        resource = make_resource(session, world)
+        assert client.get(f"{RESOURCES}/{resource.id}/dcat").status_code == 404
+
+
 class TestEdit:
     def test_patch_makes_versions_readable_one_by_one(
         self, client: TestClient, session: Session, world: World, login: Login

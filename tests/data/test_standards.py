@@ -146,6 +146,37 @@ class TestDepartmentElements:
         assert _count(session) == before
 
 
+class TestValueChecks:
+    def test_failing_indices_of_a_column(self, client: TestClient, world: World) -> None:
+        values = ["330100", None, "330300", "", "abc", "330102001"]
+        response = client.post(f"{ELEMENTS}/division_code/checks", json={"values": values})
+        assert response.status_code == 200
+        assert response.json() == {
+            "element_code": "division_code",
+            "checked": 6,
+            "failed": 2,
+            "failing_indices": [2, 4],  # 330300 is well-formed but not on the platform
+        }
+
+    def test_department_element_rules_apply(
+        self, client: TestClient, world: World, login: Login
+    ) -> None:
+        body = {"code": "a_grade", "name": "等级", "allowed_values": ["A", "B"], "max_length": 1}
+        assert (
+            client.post(ELEMENTS, json=body, headers=login(world.city_a_admin)).status_code == 201
+        )
+        response = client.post(f"{ELEMENTS}/a_grade/checks", json={"values": ["A", "C", "B"]})
+        assert response.json()["failing_indices"] == [1]
+
+    def test_bad_checks(self, client: TestClient) -> None:
+        assert client.post(f"{ELEMENTS}/nope/checks", json={"values": ["1"]}).status_code == 404
+        too_many = {"values": ["1"] * 10_001}
+        assert client.post(f"{ELEMENTS}/gender_code/checks", json=too_many).status_code == 422
+        assert client.post(f"{ELEMENTS}/gender_code/checks", json={"values": []}).status_code == 422
+        nul = {"values": ["1\x00"]}
+        assert client.post(f"{ELEMENTS}/gender_code/checks", json=nul).status_code == 422
+
+
 class TestMappingSuggestions:
     def test_names_in_chinese_pinyin_and_english(self, session: Session, world: World) -> None:
         request = MappingRequest(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import JSONResponse
 
-from govhub.data.catalog import scope, search, service
+from govhub.data.catalog import dcat, scope, search, service
 from govhub.data.catalog.models import OpeningType, SharingType, Theme
 from govhub.data.catalog.schemas import (
     ResourceCreate,
@@ -71,6 +72,21 @@ def get_resource(
     """Return a resource: full metadata within scope, public metadata of open resources."""
     resource = service.get_resource(session, principal=principal, resource_id=resource_id)
     return scope.to_schema(resource, principal)
+
+
+@router.get(
+    "/resources/{resource_id}/dcat",
+    response_class=JSONResponse,
+    responses={200: {"content": {dcat.MEDIA_TYPE: {}}}},
+)
+def get_dcat(
+    resource_id: uuid.UUID, request: Request, session: DbSession, principal: MaybePrincipal
+) -> JSONResponse:
+    """Return a resource as a DCAT `dcat:Dataset` in JSON-LD (what the caller may see of it)."""
+    resource = service.get_resource(session, principal=principal, resource_id=resource_id)
+    url = str(request.url_for("get_resource", resource_id=resource_id))
+    body = dcat.to_dcat(scope.to_schema(resource, principal), url=url)
+    return JSONResponse(body, media_type=dcat.MEDIA_TYPE)
 
 
 @router.patch("/resources/{resource_id}", response_model=ResourceRead)

@@ -15,6 +15,8 @@ from govhub.data.standards.schemas import (
     ElementRead,
     MappingRequest,
     MappingResponse,
+    ValuesCheck,
+    ValuesCheckResult,
 )
 from govhub.identity.deps import DbSession
 
@@ -51,6 +53,18 @@ def list_elements(
 def get_element(code: str, session: DbSession) -> ElementRead:
     """Return one data element (public)."""
     return ElementRead.model_validate(service.get_element(session, code))
+
+
+@router.post("/elements/{code}/checks", response_model=ValuesCheckResult)
+def check_values(code: str, body: ValuesCheck, session: DbSession) -> ValuesCheckResult:
+    """Check up to 10,000 values against a data element and say which fail (public)."""
+    failures = service.check_values(session, code=code, values=body.values)
+    return ValuesCheckResult(
+        element_code=code,
+        checked=len(body.values),
+        failed=len(failures),
+        failing_indices=failures,
+    )
 
 
 @router.post("/elements", response_model=ElementRead, status_code=status.HTTP_201_CREATED)

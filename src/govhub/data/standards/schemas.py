@@ -93,6 +93,21 @@ class ElementRead(ReadSchema):
     is_builtin: bool
 
 
+class ValuesCheck(TextSchema):
+    """Values of one column to check against a data element."""
+
+    values: list[SampleValue | None] = Field(min_length=1, max_length=10_000)
+
+
+class ValuesCheckResult(Schema):
+    """Which values failed the element's check (empty values never fail: that is completeness)."""
+
+    element_code: str
+    checked: int
+    failed: int
+    failing_indices: list[int]
+
+
 class ColumnSample(Schema):
     """A column of a table to map: its name and a few of its values."""
 

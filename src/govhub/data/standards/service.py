@@ -24,7 +24,7 @@ from govhub.data.standards.schemas import (
     MappingRequest,
     MappingResponse,
 )
-from govhub.data.standards.validators import Check, element_check
+from govhub.data.standards.validators import Check, element_check, failing_indices
 from govhub.identity import service as identity_service
 from govhub.identity.models import Department, Division
 from govhub.identity.permissions import Permission
@@ -129,6 +129,13 @@ def check_for(element: DataElement, *, known_divisions: set[str] | None = None) 
         max_length=element.max_length,
         known_divisions=known_divisions,
     )
+
+
+def check_values(session: Session, *, code: str, values: Sequence[object]) -> list[int]:
+    """Return the indices of `values` that fail the element `code` (division codes must exist)."""
+    element = get_element(session, code)
+    known = known_division_codes(session, values) if element.validator == "division_code" else None
+    return failing_indices(values, check_for(element, known_divisions=known))
 
 
 def _profile(element: DataElement, known_divisions: set[str]) -> mapping.ElementProfile:
