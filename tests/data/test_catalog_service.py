@@ -250,6 +250,15 @@ class TestSearch:
         ]
         assert self._titles(session, world, admin, text="火星") == []
 
+    def test_english_plurals_match_singulars(self, session: Session, world: World) -> None:
+        make_resource(session, world, title_en="Registered companies and their addresses")
+        admin = world.city_a_admin
+        for text in ("company", "Companies", "address", "registered COMPANY"):
+            assert self._titles(session, world, admin, text=text) == ["企业登记信息"], text
+        assert search.singular("status") == "status"
+        assert search.singular("business") == "business"
+        assert search.singular("taxes") == "tax"
+
     def test_terms_follow_updates(self, session: Session, world: World) -> None:
         resource = make_resource(session, world)
         catalog_service.update_resource(

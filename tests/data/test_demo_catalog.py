@@ -20,6 +20,7 @@ def test_demo_catalog_loads_once_and_is_searchable(session: Session) -> None:
     plan = build_plan(citizens=5, enterprises=5)
     report = load_demo(session, plan)
     assert report.stages["catalog"].inserted == len(DEMO_RESOURCES) == _count(session, Resource)
+    assert report.tables["catalog_resources"] == len(DEMO_RESOURCES)
     assert _count(session, ResourceVersion) == len(DEMO_RESOURCES)
     market = identity_service.find_department_by_code(session, "HZ-SCJG")
     titles = session.scalars(

@@ -220,6 +220,7 @@ class TestDeterminismAndIdempotency:
             "departments": 0,
             "accounts": 15,
             "account_roles": 15,
+            "catalog_resources": 0,
         }
         assert count(session, Account, Account.kind == AccountKind.CITIZEN) == 215
 

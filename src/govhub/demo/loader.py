@@ -58,14 +58,14 @@ class LoadReport:
     stages: dict[str, StageReport] = field(default_factory=dict)
     tables: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("divisions", "departments", "accounts", "account_roles"), 0
+            ("divisions", "departments", "accounts", "account_roles", "catalog_resources"), 0
         )
     )
 
     @property
     def changed(self) -> bool:
         """Tell whether anything was written."""
-        return any(self.tables.values()) or any(s.inserted for s in self.stages.values())
+        return any(self.tables.values())
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -338,12 +338,18 @@ def _load_catalog(writer: _Writer, department_ids: dict[str, Any]) -> None:
         roles=frozenset({Role.PLATFORM_ADMIN}),
         division_code=PROVINCE_CODE,
     )
-    wanted = [(code, body) for code, body in DEMO_RESOURCES if code in department_ids]
-    writer.progress("catalog", 0, len(wanted))
-    for done, (code, body) in enumerate(wanted, start=1):
-        department_id = department_ids[code]
-        if not catalog_service.has_title(session, department_id=department_id, title=body["title"]):
-            data = ResourceCreate.model_validate({**body, "department_id": str(department_id)})
-            catalog_service.create_resource(session, principal=loader, data=data)
-            writer.report.stages["catalog"].inserted += 1
-        writer.progress("catalog", done, len(wanted))
+    missing = [
+        (department_ids[code], body)
+        for code, body in DEMO_RESOURCES
+        if code in department_ids
+        and not catalog_service.has_title(
+            session, department_id=department_ids[code], title=body["title"]
+        )
+    ]
+    writer.progress("catalog", 0, len(missing))
+    for done, (department_id, body) in enumerate(missing, start=1):
+        data = ResourceCreate.model_validate({**body, "department_id": str(department_id)})
+        catalog_service.create_resource(session, principal=loader, data=data)
+        writer.report.stages["catalog"].inserted += 1
+        writer.report.tables["catalog_resources"] += 1
+        writer.progress("catalog", done, len(missing))

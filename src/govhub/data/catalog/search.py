@@ -4,7 +4,8 @@ Why a terms table rather than the databases' own full-text search: neither SQLit
 PostgreSQL's `tsvector` segments Chinese (both see a run of hanzi as one word), and each would
 need its own query code. Instead, when a resource is written its text is segmented here with
 jieba's search mode (which yields the words and their shorter dictionary sub-words: 市场监督管理局
-→ 市场, 监督, 管理, 管理局, ...) and English words are lower-cased; the distinct terms go into
+→ 市场, 监督, 管理, 管理局, ...) and English words are lower-cased and reduced to their
+singular (`registers`, `register` → `register`; `companies` → `company`); the distinct terms go into
 `catalog_search_terms(resource_id, term)`, indexed by term. A query is segmented with jieba's
 precise mode, whose words are a subset of what search mode produced for the same text, and a
 resource matches when it holds every query term: plain `IN` subqueries every database runs
@@ -48,14 +49,27 @@ STOPWORDS = frozenset(
 )
 
 
+def singular(word: str) -> str:
+    """Reduce an English plural to its singular by the common rules (other words unchanged)."""
+    if not word.isascii() or not word.isalpha() or len(word) <= 3:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 def _terms(tokens: Iterable[str]) -> list[str]:
-    """Keep each distinct useful token once, in order: lower-cased word characters."""
+    """Keep each distinct useful token once, in order: lower-cased, English in the singular."""
     seen: dict[str, None] = {}
     for token in tokens:
         for word in _WORD.findall(token.lower()):
             if word in STOPWORDS or (word.isascii() and len(word) < 2):
                 continue
-            seen.setdefault(word[:MAX_TERM], None)
+            seen.setdefault(singular(word)[:MAX_TERM], None)
     return list(seen)
 
 
