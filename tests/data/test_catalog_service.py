@@ -40,6 +40,14 @@ class TestCreate:
         assert snapshot is not None
         assert snapshot.snapshot["title"] == "企业登记信息"
 
+    def test_identifiers_skip_numbers_already_taken(self, session: Session, world: World) -> None:
+        first = make_resource(session, world)
+        make_resource(session, world, title="企业年报")
+        session.delete(first)
+        session.flush()
+        third = make_resource(session, world, title="企业注销")
+        assert third.identifier == "A-SCJG-0003"
+
     @pytest.mark.parametrize(
         ("overrides", "field"),
         [
