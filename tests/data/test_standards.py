@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govhub.core.errors import InvalidInput
 from govhub.data.standards import mapping
 from govhub.data.standards import service as standards_service
 from govhub.data.standards.builtin import BUILTIN_ELEMENTS
 from govhub.data.standards.models import DataElement
-from govhub.data.standards.schemas import ColumnSample, MappingRequest
+from govhub.data.standards.schemas import ColumnSample, ElementCreate, MappingRequest
 from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
+from govhub.identity.permissions import Role
+from govhub.identity.principal import Principal
 from tests.factories import World, make_id_number
 
 Login = Callable[[Account], dict[str, str]]
@@ -252,3 +256,44 @@ class TestMappingSuggestions:
         samples = {"columns": [{"name": "c", "samples": ["1"] * 201}]}
         assert client.post(SUGGEST, json=samples, headers=headers).status_code == 422
         assert client.post(SUGGEST, json={"columns": []}, headers=headers).status_code == 422
+
+
+class TestMappingRules:
+    def test_name_scores(self) -> None:
+        names = ("身份证号", "sfzh", "id_number", "")
+        assert mapping.name_score("ID-Number", names) == mapping.EXACT_NAME
+        assert mapping.name_score("法人身份证号", names) == mapping.PARTIAL_NAME
+        assert mapping.name_score("sf", names) == 0  # too short to count as contained
+        assert mapping.name_score(" _ ", names) == 0
+
+    def test_value_scores(self) -> None:
+        assert mapping.value_score(["1", "2"], None, 1.0) == 0
+        assert mapping.value_score([None, ""], str.isdigit, 1.0) == 0
+        assert mapping.value_score(["1", "2", "x"], str.isdigit, 1.0) == 0  # below 80 % passing
+        assert mapping.value_score(["1", "2", "3", "4", "x"], str.isdigit, 0.5) == 0.4
+
+    def test_a_code_list_element_is_suggested_by_values(
+        self, session: Session, world: World
+    ) -> None:
+        element = standards_service.create_element(
+            session,
+            principal=world.principal(world.city_a_admin),
+            data=ElementCreate(code="a_risk", name="风险等级", allowed_values=["高", "中", "低"]),
+        )
+        request = MappingRequest(columns=[ColumnSample(name="c1", samples=["高", "低", "中"])])
+        result = standards_service.suggest_mapping(session, data=request, elements=[element])
+        suggestion = result.columns[0].suggestions[0]
+        assert suggestion.element_code == "a_risk"
+        assert suggestion.value_score == standards_service.CODE_LIST_WEIGHT
+
+    def test_a_principal_without_department_must_name_one(self, session: Session) -> None:
+        service_account = Principal(
+            username="svc", display_name="svc", roles=frozenset({Role.DATA_OWNER})
+        )
+        with pytest.raises(InvalidInput) as caught:
+            standards_service.create_element(
+                session,
+                principal=service_account,
+                data=ElementCreate(code="x_thing", name="某物", pattern="[0-9]+"),
+            )
+        assert caught.value.extra["errors"][0]["field"] == "department_id"
