@@ -75,7 +75,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_ledger_entries_leaf_hash"), ["leaf_hash"], unique=False
         )
-        batch_op.create_index("ix_ledger_entries_pending", ["log_index", "seq"], unique=False)
+        batch_op.create_index(
+            "ix_ledger_entries_pending",
+            ["seq"],
+            unique=False,
+            postgresql_where=sa.text("log_index IS NULL"),
+            sqlite_where=sa.text("log_index IS NULL"),
+        )
 
     op.create_table(
         "ledger_witnesses",

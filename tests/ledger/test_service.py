@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -225,3 +231,44 @@ class TestCosignatures:
             service.add_cosignature(session, principal=admin, tree_size=2, signature=forged)
         with pytest.raises(InvalidInput):
             service.add_cosignature(session, principal=admin, tree_size=2, signature="nonsense")
+
+
+class TestLeafData:
+    @given(
+        st.integers(0, 2**62),
+        st.text(max_size=30),
+        st.text(min_size=1, max_size=30),
+        st.text(min_size=1, max_size=30),
+        st.none() | st.uuids(),
+        st.datetimes(timezones=st.just(UTC)),
+    )
+    def test_leaf_bytes_are_the_canonical_json_of_the_entry(
+        self,
+        index: int,
+        kind: str,
+        actor: str,
+        subject: str,
+        department: uuid.UUID | None,
+        at: datetime,
+    ) -> None:
+        data = service.leaf_data(
+            index=index,
+            kind=kind,
+            actor=actor,
+            subject=subject,
+            department_id=department,
+            payload_digest="ab" * 32,
+            recorded_at=at,
+        )
+        expected = {
+            "v": 1,
+            "index": index,
+            "kind": kind,
+            "actor": actor,
+            "subject": subject,
+            "department": str(department) if department else None,
+            "digest": "ab" * 32,
+            "at": service.timestamp_text(at),
+        }
+        assert data == service.canonical_json(expected)
+        assert json.loads(data) == expected

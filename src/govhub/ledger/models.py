@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,7 +28,15 @@ class LedgerEntry(Base):
     """One recorded event: identifiers and a payload digest; `log_index` is set on integration."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_entries_pending", "log_index", "seq"),)
+    # Pending entries only: integrated rows leave this partial index instead of updating it.
+    __table_args__ = (
+        Index(
+            "ix_ledger_entries_pending",
+            "seq",
+            postgresql_where=text("log_index IS NULL"),
+            sqlite_where=text("log_index IS NULL"),
+        ),
+    )
 
     seq: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
     log_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
