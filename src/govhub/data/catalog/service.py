@@ -86,7 +86,7 @@ def _check_rules(values: dict[str, Any]) -> None:
                            field="sharing_type")  # fmt: skip
     if opening is not OpeningType.NOT_OPEN and values["security_class"] is SecurityClass.CORE:
         raise InvalidInput("core data is never opened", field="opening_type")
-    if opening is OpeningType.OPEN and any(f["is_personal"] for f in values["fields"]):
+    if opening is OpeningType.OPEN and any(f.get("is_personal") for f in values["fields"]):
         raise InvalidInput(
             "a resource with personal fields cannot be open; open a de-identified derivative",
             field="opening_type",
