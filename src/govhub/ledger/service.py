@@ -427,6 +427,14 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint:
     return row
 
 
+def latest_checkpoint_text(session: Session) -> str | None:
+    """Return the newest checkpoint with its cosignatures, or None before the first one."""
+    try:
+        return checkpoint_text(session, latest_checkpoint(session))
+    except NotFound:
+        return None
+
+
 def get_checkpoint(session: Session, size: int) -> LedgerCheckpoint:
     """Return the checkpoint of one tree size."""
     row = session.get(LedgerCheckpoint, size)

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govhub.core.errors import NotFound
+from govhub.identity.principal import Principal
 from govhub.ledger import merkle, service
-from govhub.ledger.checkpoint import NoteError, NoteVerifier, open_checkpoint, unb64
+from govhub.ledger.checkpoint import NoteError, NoteVerifier, b64, open_checkpoint, unb64
 from govhub.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerWitness
 
 
@@ -212,3 +214,69 @@ def audit_log(session: Session) -> AuditReport:
     _check_nodes(session, tree, report)
     _check_checkpoints(session, tree, report)
     return report
+
+
+# --- the lookup page -------------------------------------------------------------------------
+
+
+@dataclass
+class Lookup:
+    """What the lookup page shows about one index: entry (if readable), proof, verdict."""
+
+    index: int
+    tree_size: int
+    checkpoint: str
+    leaf_hash: str = ""
+    proof: list[str] = field(default_factory=list)
+    entry: dict[str, Any] | None = None
+    verified: Verified | None = None
+    failure: str | None = None
+
+
+def lookup(session: Session, *, principal: Principal | None, index: int) -> Lookup:
+    """Fetch an entry's proof and the latest checkpoint, and verify them as a client would."""
+    row = service.latest_checkpoint(session)
+    text = service.checkpoint_text(session, row)
+    result = Lookup(index=index, tree_size=row.tree_size, checkpoint=text)
+    if not 0 <= index < row.tree_size:
+        result.failure = f"no entry {index} in the latest checkpoint"
+        return result
+    proof = service.inclusion_proof(session, index, row.tree_size)
+    result.leaf_hash, result.proof = b64(proof.leaf_hash), [b64(h) for h in proof.hashes]
+    proof_json = {
+        "index": index,
+        "tree_size": proof.tree_size,
+        "leaf_hash": result.leaf_hash,
+        "hashes": result.proof,
+    }
+    keys = [service.witness_verifier(w).vkey for w in service.list_witnesses(session)]
+    try:
+        entry = service.get_entry(session, principal=principal, index=index)
+    except NotFound:
+        entry = None
+    try:
+        if entry is not None:
+            result.entry = {
+                "index": index,
+                "kind": entry.kind,
+                "actor": entry.actor,
+                "subject": entry.subject,
+                "department_id": str(entry.department_id) if entry.department_id else None,
+                "payload_digest": entry.payload_digest,
+                "recorded_at": service.timestamp_text(entry.recorded_at),
+            }
+            result.verified = verify_entry(
+                result.entry,
+                proof_json,
+                text,
+                log_key=service.log_verifier().vkey,
+                witness_keys=keys,
+            )
+        else:
+            witnesses = tuple(NoteVerifier.from_vkey(k) for k in keys)
+            body, _, cosigners = open_checkpoint(text, service.log_verifier(), witnesses=witnesses)
+            merkle.verify_inclusion(index, body.size, proof.leaf_hash, proof.hashes, body.root)
+            result.verified = Verified(index, body.size, body.root, cosigners)
+    except (VerificationFailed, NoteError, merkle.ProofError) as exc:
+        result.failure = str(exc)
+    return result

@@ -86,6 +86,7 @@ NAV: tuple[NavItem, ...] = (
             "with their standards, quality scores and update history."
         ),
     ),
+    NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
     NavItem("account", "/account", N_("Account"), icon="user"),
@@ -148,6 +149,7 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         N_("Trust ledger"),
         N_("Signed checkpoints and access records of every exchange of shared data."),
         icon="ledger",
+        href="/ledger",
     ),
     WorkbenchCard(
         "officials",

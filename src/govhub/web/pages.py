@@ -42,6 +42,7 @@ from govhub.identity import pages as identity_pages
 from govhub.identity import service as identity_service
 from govhub.identity.deps import SESSION_COOKIE, DbSession, MaybePrincipal, WorkbenchUse
 from govhub.identity.principal import Principal
+from govhub.ledger import pages as ledger_pages
 from govhub.web.nav import NAV, NavItem, visible_cards
 from govhub.web.redirects import safe_next
 from govhub.web.templating import STATIC_DIR, render, request_locale
@@ -83,7 +84,7 @@ _FRIENDLY_DETAILS = {
 
 def page_routers() -> list[APIRouter]:
     """Return every domain's page router, in mounting order (add new domains here)."""
-    return [router, identity_pages.router, catalog_pages.router]
+    return [router, identity_pages.router, catalog_pages.router, ledger_pages.router]
 
 
 # --- public pages ----------------------------------------------------------------------------
