@@ -11,6 +11,7 @@ from govhub.core.logging import configure_logging
 from govhub.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from govhub.core.settings import get_settings
 from govhub.data.catalog import api as catalog_api
+from govhub.data.ingest import api as ingest_api
 from govhub.data.standards import api as standards_api
 from govhub.identity import api as identity_api
 from govhub.identity import oidc
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(standards_api.router)
     app.include_router(catalog_api.router)
+    app.include_router(ingest_api.router)
     app.include_router(ledger_api.router)
     web_pages.mount(app)
     return app

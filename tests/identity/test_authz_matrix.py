@@ -13,6 +13,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.schemas import ResourceCreate
+from govhub.data.ingest import service as ingest_service
 from govhub.identity import service
 from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
@@ -72,6 +74,7 @@ class Rule:
     permission: Permission | None
     params: Builder = field(default=lambda a: {})
     body: Builder | None = None
+    files: Builder | None = None  # multipart uploads
     ok: tuple[int, ...] = (200,)
     # Actors allowed by permission who still get 404 because the object is out of their scope.
     out_of_scope: frozenset[str] = frozenset()
@@ -154,6 +157,16 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/catalog/resources/{resource_id}/versions/{version}",
          Permission.CATALOG_READ, params=lambda a: {"resource_id": a.resource_id, "version": 1},
          out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("POST", "/api/v1/catalog/resources/{resource_id}/datasets", Permission.DATA_INGEST,
+         ok=(201,), params=lambda a: {"resource_id": a.resource_id},
+         files=lambda a: {"file": ("register.csv", "qymc,zczb\n某公司,10\n".encode(), "text/csv")},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/datasets", Permission.CATALOG_READ,
+         params=lambda a: {"resource_id": a.resource_id},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/datasets/{version}",
+         Permission.CATALOG_READ, params=lambda a: {"resource_id": a.resource_id, "version": 1},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
     Rule("GET", "/api/v1/ledger/checkpoint", None, params=lambda a: ledger.ready(a) and {}),
     Rule("GET", "/api/v1/ledger/checkpoints/{tree_size}", None,
          params=lambda a: {"tree_size": ledger.ready(a)["tree_size"]}),
@@ -177,7 +190,7 @@ def _uscc(n: int) -> str:
 
 
 @pytest.fixture
-def actors(session: Session, world: World) -> Actors:
+def actors(session: Session, world: World, tmp_path: Path) -> Actors:
     citizen = service.register_citizen(
         session,
         data=CitizenRegister(
@@ -205,6 +218,15 @@ def actors(session: Session, world: World) -> Actors:
             sharing_type="unconditional",
             opening_type="open",
         ),
+    )
+    source = tmp_path / "register.csv"
+    source.write_text("qymc,zczb\n某公司,10\n", encoding="utf-8")
+    ingest_service.ingest(
+        session,
+        principal=world.principal(world.city_a_admin),
+        resource_id=resource.id,
+        source=source,
+        filename=source.name,
     )
     return Actors(world=world, citizen=citizen, enterprise=enterprise, resource_id=resource.id)
 
@@ -279,7 +301,8 @@ def test_route_admits_exactly_the_right_actors(
         headers = login(account) if account is not None else {}
         url = rule.path.format(**{k: str(v) for k, v in rule.params(actors).items()})
         body = rule.body(actors) if rule.body else None
-        response = client.request(rule.method, url, headers=headers, json=body)
+        files = rule.files(actors) if rule.files else None
+        response = client.request(rule.method, url, headers=headers, json=body, files=files)
         expected = _expected(rule, name, account)
         if response.status_code not in expected:
             failures.append(f"{name}: {response.status_code} not in {expected}: {response.text}")
@@ -304,7 +327,8 @@ def test_missing_and_foreign_objects_look_the_same(
     real = rule.path.format(**{k: str(v) for k, v in rule.params(actors).items()})
     missing = rule.path.format(**{k: str(uuid.uuid4()) for k in rule.params(actors)})
     body = rule.body(actors) if rule.body else None
-    foreign = client.request(rule.method, real, headers=headers, json=body)
-    absent = client.request(rule.method, missing, headers=headers, json=body)
+    files = rule.files(actors) if rule.files else None
+    foreign = client.request(rule.method, real, headers=headers, json=body, files=files)
+    absent = client.request(rule.method, missing, headers=headers, json=body, files=files)
     assert foreign.status_code == absent.status_code == 404
     assert foreign.json()["detail"] == absent.json()["detail"]

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     CATALOG_MANAGE = "catalog:manage"
     CATALOG_READ = "catalog:read"
     CLIENTS_MANAGE = "clients:manage"
+    DATA_INGEST = "data:ingest"
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
@@ -57,8 +58,10 @@ _OFFICIAL_BASE = frozenset(
         Permission.LEDGER_READ,
     }
 )
-# Writing a department's catalog entries and data elements (its own department only).
-_DATA_STEWARD = frozenset({Permission.CATALOG_EDIT, Permission.STANDARDS_EDIT})
+# Writing a department's catalog entries, data elements and datasets (its own department only).
+_DATA_STEWARD = frozenset(
+    {Permission.CATALOG_EDIT, Permission.DATA_INGEST, Permission.STANDARDS_EDIT}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.PROFILE_READ}),

@@ -1,0 +1,181 @@
+"""Ingestion service: publish a file as the next immutable dataset version of a resource."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from govhub.core.errors import Conflict, NotFound
+from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
+from govhub.data.catalog import service as catalog_service
+from govhub.data.catalog.models import DatasetVersion, Resource
+from govhub.data.ingest.pipeline import Converted, LoadLog, convert
+from govhub.data.ingest.readers import Format, Progress
+from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.identity.permissions import Permission
+from govhub.identity.principal import Principal
+from govhub.ledger import service as ledger_service
+from govhub.ledger.schemas import EntryKind
+
+NOT_FOUND = "no such resource"
+
+
+def may_ingest(principal: Principal, resource: Resource) -> bool:
+    """Tell whether `principal` may load data into the resource: its own department's, or any
+    in scope with catalog management."""
+    if not principal.can(Permission.DATA_INGEST):
+        return False
+    if resource.department_id == principal.department_id:
+        return True
+    return principal.can(Permission.CATALOG_MANAGE) and principal.covers(
+        resource.department.division_code
+    )
+
+
+def get_ingestable_resource(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID
+) -> Resource:
+    """Return a resource the principal may ingest into (others look missing)."""
+    resource = session.get(Resource, resource_id)
+    if resource is None or not may_ingest(principal, resource):
+        raise NotFound(NOT_FOUND)
+    return resource
+
+
+def list_datasets(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID
+) -> list[DatasetVersion]:
+    """List the dataset versions of a resource in scope, newest first."""
+    catalog_service.get_scoped_resource(session, principal=principal, resource_id=resource_id)
+    rows = session.scalars(
+        select(DatasetVersion)
+        .where(DatasetVersion.resource_id == resource_id)
+        .order_by(DatasetVersion.version.desc())
+    )
+    return list(rows)
+
+
+def get_dataset(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID, version: int
+) -> DatasetVersion:
+    """Return one dataset version of a resource in scope."""
+    catalog_service.get_scoped_resource(session, principal=principal, resource_id=resource_id)
+    row = session.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.resource_id == resource_id, DatasetVersion.version == version
+        )
+    )
+    if row is None:
+        raise NotFound("no such dataset version")
+    return row
+
+
+def read_load_log(dataset: DatasetVersion, storage: Storage | None = None) -> dict[str, object]:
+    """Return the load log stored beside a dataset version (empty if it is missing)."""
+    storage = storage or get_storage()
+    key = log_key(dataset.storage_key)
+    if not storage.exists(key):
+        return {}
+    with storage.open(key) as handle:
+        data: dict[str, object] = json.loads(handle.read())
+    return data
+
+
+def log_key(storage_key: str) -> str:
+    """Return the key of the load log stored beside a Parquet object."""
+    return storage_key.removesuffix(".parquet") + ".load.json"
+
+
+def put_file(storage: Storage, key: str, path: Path) -> None:
+    """Store a local file under `key` without reading it into memory where the backend allows."""
+    if isinstance(storage, LocalStorage):
+        target = storage.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    elif isinstance(storage, FsspecStorage):
+        storage.fs.put_file(str(path), f"{storage.base.rstrip('/')}/{key}")
+    else:
+        storage.put(key, path.read_bytes())
+
+
+def ingest(
+    session: Session,
+    *,
+    principal: Principal,
+    resource_id: uuid.UUID,
+    source: Path,
+    filename: str,
+    progress: Progress | None = None,
+    settings: IngestSettings | None = None,
+    fmt: Format | None = None,
+) -> tuple[DatasetVersion, LoadLog]:
+    """Convert a file and publish it as the resource's next dataset version, or change nothing."""
+    resource = get_ingestable_resource(session, principal=principal, resource_id=resource_id)
+    settings = settings or get_ingest_settings()
+    converted = convert(source, filename=filename, settings=settings, progress=progress, fmt=fmt)
+    try:
+        return _publish(session, principal=principal, resource=resource, converted=converted)
+    finally:
+        converted.path.unlink(missing_ok=True)
+
+
+def _publish(
+    session: Session, *, principal: Principal, resource: Resource, converted: Converted
+) -> tuple[DatasetVersion, LoadLog]:
+    latest = session.scalar(
+        select(func.max(DatasetVersion.version)).where(DatasetVersion.resource_id == resource.id)
+    )
+    dataset_id = uuid.uuid4()
+    dataset = DatasetVersion(
+        id=dataset_id,
+        resource_id=resource.id,
+        version=(latest or 0) + 1,
+        storage_key=f"datasets/{resource.id}/{dataset_id}.parquet",
+        row_count=converted.row_count,
+        schema=converted.schema,
+        digest=f"sha256:{converted.digest}",
+        created_by=principal.account_id,
+    )
+    session.add(dataset)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("another load published this version first; try again") from None
+    ledger_service.record(
+        session,
+        kind=EntryKind.DATASET_PUBLISHED,
+        actor=ledger_service.actor_of(principal),
+        subject=f"dataset:{resource.identifier}:v{dataset.version}",
+        payload={
+            "resource_id": str(resource.id),
+            "version": dataset.version,
+            "digest": dataset.digest,
+            "row_count": dataset.row_count,
+            "storage_key": dataset.storage_key,
+        },
+        department_id=resource.department_id,
+    )
+    storage = get_storage()
+    try:
+        put_file(storage, dataset.storage_key, converted.path)
+        storage.put(log_key(dataset.storage_key), json.dumps(converted.log.to_dict()).encode())
+    except BaseException:
+        storage.delete(dataset.storage_key)
+        storage.delete(log_key(dataset.storage_key))
+        raise
+    return dataset, converted.log

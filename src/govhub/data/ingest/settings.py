@@ -1,0 +1,27 @@
+"""Limits of ingestion, from `GOVHUB_INGEST_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseSettings):
+    """How large a file may be and how it is read."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVHUB_INGEST_", env_file=".env", extra="ignore")
+
+    max_file_bytes: int = Field(default=4 * 1024**3, description="Largest source file")
+    batch_rows: int = Field(default=65_536, ge=1, description="Rows per batch (xlsx, JSON)")
+    csv_block_bytes: int = Field(default=1 << 20, ge=1024, description="CSV bytes per batch")
+    xlsx_max_unpacked_bytes: int = Field(
+        default=1024**3, description="Largest total declared size of an xlsx's zip members"
+    )
+    xlsx_max_ratio: float = Field(
+        default=200.0, description="Largest declared/compressed size ratio of one zip member"
+    )
+
+
+def get_ingest_settings() -> IngestSettings:
+    """Return the ingestion settings (read from the environment on each call)."""
+    return IngestSettings()
