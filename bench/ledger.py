@@ -172,7 +172,7 @@ def event_cost(factory: sessionmaker[Session], rounds: int = 1_000) -> dict[str,
 def fill(factory: sessionmaker[Session], target: int) -> float:
     """Grow the log to `target` entries (bulk-inserted pending rows); return integrate seconds."""
     with factory() as session:
-        current = service.tree_size(session)
+        current = proofs.tree_size(session)
     now = utcnow()
     for base in range(current, target, FILL_CHUNK):
         rows = [
@@ -197,13 +197,13 @@ def proofs(factory: sessionmaker[Session], size: int, rng: random.Random) -> dic
     indices = [rng.randrange(size) for _ in range(SAMPLES)]
     firsts = [rng.randrange(1, size) for _ in range(SAMPLES)]
     with factory() as session:
-        root = service.get_checkpoint(session, size).root_hash
+        root = proofs.get_checkpoint(session, size).root_hash
         it, ct = iter(indices), iter(firsts)
-        inclusion = timings(lambda: service.inclusion_proof(session, next(it), size))
-        consistency = timings(lambda: service.consistency_proof(session, next(ct), size))
-        sample = [service.inclusion_proof(session, i, size) for i in indices[:50]]
+        inclusion = timings(lambda: proofs.inclusion_proof(session, next(it), size))
+        consistency = timings(lambda: proofs.consistency_proof(session, next(ct), size))
+        sample = [proofs.inclusion_proof(session, i, size) for i in indices[:50]]
         first = firsts[0]
-        cons = service.consistency_proof(session, first, size)
+        cons = proofs.consistency_proof(session, first, size)
     first_root = _ordered_root(factory, first)
     pi = iter(sample * (SAMPLES // 50 + 1))
 
@@ -227,7 +227,7 @@ def _ordered_root(factory: sessionmaker[Session], size: int) -> bytes:
     """Return the root of the first `size` leaves from the stored nodes, in fold order."""
     with factory() as session:
         wanted = merkle.root_nodes(size)
-        found = service.read_nodes(session, set(wanted))
+        found = proofs.read_nodes(session, set(wanted))
     return merkle.fold([found[node] for node in wanted])
 
 

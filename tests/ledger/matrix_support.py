@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from govhub.core import db
-from govhub.ledger import service
+from govhub.ledger import proofs, service
 from govhub.ledger.checkpoint import Note, NoteSigner, public_bytes
 from govhub.ledger.models import LedgerWitness
 from govhub.ledger.schemas import EntryKind
@@ -38,7 +38,7 @@ def ready(_: HasWorld) -> dict[str, Any]:
             payload={"matrix": True},
         )
         done = service.integrate_all(session)
-        proof = service.inclusion_proof(session, done.tree_size - 1)
+        proof = proofs.inclusion_proof(session, done.tree_size - 1)
         session.commit()
     return {
         "index": done.tree_size - 1,
@@ -61,7 +61,7 @@ def cosign_body(actors: HasWorld) -> dict[str, Any]:
                     public_key=public_bytes(_KEY.public_key()),
                 )
             )
-        body = Note.parse(service.get_checkpoint(session, size).note).body
+        body = Note.parse(proofs.get_checkpoint(session, size).note).body
         session.commit()
     signature = NoteSigner(WITNESS, _KEY).cosign(body, 1_800_000_000)
     return {"tree_size": size, "signature": signature.line()}

@@ -152,3 +152,17 @@ class TestCosignatures:
             min_cosignatures=1,
         )
         assert verified.cosigners == ["tax.witness"]
+
+
+def test_the_verifier_rejects_a_mismatched_proof(client: TestClient, grown: World) -> None:
+    entry = client.get("/api/v1/ledger/entries/4").json()
+    proof = client.get("/api/v1/ledger/proofs/inclusion/4").json()
+    older = client.get("/api/v1/ledger/proofs/inclusion/4?tree_size=8").json()
+    note = client.get("/api/v1/ledger/checkpoint").text
+    key = client.get("/api/v1/ledger/keys").json()["log"]
+    with pytest.raises(VerificationFailed, match="another index"):
+        verify_entry({**entry, "index": 5}, proof, note, log_key=key)
+    with pytest.raises(VerificationFailed, match="different tree sizes"):
+        verify_entry(entry, older, note, log_key=key)
+    with pytest.raises(VerificationFailed, match="verifier key"):
+        verify_entry(entry, proof, note, log_key="nonsense")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from govhub import cli
-from govhub.ledger import merkle, service
+from govhub.ledger import merkle, proofs, service
 from govhub.ledger.models import LedgerEntry
-from tests.ledger.helpers import record_many
+from govhub.ledger.witness import new_key_file
+from tests.factories import World
+from tests.ledger.helpers import add_witness, record_many
 
 runner = CliRunner()
 
@@ -111,10 +115,59 @@ class TestTampering:
         _verify_fails_at(18, "unexpected subtree hash (1, 9)")
 
     def test_forged_checkpoint_signature(self, log: Session) -> None:
-        note = service.get_checkpoint(log, 9).note
+        note = proofs.get_checkpoint(log, 9).note
         forged = note.replace("\n9\n", "\n10\n")
         log.execute(text("UPDATE ledger_checkpoints SET note = :n WHERE tree_size = 9"),
                     {"n": forged})  # fmt: skip
         result = run("verify")
         assert result.exit_code == 1
         assert "checkpoint 9: the checkpoint carries no valid signature" in flat(result.stderr)
+
+
+class TestCheckpointTampering:
+    def test_a_checkpoint_row_that_disagrees_with_its_note(self, log: Session) -> None:
+        log.execute(text("UPDATE ledger_checkpoints SET root_hash = :h WHERE tree_size = 5"),
+                    {"h": b"\x03" * 32})  # fmt: skip
+        result = run("verify")
+        assert result.exit_code == 1
+        assert "checkpoint 5: row and note differ" in flat(result.stderr)
+
+    def test_a_swapped_cosignature(self, log: Session, world: World) -> None:
+        admin = world.principal(world.city_a_admin)
+        witness = add_witness(log, admin, world.city_a_market.id)
+        for size, proof in ((9, []), (12, proofs.consistency_proof(log, 9, 12))):
+            _, signature = witness.cosign(proofs.get_checkpoint(log, size).note, proof)
+            service.add_cosignature(
+                log, principal=admin, tree_size=size, signature=signature.line()
+            )
+        assert run("verify").exit_code == 0
+        log.execute(text(
+            "UPDATE ledger_cosignatures SET signature = (SELECT signature FROM ledger_cosignatures"
+            " WHERE tree_size = 12) WHERE tree_size = 9"))  # fmt: skip
+        result = run("verify")
+        assert result.exit_code == 1
+        assert "checkpoint 9: a cosignature does not verify" in flat(result.stderr)
+
+
+class TestWitnessArguments:
+    def test_url_needs_a_token_and_a_log_key(self, tmp_path: Path) -> None:
+        files = ["--key-file", str(tmp_path / "k"), "--state-file", str(tmp_path / "s")]
+        result = run("witness", "--name", "w", *files, "--url", "http://127.0.0.1:9")
+        assert result.exit_code == 2
+        assert "--url needs --log-key" in flat(result.output + result.stderr)
+
+    def test_a_malformed_log_key(self, tmp_path: Path) -> None:
+        key = tmp_path / "k"
+        new_key_file(key)
+        result = run("witness", "--name", "w", "--key-file", str(key),
+                     "--state-file", str(tmp_path / "s"), "--log-key", "nonsense")  # fmt: skip
+        assert result.exit_code == 2
+        assert "--log-key" in flat(result.output + result.stderr)
+
+    def test_witness_add_refuses_to_overwrite_a_key(self, tmp_path: Path, world: World) -> None:
+        key = tmp_path / "k"
+        key.write_text("keep me\n")
+        result = run("witness-add", "--name", "w", "--department", world.city_a_market.code,
+                     "--key-file", str(key))  # fmt: skip
+        assert result.exit_code == 2
+        assert key.read_text() == "keep me\n"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -16,8 +18,8 @@ from govhub.core.errors import InvalidInput, NotFound
 from govhub.identity import authn
 from govhub.identity import service as identity_service
 from govhub.identity.permissions import Role
-from govhub.ledger import merkle, service
-from govhub.ledger.checkpoint import Checkpoint, Note, open_checkpoint
+from govhub.ledger import merkle, proofs, service
+from govhub.ledger.checkpoint import Checkpoint, Note, open_checkpoint, public_bytes
 from govhub.ledger.models import LedgerEntry, LedgerNode
 from govhub.ledger.schemas import EntryKind
 from tests.factories import PASSWORD, World
@@ -95,50 +97,50 @@ class TestIntegrate:
     def test_each_integration_signs_a_checkpoint(self, session: Session) -> None:
         record_many(session, 4)
         service.integrate(session)
-        row = service.latest_checkpoint(session)
+        row = proofs.latest_checkpoint(session)
         checkpoint, _, _ = open_checkpoint(row.note, service.log_verifier())
         assert checkpoint == Checkpoint(service.origin(), 4, _memory(session).root())
 
     def test_an_empty_log_gets_a_checkpoint_of_size_zero(self, session: Session) -> None:
         service.integrate(session)
-        assert Note.parse(service.latest_checkpoint(session).note).body.split("\n")[1] == "0"
+        assert Note.parse(proofs.latest_checkpoint(session).note).body.split("\n")[1] == "0"
 
 
 class TestProofs:
     def test_inclusion_and_consistency_proofs_verify(self, session: Session) -> None:
         record_many(session, 11)
         service.integrate(session)
-        first_root = service.latest_checkpoint(session).root_hash
+        first_root = proofs.latest_checkpoint(session).root_hash
         record_many(session, 10)
         service.integrate(session)
-        root = service.latest_checkpoint(session).root_hash
+        root = proofs.latest_checkpoint(session).root_hash
         for index in range(21):
-            proof = service.inclusion_proof(session, index)
+            proof = proofs.inclusion_proof(session, index)
             merkle.verify_inclusion(index, 21, proof.leaf_hash, proof.hashes, root)
-        older = service.inclusion_proof(session, 3, 11)
+        older = proofs.inclusion_proof(session, 3, 11)
         merkle.verify_inclusion(3, 11, older.leaf_hash, older.hashes, first_root)
-        hashes = service.consistency_proof(session, 11, 21)
+        hashes = proofs.consistency_proof(session, 11, 21)
         merkle.verify_consistency(11, 21, first_root, root, hashes)
 
     def test_lookup_by_leaf_hash(self, session: Session) -> None:
         record_many(session, 3)
         service.integrate(session)
-        leaf = service.inclusion_proof(session, 2).leaf_hash
-        assert service.index_of_leaf(session, leaf) == 2
+        leaf = proofs.inclusion_proof(session, 2).leaf_hash
+        assert proofs.index_of_leaf(session, leaf) == 2
         with pytest.raises(NotFound):
-            service.index_of_leaf(session, b"\x00" * 32)
+            proofs.index_of_leaf(session, b"\x00" * 32)
 
     def test_out_of_range_is_refused(self, session: Session) -> None:
         record_many(session, 3)
         service.integrate(session)
         with pytest.raises(NotFound):
-            service.inclusion_proof(session, 3)
+            proofs.inclusion_proof(session, 3)
         with pytest.raises(InvalidInput):
-            service.inclusion_proof(session, 0, 4)
+            proofs.inclusion_proof(session, 0, 4)
         with pytest.raises(InvalidInput):
-            service.consistency_proof(session, 0, 3)
+            proofs.consistency_proof(session, 0, 3)
         with pytest.raises(InvalidInput):
-            service.consistency_proof(session, 2, 4)
+            proofs.consistency_proof(session, 2, 4)
 
 
 class TestIdentityEvents:
@@ -198,10 +200,10 @@ class TestCosignatures:
         witness = add_witness(session, admin, world.city_a_market.id)
         record_many(session, 3)
         service.integrate(session)
-        row = service.latest_checkpoint(session)
+        row = proofs.latest_checkpoint(session)
         _, signature = witness.cosign(row.note, [])
         service.add_cosignature(session, principal=admin, tree_size=3, signature=signature.line())
-        text = service.checkpoint_text(session, row)
+        text = proofs.checkpoint_text(session, row)
         verifiers = (service.witness_verifier(w) for w in service.list_witnesses(session))
         _, _, cosigners = open_checkpoint(
             text, service.log_verifier(), witnesses=tuple(verifiers), min_cosignatures=1
@@ -215,7 +217,7 @@ class TestCosignatures:
         witness = add_witness(session, admin, world.city_a_market.id)
         record_many(session, 2)
         service.integrate(session)
-        note = service.latest_checkpoint(session).note
+        note = proofs.latest_checkpoint(session).note
         _, signature = witness.cosign(note, [])
         with pytest.raises(NotFound):
             service.add_cosignature(
@@ -272,3 +274,61 @@ class TestLeafData:
         }
         assert data == service.canonical_json(expected)
         assert json.loads(data) == expected
+
+
+class TestKeysAndWitnessRegistration:
+    def test_actor_identifiers(self, world: World) -> None:
+        official = world.principal(world.city_a_official)
+        assert service.actor_of(official) == str(world.city_a_official.id)
+        client = replace(official, account_id=None, client_id="tax-system")
+        assert service.actor_of(client) == "client:tax-system"
+        assert service.actor_of(replace(client, client_id=None)) == f"service:{official.username}"
+
+    def test_the_origin_can_be_configured(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("GOVHUB_LEDGER_ORIGIN", "ledger.zj.gov.cn/v1")
+        service.get_ledger_settings.cache_clear()
+        try:
+            assert service.origin() == "ledger.zj.gov.cn/v1"
+            assert service.log_verifier().vkey.startswith("ledger.zj.gov.cn/v1+")
+        finally:
+            monkeypatch.delenv("GOVHUB_LEDGER_ORIGIN")
+            service.get_ledger_settings.cache_clear()
+
+    def test_registration_is_checked(self, session: Session, world: World) -> None:
+        admin = world.principal(world.city_a_admin)
+        key = public_bytes(Ed25519PrivateKey.generate().public_key())
+        with pytest.raises(NotFound):
+            service.register_witness(
+                session,
+                principal=world.principal(world.city_a_official),
+                name="w",
+                department_id=world.city_a_market.id,
+                public_key=key,
+            )
+        with pytest.raises(NotFound):
+            service.register_witness(
+                session,
+                principal=admin,
+                name="w",
+                department_id=world.city_b_market.id,
+                public_key=key,
+            )
+        with pytest.raises(InvalidInput, match="invalid witness key"):
+            service.register_witness(
+                session,
+                principal=admin,
+                name="bad name",
+                department_id=world.city_a_market.id,
+                public_key=key,
+            )
+        service.register_witness(
+            session, principal=admin, name="w", department_id=world.city_a_market.id, public_key=key
+        )
+        with pytest.raises(InvalidInput, match="exists"):
+            service.register_witness(
+                session,
+                principal=admin,
+                name="w",
+                department_id=world.city_a_market.id,
+                public_key=key,
+            )

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from govhub.core.settings import get_settings
-from govhub.ledger import service, tasks
+from govhub.ledger import proofs, service, tasks
 from tests.ledger.helpers import record_many
 
 
@@ -32,7 +32,7 @@ def test_integrate_pending_commits_every_batch(session: Session) -> None:
     session.flush()
     assert tasks.integrate_pending() == 5
     assert tasks.integrate_pending() == 0
-    assert service.tree_size(session) == 5
+    assert proofs.tree_size(session) == 5
 
 
 def test_the_app_integrates_on_its_interval(
@@ -43,7 +43,7 @@ def test_the_app_integrates_on_its_interval(
     session.flush()
     with TestClient(app):
         time.sleep(0.5)
-    assert service.tree_size(session) == 4
+    assert proofs.tree_size(session) == 4
 
 
 def test_a_full_batch_wakes_the_integrator_early(
@@ -56,7 +56,7 @@ def test_a_full_batch_wakes_the_integrator_early(
     assert service.batch_ready.is_set()
     with TestClient(app):
         time.sleep(0.5)
-    assert service.tree_size(session) == 3
+    assert proofs.tree_size(session) == 3
 
 
 def test_no_background_task_in_tests(session: Session, app: FastAPI) -> None:
@@ -64,4 +64,4 @@ def test_no_background_task_in_tests(session: Session, app: FastAPI) -> None:
     session.flush()
     with TestClient(app):
         time.sleep(0.1)
-    assert service.tree_size(session) == 0
+    assert proofs.tree_size(session) == 0

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from govhub import cli
 from govhub.identity.models import Account
-from govhub.ledger import service
+from govhub.ledger import merkle, proofs, service
 from govhub.ledger.checkpoint import Checkpoint, Note, NoteSigner, open_checkpoint
 from govhub.ledger.cli import HttpSource, run_witness
 from govhub.ledger.models import LedgerCosignature
@@ -32,7 +32,7 @@ runner = CliRunner()
 def _grow(session: Session, count: int) -> str:
     record_many(session, count)
     service.integrate(session)
-    return service.latest_checkpoint(session).note
+    return proofs.latest_checkpoint(session).note
 
 
 class TestWitness:
@@ -41,7 +41,7 @@ class TestWitness:
         first = _grow(session, 3)
         assert witness.cosign(first, [])[0].size == 3
         second = _grow(session, 5)
-        proof = service.consistency_proof(session, 3, 8)
+        proof = proofs.consistency_proof(session, 3, 8)
         checkpoint, signature = witness.cosign(second, proof, now=1_900_000_000)
         assert witness.state == WitnessState(8, checkpoint.root)
         body = Note.parse(second).body
@@ -77,7 +77,7 @@ class TestWitness:
         record_many(session, 2)
         service.integrate(session)
         with pytest.raises(WitnessRejected, match="fork or inconsistent proof"):
-            witness.cosign(fork, service.consistency_proof(session, 3, 5))
+            witness.cosign(fork, proofs.consistency_proof(session, 3, 5))
         assert witness.state.size == 3
 
 
@@ -159,3 +159,9 @@ class TestCommand:
         assert result.exit_code == 1
         assert "rollback from size 9 to 2" in " ".join(result.stderr.split())
         assert load_state(state) == WitnessState(9, b"\x00" * 32)
+
+
+def test_a_witness_starting_from_the_empty_tree(session: Session, world: World) -> None:
+    witness = add_witness(session, world.principal(world.city_a_admin), world.city_a_market.id)
+    witness.state = WitnessState(0, merkle.EMPTY_ROOT)
+    assert witness.cosign(_grow(session, 2), [])[0].size == 2

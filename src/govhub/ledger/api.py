@@ -11,7 +11,7 @@ from govhub.core.errors import InvalidInput
 from govhub.identity.deps import DbSession, MaybePrincipal, require
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
-from govhub.ledger import service
+from govhub.ledger import proofs, service
 from govhub.ledger.checkpoint import b64
 from govhub.ledger.models import LedgerEntry
 from govhub.ledger.schemas import (
@@ -49,7 +49,7 @@ def entry_read(entry: LedgerEntry) -> EntryRead:
     )
 
 
-def _proof_read(proof: service.InclusionProof) -> InclusionProofRead:
+def _proof_read(proof: proofs.InclusionProof) -> InclusionProofRead:
     return InclusionProofRead(
         index=proof.index,
         tree_size=proof.tree_size,
@@ -61,14 +61,14 @@ def _proof_read(proof: service.InclusionProof) -> InclusionProofRead:
 @router.get("/checkpoint", response_class=PlainTextResponse)
 def latest_checkpoint(session: DbSession) -> PlainTextResponse:
     """Return the newest checkpoint as a signed note with its witness cosignatures."""
-    text = service.checkpoint_text(session, service.latest_checkpoint(session))
+    text = proofs.checkpoint_text(session, proofs.latest_checkpoint(session))
     return PlainTextResponse(text, media_type=NOTE_TYPE)
 
 
 @router.get("/checkpoints/{tree_size}", response_class=PlainTextResponse)
 def checkpoint(tree_size: Size, session: DbSession) -> PlainTextResponse:
     """Return the checkpoint of one tree size as a signed note."""
-    text = service.checkpoint_text(session, service.get_checkpoint(session, tree_size))
+    text = proofs.checkpoint_text(session, proofs.get_checkpoint(session, tree_size))
     return PlainTextResponse(text, media_type=NOTE_TYPE)
 
 
@@ -100,7 +100,7 @@ def inclusion_proof(
     index: Index, session: DbSession, tree_size: OptionalSize = None
 ) -> InclusionProofRead:
     """Return the inclusion proof of the entry at `index` (default: in the latest tree)."""
-    return _proof_read(service.inclusion_proof(session, index, tree_size))
+    return _proof_read(proofs.inclusion_proof(session, index, tree_size))
 
 
 @router.get("/proofs/leaf/{leaf_hash}", response_model=InclusionProofRead)
@@ -110,14 +110,14 @@ def inclusion_proof_by_leaf(
     tree_size: OptionalSize = None,
 ) -> InclusionProofRead:
     """Return the inclusion proof of the entry whose leaf hash is `leaf_hash` (hex)."""
-    index = service.index_of_leaf(session, bytes.fromhex(leaf_hash))
-    return _proof_read(service.inclusion_proof(session, index, tree_size))
+    index = proofs.index_of_leaf(session, bytes.fromhex(leaf_hash))
+    return _proof_read(proofs.inclusion_proof(session, index, tree_size))
 
 
 @router.get("/proofs/consistency/{first}/{second}", response_model=ConsistencyProofRead)
 def consistency_proof(first: Size, second: Size, session: DbSession) -> ConsistencyProofRead:
     """Return the proof that the tree of `second` leaves extends the tree of `first`."""
-    hashes = service.consistency_proof(session, first, second)
+    hashes = proofs.consistency_proof(session, first, second)
     return ConsistencyProofRead(first=first, second=second, hashes=[b64(h) for h in hashes])
 
 

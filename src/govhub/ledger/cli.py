@@ -23,7 +23,7 @@ from govhub.core.errors import NotFound
 from govhub.identity import service as identity_service
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
-from govhub.ledger import service, tasks
+from govhub.ledger import proofs, service, tasks
 from govhub.ledger.checkpoint import Note, NoteError, NoteSigner, NoteVerifier, public_bytes
 from govhub.ledger.verify import audit_log
 from govhub.ledger.witness import (
@@ -56,7 +56,7 @@ def integrate() -> None:
     """Integrate every pending entry now and sign a checkpoint."""
     added = tasks.integrate_pending()
     with session_scope() as session:
-        size = service.tree_size(session)
+        size = proofs.tree_size(session)
     console.print(f"Integrated {added} entries; the tree has {size} entries.")
 
 
@@ -81,7 +81,7 @@ def verify() -> None:
 def checkpoint() -> None:
     """Print the newest checkpoint (signed note with cosignatures)."""
     with session_scope() as session:
-        text = service.checkpoint_text(session, service.latest_checkpoint(session))
+        text = proofs.checkpoint_text(session, proofs.latest_checkpoint(session))
     typer.echo(text, nl=False)
 
 
@@ -158,12 +158,12 @@ class DatabaseSource:
     def checkpoint(self) -> str:
         """Return the newest checkpoint note."""
         with session_scope() as session:
-            return service.checkpoint_text(session, service.latest_checkpoint(session))
+            return proofs.checkpoint_text(session, proofs.latest_checkpoint(session))
 
     def consistency(self, first: int, second: int) -> list[bytes]:
         """Return a consistency proof."""
         with session_scope() as session:
-            return service.consistency_proof(session, first, second)
+            return proofs.consistency_proof(session, first, second)
 
     def submit(self, tree_size: int, signature: str) -> None:
         """Store a cosignature as the witness's department."""

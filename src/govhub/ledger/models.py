@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from govhub.core.db import Base, utcnow
 
+STATE_ID = 1  # the id of the single `ledger_state` row
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigSerial = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from govhub.identity.deps import DbSession, MaybePrincipal
-from govhub.ledger import service
+from govhub.ledger import proofs
 from govhub.ledger.verify import lookup
 from govhub.web.templating import render
 
@@ -23,7 +23,7 @@ def ledger_page(
     index: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> HTMLResponse:
     """Show the latest checkpoint and, for `index`, the entry, its proof and the verdict."""
-    checkpoint = service.latest_checkpoint_text(session)
+    checkpoint = proofs.latest_checkpoint_text(session)
     found = None
     if index is not None and checkpoint is not None:
         found = lookup(session, principal=principal, index=index)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.errors import NotFound
 from govhub.identity.principal import Principal
-from govhub.ledger import merkle, service
+from govhub.ledger import merkle, proofs, service
 from govhub.ledger.checkpoint import NoteError, NoteVerifier, b64, open_checkpoint, unb64
 from govhub.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerWitness
 
@@ -191,7 +191,7 @@ def _check_checkpoints(session: Session, tree: merkle.MemoryTree, report: AuditR
             report.findings.append(
                 Finding(None, f"checkpoint {body.size}: root does not match the entries")
             )
-        text = service.checkpoint_text(session, row)
+        text = proofs.checkpoint_text(session, row)
         try:
             _, _, cosigners = open_checkpoint(text, log, witnesses=witnesses)
         except NoteError as exc:  # pragma: no cover - the platform signature was checked above
@@ -235,13 +235,13 @@ class Lookup:
 
 def lookup(session: Session, *, principal: Principal | None, index: int) -> Lookup:
     """Fetch an entry's proof and the latest checkpoint, and verify them as a client would."""
-    row = service.latest_checkpoint(session)
-    text = service.checkpoint_text(session, row)
+    row = proofs.latest_checkpoint(session)
+    text = proofs.checkpoint_text(session, row)
     result = Lookup(index=index, tree_size=row.tree_size, checkpoint=text)
     if not 0 <= index < row.tree_size:
         result.failure = f"no entry {index} in the latest checkpoint"
         return result
-    proof = service.inclusion_proof(session, index, row.tree_size)
+    proof = proofs.inclusion_proof(session, index, row.tree_size)
     result.leaf_hash, result.proof = b64(proof.leaf_hash), [b64(h) for h in proof.hashes]
     proof_json = {
         "index": index,
