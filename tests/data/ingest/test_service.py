@@ -114,6 +114,16 @@ class TestFormats:
         assert table.column("zczb").to_pylist() == [row[3] for row in rows]
         assert log.format == suffix.lstrip(".")
 
+    def test_a_column_empty_in_the_first_block_is_text(
+        self, session: Session, world: World, resource: Resource, tmp_path: Path
+    ) -> None:
+        lines = ["id,note"] + [f"{i}," for i in range(1, 400)] + ["400,补充说明"]
+        path = _bad_csv(tmp_path, ("\n".join(lines) + "\n").encode(), name="sparse.csv")
+        dataset, log = _ingest(session, world, resource, path)
+        table = _table(dataset)
+        assert table.column("note").to_pylist()[-2:] == [None, "补充说明"]
+        assert any("note" in warning for warning in log.warnings)
+
     def test_versions_count_up_and_digest_is_of_the_stored_bytes(
         self, session: Session, world: World, resource: Resource, tmp_path: Path
     ) -> None:

@@ -156,10 +156,15 @@ def read_csv(
     parse_options = pacsv.ParseOptions(
         delimiter=dialect.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
     )
-    convert_options = pacsv.ConvertOptions(strings_can_be_null=True)
-    with path.open("rb") as raw:
-        stream = io.BufferedReader(_Counting(raw, progress), buffer_size=1 << 16)
-        try:
+    try:
+        empty = _empty_columns(path, read_options, parse_options)
+        if empty and warnings is not None:
+            warnings.append(f"columns empty in the first block read as text: {empty}")
+        convert_options = pacsv.ConvertOptions(
+            strings_can_be_null=True, column_types=dict.fromkeys(empty, pa.string())
+        )
+        with path.open("rb") as raw:
+            stream = io.BufferedReader(_Counting(raw, progress), buffer_size=1 << 16)
             reader = pacsv.open_csv(
                 stream,
                 read_options=read_options,
@@ -169,8 +174,22 @@ def read_csv(
             for batch in reader:
                 _check_text(batch, path, dialect)
                 yield batch
-        except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-            raise _explain(error, path, dialect, width, ragged) from error
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise _explain(error, path, dialect, width, ragged) from error
+
+
+def _empty_columns(
+    path: Path, read_options: pacsv.ReadOptions, parse_options: pacsv.ParseOptions
+) -> list[str]:
+    """Return the columns with no value in the first block (their type is still unknown)."""
+    with path.open("rb") as raw:
+        probe = pacsv.open_csv(
+            raw,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
+        )
+        return [f.name for f in probe.schema if pa.types.is_null(f.type)]
 
 
 def _check_text(batch: pa.RecordBatch, path: Path, dialect: CsvDialect) -> None:
