@@ -124,6 +124,17 @@ class TestFormats:
         assert table.column("note").to_pylist()[-2:] == [None, "补充说明"]
         assert any("note" in warning for warning in log.warnings)
 
+    def test_batches_are_gathered_into_row_groups(
+        self, session: Session, world: World, resource: Resource, tmp_path: Path
+    ) -> None:
+        path = files.write_ndjson(tmp_path / "r.ndjson", files.enterprises(330))
+        grouped = SMALL.model_copy(update={"row_group_rows": 100})
+        dataset, _ = _ingest(session, world, resource, path, settings=grouped)
+        with get_storage().open(dataset.storage_key) as handle:
+            parquet = pq.ParquetFile(handle)
+            sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+        assert sizes == [100, 100, 100, 30]
+
     def test_versions_count_up_and_digest_is_of_the_stored_bytes(
         self, session: Session, world: World, resource: Resource, tmp_path: Path
     ) -> None:

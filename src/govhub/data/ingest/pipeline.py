@@ -129,6 +129,8 @@ def _write(
 ) -> pa.Schema:
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
     try:
         for batch in read_batches(
             source, fmt, settings=settings, warnings=log.warnings, progress=progress
@@ -140,11 +142,18 @@ def _write(
             elif not batch.schema.equals(schema):
                 raise BadFile(
                     "type_changed",
-                    f"the columns changed after row {log.rows_written}: {batch.schema.names}",
-                    line=log.rows_written + 1,
+                    f"the columns changed after row {log.rows_read - batch.num_rows}",
+                    line=log.rows_read - batch.num_rows + 1,
                 )
-            writer.write_batch(batch)
-            log.rows_written += batch.num_rows
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= settings.row_group_rows:
+                writer.write_table(pa.Table.from_batches(pending))
+                log.rows_written += pending_rows
+                pending, pending_rows = [], 0
+        if writer is not None and pending:
+            writer.write_table(pa.Table.from_batches(pending))
+            log.rows_written += pending_rows
     finally:
         if writer is not None:
             writer.close()

@@ -13,6 +13,9 @@ class IngestSettings(BaseSettings):
 
     max_file_bytes: int = Field(default=4 * 1024**3, description="Largest source file")
     batch_rows: int = Field(default=65_536, ge=1, description="Rows per batch (xlsx, JSON)")
+    row_group_rows: int = Field(
+        default=131_072, ge=1, description="Rows buffered per Parquet row group"
+    )
     csv_block_bytes: int = Field(default=1 << 20, ge=1024, description="CSV bytes per batch")
     xlsx_max_unpacked_bytes: int = Field(
         default=1024**3, description="Largest total declared size of an xlsx's zip members"
