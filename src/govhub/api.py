@@ -34,7 +34,11 @@ def create_app() -> FastAPI:
         lifespan=ledger_tasks.lifespan,
     )
     install_handlers(app, render_html=web_pages.render_error_page)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(identity_api.router)

@@ -10,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
+from govhub.api import create_app
 from govhub.core import health
 from govhub.core.logging import JsonFormatter, request_id_var
+from govhub.core.settings import get_settings
 
 
 class TestOperations:
@@ -117,3 +119,22 @@ class TestUnexpectedErrors:
         assert "internal detail" not in response.text
         assert "Traceback" not in response.text
         assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+class TestUploadLimit:
+    def test_uploads_get_their_own_larger_limit(self, client: TestClient) -> None:
+        limit = get_settings().max_body_bytes
+        files = {"file": ("big.csv", b"a,b\n" + b"1,2\n" * (limit // 4 + 10), "text/csv")}
+        # Past the JSON limit but within the upload limit: the body reaches the route.
+        response = client.post("/api/v1/divisions", files=files)
+        assert response.status_code != 413
+
+    def test_uploads_over_the_upload_limit_are_refused(
+        self, session_factory: object, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "max_upload_bytes", 1000)
+        files = {"file": ("big.csv", b"1,2\n" * 1000, "text/csv")}
+        with TestClient(create_app()) as small:
+            response = small.post("/api/v1/divisions", files=files)
+        assert response.status_code == 413
+        assert "1000 bytes" in response.json()["detail"]

@@ -76,19 +76,26 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies larger than `max_bytes` with 413, declared or streamed."""
+    """Refuse request bodies over the limit with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    File uploads (`multipart/form-data`) get `max_upload_bytes`; every other body `max_bytes`.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        headers = dict(scope["headers"])
+        is_upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes if is_upload else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _refuse(scope, receive, send, limit)
             return
         seen = 0
         exceeded = False
@@ -98,9 +105,9 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     exceeded = True
-                    raise PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
+                    raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -108,16 +115,17 @@ class BodyLimitMiddleware:
             if not exceeded:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await self._refuse(scope, receive, send)
+                await _refuse(scope, receive, send, limit)
 
         await self.app(scope, counting_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            Request(scope),
-            status=413,
-            slug=PayloadTooLarge.slug,
-            title=PayloadTooLarge.title,
-            detail=f"request bodies are limited to {self.max_bytes} bytes",
-        )
-        await response(scope, receive, send)
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = problem(
+        Request(scope),
+        status=413,
+        slug=PayloadTooLarge.slug,
+        title=PayloadTooLarge.title,
+        detail=f"request bodies are limited to {limit} bytes",
+    )
+    await response(scope, receive, send)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Largest request body")
+    max_upload_bytes: int = Field(
+        default=1024 * 1024 * 1024, description="Largest multipart file upload"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     access_token_ttl_seconds: int = 900
