@@ -47,7 +47,7 @@ from govhub.core import migrations
 from govhub.core.db import make_engine, utcnow
 from govhub.identity import audit
 from govhub.identity.models import AuditAction
-from govhub.ledger import merkle, service
+from govhub.ledger import merkle, proofs, service
 from govhub.ledger.models import LedgerEntry
 from govhub.ledger.schemas import EntryKind
 
@@ -192,7 +192,7 @@ def fill(factory: sessionmaker[Session], target: int) -> float:
     return time.perf_counter() - start
 
 
-def proofs(factory: sessionmaker[Session], size: int, rng: random.Random) -> dict[str, Any]:
+def measure_proofs(factory: sessionmaker[Session], size: int, rng: random.Random) -> dict[str, Any]:
     """Time proof generation and verification at tree size `size`."""
     indices = [rng.randrange(size) for _ in range(SAMPLES)]
     firsts = [rng.randrange(1, size) for _ in range(SAMPLES)]
@@ -248,7 +248,7 @@ def proof_path(url: str, sizes: list[int]) -> dict[str, Any]:
     rows, fills = [], {}
     for size in sizes:
         fills[str(size)] = round(fill(factory, size), 2)
-        rows.append(proofs(factory, size, rng))
+        rows.append(measure_proofs(factory, size, rng))
         print(f"  {size:>9,} entries: {rows[-1]['inclusion_generate']}", flush=True)
     engine.dispose()
     return {"proofs": rows, "fill_integrate_seconds": fills}
