@@ -45,7 +45,7 @@ def resource_body(**overrides: Any) -> dict[str, Any]:
 
 
 def make_resource(
-    session: Session, world: World, account: Account | None = None, **overrides: Any
+    session: Session, world: World, *, account: Account | None = None, **overrides: Any
 ) -> Resource:
     """Create a resource through the service as `account` (city A's administrator)."""
     principal = world.principal(account or world.city_a_admin)
@@ -53,7 +53,7 @@ def make_resource(
     return catalog_service.create_resource(session, principal=principal, data=data)
 
 
-OPEN = {
+OPEN: dict[str, Any] = {
     "opening_type": "open",
     "fields": [{"name": "qymc", "type": "string", "description": "企业名称"}],
 }

@@ -219,7 +219,7 @@ class TestSearchApi:
         assert by_theme["total"] == 1
 
     def test_bad_search_parameters_are_422(self, client: TestClient) -> None:
-        cases: list[dict[str, object]] = [
+        cases: list[dict[str, str | int]] = [
             {"theme": "astrology"},
             {"q": "x" * 201},
             {"limit": 0},

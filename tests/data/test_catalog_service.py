@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -64,7 +65,7 @@ class TestCreate:
         ],
     )
     def test_inconsistent_metadata_is_refused(
-        self, session: Session, world: World, overrides: dict[str, object], field: str
+        self, session: Session, world: World, overrides: dict[str, Any], field: str
     ) -> None:
         before = _resources(session)
         with pytest.raises(InvalidInput) as caught:
@@ -96,7 +97,7 @@ class TestCreate:
         made = make_resource(
             session,
             world,
-            world.platform_admin,
+            account=world.platform_admin,
             department_id=str(world.county_a_market.id),
             division_codes=["330102"],
         )
@@ -205,7 +206,7 @@ class TestScope:
     def test_a_data_owner_edits_only_their_department(self, session: Session, world: World) -> None:
         owner = add_official(session, f"owner{uuid.uuid4().hex[:6]}", world.city_a_tax,
                              Role.DATA_OWNER)  # fmt: skip
-        theirs = make_resource(session, world, owner, title="纳税人登记", division_codes=[])
+        theirs = make_resource(session, world, account=owner, title="纳税人登记", division_codes=[])
         ours = make_resource(session, world)
         principal = world.principal(owner)
         catalog_service.update_resource(
@@ -294,7 +295,7 @@ class TestSearch:
     def test_facets_count_every_other_filter(self, session: Session, world: World) -> None:
         make_resource(session, world)
         make_resource(session, world, title="企业名录", themes=["market"], **OPEN)
-        make_resource(session, world, world.platform_admin, title="县企业",
+        make_resource(session, world, account=world.platform_admin, title="县企业",
                       department_id=str(world.county_a_market.id), division_codes=[],
                       sharing_type="conditional", sharing_conditions="仅限监管用途")  # fmt: skip
         result = search.search_resources(
