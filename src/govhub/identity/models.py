@@ -7,24 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govhub.core.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+from govhub.core.db import Base, Timestamps, UUIDPrimaryKey, portable_enum, utcnow
 from govhub.identity.codes import DivisionLevel
 from govhub.identity.permissions import Role
-
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    """A portable (non-native) enum column storing the values."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class DepartmentType(StrEnum):
@@ -73,7 +61,7 @@ class Division(Base):
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(200), default="")
-    level: Mapped[DivisionLevel] = mapped_column(_enum(DivisionLevel, "division_level"))
+    level: Mapped[DivisionLevel] = mapped_column(portable_enum(DivisionLevel, "division_level"))
     parent_code: Mapped[str | None] = mapped_column(
         ForeignKey("divisions.code", ondelete="RESTRICT"), index=True
     )
@@ -87,7 +75,7 @@ class Department(UUIDPrimaryKey, Timestamps, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
-    type: Mapped[DepartmentType] = mapped_column(_enum(DepartmentType, "department_type"))
+    type: Mapped[DepartmentType] = mapped_column(portable_enum(DepartmentType, "department_type"))
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("departments.id"), index=True)
 
@@ -99,7 +87,7 @@ class Account(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "accounts"
 
-    kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
+    kind: Mapped[AccountKind] = mapped_column(portable_enum(AccountKind, "account_kind"))
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -137,7 +125,7 @@ class AccountRole(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(portable_enum(Role, "role"), primary_key=True)
 
 
 class WebSession(Base):
@@ -160,7 +148,7 @@ class AuditEvent(UUIDPrimaryKey, Base):
     __table_args__ = (Index("ix_audit_events_at", "at"),)
 
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "audit_action"))
+    action: Mapped[AuditAction] = mapped_column(portable_enum(AuditAction, "audit_action"))
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )

@@ -8,23 +8,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govhub.core.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+from govhub.core.db import Base, Timestamps, UUIDPrimaryKey, portable_enum, utcnow
 from govhub.identity.models import Department
-
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    """A portable (non-native) enum column storing the values."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class SharingType(StrEnum):
@@ -116,22 +104,24 @@ class Resource(UUIDPrimaryKey, Timestamps, Base):
     description: Mapped[str] = mapped_column(String(4000), default="")
     description_en: Mapped[str] = mapped_column(String(4000), default="")
     update_frequency: Mapped[UpdateFrequency] = mapped_column(
-        _enum(UpdateFrequency, "update_frequency")
+        portable_enum(UpdateFrequency, "update_frequency")
     )
     temporal_start: Mapped[date | None]
     temporal_end: Mapped[date | None]
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     division_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     sharing_type: Mapped[SharingType] = mapped_column(
-        _enum(SharingType, "sharing_type"), index=True
+        portable_enum(SharingType, "sharing_type"), index=True
     )
     sharing_conditions: Mapped[str] = mapped_column(String(1000), default="")
     opening_type: Mapped[OpeningType] = mapped_column(
-        _enum(OpeningType, "opening_type"), index=True
+        portable_enum(OpeningType, "opening_type"), index=True
     )
     opening_conditions: Mapped[str] = mapped_column(String(1000), default="")
-    security_class: Mapped[SecurityClass] = mapped_column(_enum(SecurityClass, "security_class"))
-    sensitivity: Mapped[Sensitivity] = mapped_column(_enum(Sensitivity, "sensitivity"))
+    security_class: Mapped[SecurityClass] = mapped_column(
+        portable_enum(SecurityClass, "security_class")
+    )
+    sensitivity: Mapped[Sensitivity] = mapped_column(portable_enum(Sensitivity, "sensitivity"))
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
@@ -162,7 +152,9 @@ class ResourceTheme(Base):
     resource_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("catalog_resources.id", ondelete="CASCADE"), primary_key=True
     )
-    theme: Mapped[Theme] = mapped_column(_enum(Theme, "theme"), primary_key=True, index=True)
+    theme: Mapped[Theme] = mapped_column(
+        portable_enum(Theme, "theme"), primary_key=True, index=True
+    )
 
 
 class ResourceVersion(Base):
