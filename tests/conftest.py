@@ -18,6 +18,7 @@ from govhub.core import db, migrations
 from govhub.core.settings import get_settings
 from govhub.identity.authn import login_throttle
 from govhub.identity.models import Account
+from tests.browsing import HTML, SignIn, csrf_from
 from tests.factories import PASSWORD, World, build_world
 
 _RUN_DIR_ENV = "GOVHUB_TEST_RUN_DIR"
@@ -124,3 +125,26 @@ def login(client: TestClient) -> Callable[[Account], dict[str, str]]:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return headers
+
+
+@pytest.fixture
+def browser(app: FastAPI) -> Iterator[TestClient]:
+    """A client that behaves like a browser: asks for HTML, keeps cookies, no auto-redirect."""
+    with TestClient(app, headers=HTML, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sign_in(browser: TestClient) -> SignIn:
+    """Return a function that signs `account` in through the login form."""
+
+    def do(account: Account) -> TestClient:
+        token = csrf_from(browser.get("/login").text)
+        response = browser.post(
+            "/login",
+            data={"username": account.username, "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 303, response.text
+        return browser
+
+    return do

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.data.catalog.models import Resource
-from tests.data.conftest import SignIn
+from tests.browsing import SignIn, csrf_from
 from tests.data.helpers import OPEN, make_resource
 from tests.factories import World
-from tests.web.conftest import csrf_from
 
 FORM = {
     "title": "社区人口统计",

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from govhub.identity.deps import SESSION_COOKIE
 from govhub.identity.models import Account, AuditEvent, WebSession
 from govhub.web.csrf import CSRF_COOKIE
+from tests.browsing import SignIn, csrf_from
 from tests.factories import PASSWORD, World
-from tests.web.conftest import SignIn, csrf_from
 
 
 def _count(session: Session, model: type[WebSession] | type[AuditEvent]) -> int:

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from govhub.identity.deps import SESSION_COOKIE
 from govhub.web.pages import render_error_page
 from govhub.web.redirects import safe_next
+from tests.browsing import SignIn
 from tests.factories import World
-from tests.web.conftest import SignIn
 
 
 class TestErrorPage:

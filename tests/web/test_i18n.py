@@ -17,8 +17,8 @@ from govhub.core.i18n import (
     negotiate_locale,
     normalize_locale,
 )
+from tests.browsing import SignIn
 from tests.factories import World
-from tests.web.conftest import SignIn
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "govhub"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

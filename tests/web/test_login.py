@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from govhub.core.settings import get_settings
 from govhub.identity.deps import SESSION_COOKIE
 from govhub.identity.models import Account, AuditAction, AuditEvent, WebSession
+from tests.browsing import SignIn, csrf_from
 from tests.factories import PASSWORD, World
-from tests.web.conftest import SignIn, csrf_from
 
 EN = {"Accept-Language": "en"}
 MSG_FAILED = "The username or password is not correct."

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from govhub.identity.models import Account
 from govhub.identity.permissions import Role
+from tests.browsing import SignIn
 from tests.factories import World, add_official
-from tests.web.conftest import SignIn
 
 
 def _usernames(html: str) -> set[str]:

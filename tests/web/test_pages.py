@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from govhub.identity import service
 from govhub.identity.models import Account
+from tests.browsing import SignIn
 from tests.factories import World
-from tests.web.conftest import ID_NUMBER, SignIn
+from tests.web.conftest import ID_NUMBER
 
 
 def _stat(html: str, name: str) -> int:
