@@ -8,7 +8,11 @@ from govhub import __version__
 from govhub.core import health
 from govhub.core.errors import install_handlers
 from govhub.core.logging import configure_logging
-from govhub.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from govhub.core.middleware import (
+    BodyLimitMiddleware,
+    RejectNulMiddleware,
+    RequestContextMiddleware,
+)
 from govhub.core.settings import get_settings
 from govhub.data.catalog import api as catalog_api
 from govhub.data.ingest import api as ingest_api
@@ -39,6 +43,7 @@ def create_app() -> FastAPI:
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(identity_api.router)

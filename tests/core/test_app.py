@@ -138,3 +138,18 @@ class TestUploadLimit:
             response = small.post("/api/v1/divisions", files=files)
         assert response.status_code == 413
         assert "1000 bytes" in response.json()["detail"]
+
+
+class TestNulCharacters:
+    def test_nul_in_the_query_string_is_a_400_problem(self, client: TestClient) -> None:
+        response = client.get("/api/v1/divisions/330100?x=%00")
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+
+    def test_nul_in_a_json_body_names_the_problem(self, client: TestClient) -> None:
+        response = client.post(
+            "/api/v1/auth/token", json={"username": "a\u0000b", "password": "whatever"}
+        )
+        assert response.status_code == 422
+        assert "NUL" in response.text

@@ -129,3 +129,25 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> Non
         detail=f"request bodies are limited to {limit} bytes",
     )
     await response(scope, receive, send)
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a path or query string holding a NUL character (no stored text may)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            response = problem(
+                Request(scope),
+                status=400,
+                slug="bad-request",
+                title="Bad request",
+                detail="the address holds a NUL character",
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

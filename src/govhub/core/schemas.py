@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 T = TypeVar("T")
 
@@ -16,10 +16,31 @@ Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{3}){0,2}$")]
 
 
+def reject_nul(value: Any) -> Any:
+    """Raise ValueError when any string inside `value` holds a NUL character (PostgreSQL
+    cannot store one, and no legitimate metadata contains it); return `value` unchanged."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key)
+            reject_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            reject_nul(item)
+    return value
+
+
 class Schema(BaseModel):
-    """Base of every input schema: unknown fields are an error, not silently dropped."""
+    """Base of every input schema: unknown fields are an error, and no string holds a NUL."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return reject_nul(data)
 
 
 class ReadSchema(BaseModel):

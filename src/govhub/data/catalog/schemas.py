@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
@@ -18,7 +18,6 @@ from govhub.data.catalog.models import (
     Theme,
     UpdateFrequency,
 )
-from govhub.data.text import reject_nul
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -33,15 +32,6 @@ ElementCodeRef = Annotated[str, StringConstraints(strip_whitespace=True, max_len
 MAX_FIELDS = 500
 
 
-class TextSchema(Schema):
-    """An input schema whose strings may not hold NUL characters."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        return reject_nul(data)
-
-
 class FieldSpec(Schema):
     """One field of a resource's schema, optionally mapped to a data element."""
 
@@ -52,7 +42,7 @@ class FieldSpec(Schema):
     is_personal: bool = False
 
 
-class _ResourceBody(TextSchema):
+class _ResourceBody(Schema):
     """Fields shared by creation and update (validated the same way)."""
 
     title_en: str = Field(default="", max_length=300)
@@ -84,7 +74,7 @@ class ResourceCreate(_ResourceBody):
     sensitivity: Sensitivity = Sensitivity.INTERNAL
 
 
-class ResourceUpdate(TextSchema):
+class ResourceUpdate(Schema):
     """Changes to a resource's metadata; absent fields stay as they are.
 
     `base_version`, when given, must be the version the change was made against; a newer

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from govhub.core.schemas import Name, ReadSchema, Schema
 from govhub.data.standards.models import ElementType
-from govhub.data.text import reject_nul
 
 ElementCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{1,63}$")
@@ -26,16 +25,7 @@ MAX_PATTERN = 500
 NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 
 
-class TextSchema(Schema):
-    """An input schema whose strings may not hold NUL characters."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        return reject_nul(data)
-
-
-class ElementCreate(TextSchema):
+class ElementCreate(Schema):
     """A department's new data element: a pattern or a list of allowed values (or both)."""
 
     code: ElementCode
@@ -93,7 +83,7 @@ class ElementRead(ReadSchema):
     is_builtin: bool
 
 
-class ValuesCheck(TextSchema):
+class ValuesCheck(Schema):
     """Values of one column to check against a data element."""
 
     values: list[SampleValue | None] = Field(min_length=1, max_length=10_000)
@@ -115,7 +105,7 @@ class ColumnSample(Schema):
     samples: list[SampleValue | None] = Field(default_factory=list, max_length=200)
 
 
-class MappingRequest(TextSchema):
+class MappingRequest(Schema):
     """Columns to suggest data elements for."""
 
     columns: list[ColumnSample] = Field(min_length=1, max_length=500)
