@@ -42,6 +42,7 @@ from govhub.identity.schemas import (
 )
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
+from govhub.privacy.masking import mask_id_number
 
 ID_NUMBER_CONTEXT = "accounts.id_number"
 ID_NUMBER_INDEX = "accounts.id_number"
@@ -393,11 +394,6 @@ def create_client(
 
 
 # --- profile ---------------------------------------------------------------------------------
-
-
-def mask_id_number(id_number: str) -> str:
-    """Show the first 6 and last 4 characters of an ID number, masking the birth date."""
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 def get_profile(session: Session, *, principal: Principal) -> ProfileRead:
