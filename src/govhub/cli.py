@@ -34,6 +34,7 @@ from govhub.core.db import session_scope
 from govhub.core.errors import GovHubError, InvalidInput
 from govhub.core.settings import get_settings
 from govhub.data.ingest import cli as ingest_cli
+from govhub.data.sharing import cli as sharing_cli
 from govhub.demo import (
     DEFAULT_CITIZENS,
     DEFAULT_ENTERPRISES,
@@ -118,6 +119,7 @@ app.add_typer(dept_app, name="dept")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(ingest_cli.app, name="data")
+app.add_typer(sharing_cli.app, name="sharing")
 
 
 def operator(division_code: str) -> Principal:

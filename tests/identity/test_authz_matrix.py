@@ -29,6 +29,7 @@ from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
 from govhub.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from govhub.identity.schemas import CitizenRegister, EnterpriseRegister
+from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
 
@@ -44,6 +45,7 @@ class Actors:
     citizen: Account
     enterprise: Account
     resource_id: uuid.UUID | None = None  # an open catalog resource of city A's market bureau
+    current: str = "anonymous"  # the actor now calling, for bodies that depend on the caller
 
     def by_name(self) -> dict[str, Account | None]:
         """Return every actor by name (None is the anonymous caller)."""
@@ -181,6 +183,20 @@ RULES: list[Rule] = [
          params=lambda a: {k: v for k, v in ledger.ready(a).items() if k in ("first", "second")}),
     Rule("POST", "/api/v1/ledger/cosignatures", Permission.LEDGER_WITNESS, ok=(201,),
          body=ledger.cosign_body, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/sharing/requests", Permission.SHARING_REQUEST, ok=(201,),
+         body=sharing.request_body_for_caller),
+    Rule("GET", "/api/v1/sharing/requests", Permission.SHARING_REQUEST),
+    Rule("GET", "/api/v1/sharing/requests/{request_id}", Permission.SHARING_REQUEST,
+         params=sharing.pending_request, out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/sharing/requests/{request_id}/decision", Permission.SHARING_DECIDE,
+         params=sharing.pending_request, body=lambda a: {"outcome": "approve"},
+         out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/sharing/grants", Permission.SHARING_REQUEST),
+    Rule("GET", "/api/v1/sharing/grants/{grant_id}", Permission.SHARING_REQUEST,
+         params=sharing.grant, out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/sharing/grants/{grant_id}/revocation", Permission.SHARING_DECIDE,
+         params=sharing.grant, body=lambda a: {"reason": "项目结束"},
+         out_of_scope=frozenset({"admin_b", "platform_admin"})),
 ]  # fmt: skip
 
 
@@ -298,6 +314,7 @@ def test_route_admits_exactly_the_right_actors(
 ) -> None:
     failures = []
     for name, account in actors.by_name().items():
+        actors.current = name
         headers = login(account) if account is not None else {}
         url = rule.path.format(**{k: str(v) for k, v in rule.params(actors).items()})
         body = rule.body(actors) if rule.body else None

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
     PROFILE_READ = "profile:read"
+    SHARING_DECIDE = "sharing:decide"
+    SHARING_REQUEST = "sharing:request"
     STANDARDS_EDIT = "standards:edit"
     WORKBENCH_USE = "workbench:use"
 
@@ -58,9 +60,16 @@ _OFFICIAL_BASE = frozenset(
         Permission.LEDGER_READ,
     }
 )
-# Writing a department's catalog entries, data elements and datasets (its own department only).
+# Writing a department's catalog entries, data elements and datasets, requesting other
+# departments' data and deciding on requests for its own (its own department only).
 _DATA_STEWARD = frozenset(
-    {Permission.CATALOG_EDIT, Permission.DATA_INGEST, Permission.STANDARDS_EDIT}
+    {
+        Permission.CATALOG_EDIT,
+        Permission.DATA_INGEST,
+        Permission.SHARING_DECIDE,
+        Permission.SHARING_REQUEST,
+        Permission.STANDARDS_EDIT,
+    }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -24,6 +24,8 @@ class EntryKind(StrEnum):
     OFFICIAL_LOGIN = "official_login"
     ROLES_CHANGED = "roles_changed"
     SHARE_GRANTED = "share_granted"
+    SHARE_REJECTED = "share_rejected"
+    SHARE_REQUESTED = "share_requested"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.
