@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govhub.api import create_app
 from govhub.core import db, migrations
 from govhub.core.settings import get_settings
+from govhub.data.exchange import service as exchange_service
 from govhub.identity.authn import login_throttle
 from govhub.identity.models import Account
 from tests.browsing import HTML, SignIn, csrf_from
@@ -89,9 +90,12 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle() -> Iterator[None]:
-    login_throttle.reset()
+    limiters = (login_throttle, exchange_service.request_limiter, exchange_service.export_limiter)
+    for limiter in limiters:
+        limiter.reset()
     yield
-    login_throttle.reset()
+    for limiter in limiters:
+        limiter.reset()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from govhub.core.middleware import (
 )
 from govhub.core.settings import get_settings
 from govhub.data.catalog import api as catalog_api
+from govhub.data.exchange import api as exchange_api
 from govhub.data.ingest import api as ingest_api
 from govhub.data.sharing import api as sharing_api
 from govhub.data.standards import api as standards_api
@@ -53,6 +54,7 @@ def create_app() -> FastAPI:
     app.include_router(catalog_api.router)
     app.include_router(ingest_api.router)
     app.include_router(sharing_api.router)
+    app.include_router(exchange_api.router)
     app.include_router(ledger_api.router)
     web_pages.mount(app)
     return app

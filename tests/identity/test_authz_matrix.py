@@ -80,6 +80,8 @@ class Rule:
     ok: tuple[int, ...] = (200,)
     # Actors allowed by permission who still get 404 because the object is out of their scope.
     out_of_scope: frozenset[str] = frozenset()
+    # The actor who holds the permission but not the object, for the missing-vs-foreign test.
+    foreign: str = "admin_b"
 
 
 def _official_body(a: Actors) -> dict[str, Any]:
@@ -197,6 +199,15 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/sharing/grants/{grant_id}/revocation", Permission.SHARING_DECIDE,
          params=sharing.grant, body=lambda a: {"reason": "项目结束"},
          out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    # Exchange calls are for consuming systems: an official, even an administrator holding every
+    # permission, has no grant (tests/data/exchange proves the systems' side).
+    Rule("GET", "/api/v1/exchange/grants", Permission.EXCHANGE_READ),
+    Rule("POST", "/api/v1/exchange/resources/{resource_id}/query", Permission.EXCHANGE_READ,
+         params=lambda a: {"resource_id": a.resource_id}, body=lambda a: {},
+         out_of_scope=frozenset({"platform_admin"}), foreign="platform_admin"),
+    Rule("POST", "/api/v1/exchange/resources/{resource_id}/export", Permission.EXCHANGE_READ,
+         params=lambda a: {"resource_id": a.resource_id}, body=lambda a: {"format": "csv"},
+         out_of_scope=frozenset({"platform_admin"}), foreign="platform_admin"),
 ]  # fmt: skip
 
 
@@ -340,7 +351,9 @@ def test_missing_and_foreign_objects_look_the_same(
     login: Callable[[Account], dict[str, str]],
 ) -> None:
     """An out-of-scope object answers exactly like one that does not exist."""
-    headers = login(actors.world.city_b_admin)
+    viewer = actors.by_name()[rule.foreign]
+    assert viewer is not None
+    headers = login(viewer)
     real = rule.path.format(**{k: str(v) for k, v in rule.params(actors).items()})
     missing = rule.path.format(**{k: str(uuid.uuid4()) for k in rule.params(actors)})
     body = rule.body(actors) if rule.body else None

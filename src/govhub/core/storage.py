@@ -54,6 +54,10 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         return self.root / _clean_key(key)
 
+    def local_path(self, key: str) -> Path:
+        """Return the file that holds the object at `key` (for engines that read files)."""
+        return self._path(key)
+
     def put(self, key: str, data: bytes) -> None:
         """Store `data` under `key` atomically."""
         target = self._path(key)
@@ -101,6 +105,10 @@ class FsspecStorage:
 
     def _path(self, key: str) -> str:
         return f"{self.base.rstrip('/')}/{_clean_key(key)}"
+
+    def url(self, key: str) -> str:
+        """Return the full URL of the object at `key`, protocol included."""
+        return str(self.fs.unstrip_protocol(self._path(key)))
 
     def put(self, key: str, data: bytes) -> None:
         """Store `data` under `key`."""

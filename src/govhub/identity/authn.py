@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 import uuid
-from collections import deque
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -17,7 +14,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
-from govhub.core.errors import RateLimited, Unauthenticated
+from govhub.core.errors import Unauthenticated
+from govhub.core.ratelimit import SlidingWindow
 from govhub.core.settings import get_settings
 from govhub.identity import audit, tokens
 from govhub.identity.models import (
@@ -63,36 +61,7 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-class LoginThrottle:
-    """A per-client sliding window of login attempts, kept in process memory.
-
-    Each worker process keeps its own window; behind several workers the effective limit is
-    the per-process limit times the worker count, which the lockout below bounds anyway.
-    """
-
-    def __init__(self) -> None:
-        self._attempts: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, *, limit: int, window: float = 60.0) -> None:
-        """Count one attempt for `key`; raise `RateLimited` beyond `limit` per `window`."""
-        now = time.monotonic()
-        with self._lock:
-            attempts = self._attempts.setdefault(key, deque())
-            while attempts and attempts[0] <= now - window:
-                attempts.popleft()
-            if len(attempts) >= limit:
-                retry = int(attempts[0] + window - now) + 1
-                raise RateLimited("too many login attempts; wait and try again", retry_after=retry)
-            attempts.append(now)
-
-    def reset(self) -> None:
-        """Forget every attempt."""
-        with self._lock:
-            self._attempts.clear()
-
-
-login_throttle = LoginThrottle()
+login_throttle = SlidingWindow("login attempts")
 
 
 class LoginFailed(Unauthenticated):

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
+    EXCHANGE_READ = "exchange:read"
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
     PROFILE_READ = "profile:read"
@@ -93,7 +94,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
     Role.PLATFORM_ADMIN: frozenset(Permission),
-    Role.SYSTEM: frozenset({Permission.DEPARTMENTS_READ, Permission.LEDGER_WITNESS}),
+    Role.SYSTEM: frozenset(
+        {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
+    ),
 }
 
 OFFICIAL_ROLES = frozenset(ROLE_PERMISSIONS) - {Role.CITIZEN, Role.ENTERPRISE, Role.SYSTEM}

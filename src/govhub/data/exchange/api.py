@@ -1,0 +1,74 @@
+"""HTTP API of the exchange gateway (`/api/v1/exchange`), for consuming systems."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from govhub.core.settings import get_settings
+from govhub.data.exchange import service
+from govhub.data.exchange.schemas import ConsumerGrant, ExportRequest, QueryRequest, QueryResult
+from govhub.data.exchange.writers import MEDIA_TYPES
+from govhub.identity.deps import DbSession, require
+from govhub.identity.permissions import Permission
+from govhub.identity.principal import Principal
+
+router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
+
+Consumer = Annotated[Principal, Depends(require(Permission.EXCHANGE_READ))]
+
+
+@router.get("/grants", response_model=list[ConsumerGrant])
+def list_grants(session: DbSession, principal: Consumer) -> list[ConsumerGrant]:
+    """List the calling system's active grants and how each protects its fields."""
+    return [
+        ConsumerGrant(
+            grant_id=g.id,
+            resource_id=g.resource_id,
+            resource_title=g.resource.title,
+            fields=g.fields,
+            protected_fields={
+                name: p["treatment"]
+                for name, p in g.field_policies.items()
+                if p["treatment"] != "clear"
+            },
+            expires_at=g.expires_at.isoformat(),
+        )
+        for g in service.consumer_grants(session, principal=principal)
+    ]
+
+
+@router.post("/resources/{resource_id}/query", response_model=QueryResult)
+def query(
+    session: DbSession, principal: Consumer, resource_id: uuid.UUID, request: QueryRequest
+) -> QueryResult:
+    """Read a page of granted rows, filtered, sorted and projected within the grant."""
+    return service.query(session, principal=principal, resource_id=resource_id, request=request)
+
+
+@router.post(
+    "/resources/{resource_id}/export",
+    response_class=FileResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
+def export(
+    session: DbSession, principal: Consumer, resource_id: uuid.UUID, request: ExportRequest
+) -> FileResponse:
+    """Download every granted row as CSV, NDJSON or Parquet; the file is ledgered first."""
+    spool = get_settings().var_dir / "spool" / "exchange"
+    done = service.export(
+        session, principal=principal, resource_id=resource_id, request=request, spool=spool
+    )
+    digest = base64.b64encode(bytes.fromhex(done.digest)).decode()
+    return FileResponse(
+        done.path,
+        media_type=MEDIA_TYPES[request.format],
+        filename=f"{resource_id}-v{done.version}.{request.format.value}",
+        headers={"Repr-Digest": f"sha-256=:{digest}:", "X-Row-Count": str(done.rows)},
+        background=BackgroundTask(done.path.unlink, missing_ok=True),
+    )

@@ -1,0 +1,24 @@
+"""Limits of the exchange gateway, from `GOVHUB_EXCHANGE_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ExchangeSettings(BaseSettings):
+    """Page sizes, export sizes and per-consumer rates."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOVHUB_EXCHANGE_", env_file=".env", extra="ignore"
+    )
+
+    max_page_rows: int = Field(default=1000, ge=1, description="Largest page of a query")
+    requests_per_minute: int = Field(default=600, ge=1, description="Calls per consumer")
+    exports_per_hour: int = Field(default=30, ge=1, description="Bulk exports per consumer")
+    export_batch_rows: int = Field(default=131_072, ge=1024, description="Rows per export batch")
+
+
+def get_exchange_settings() -> ExchangeSettings:
+    """Return the exchange settings (read from the environment on each call)."""
+    return ExchangeSettings()

@@ -1,0 +1,92 @@
+"""Write a stream of Arrow tables as CSV, NDJSON or Parquet, and digest what was written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from govhub.data.exchange.schemas import ExportFormat
+
+MEDIA_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.NDJSON: "application/x-ndjson",
+    ExportFormat.PARQUET: "application/vnd.apache.parquet",
+}
+
+
+def jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    """Turn a row's dates, decimals and bytes into JSON values (ISO dates, text, hex)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, datetime | date):
+            out[key] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[key] = str(value)
+        elif isinstance(value, bytes):
+            out[key] = value.hex()
+        else:
+            out[key] = value
+    return out
+
+
+def write_batches(
+    tables: Iterable[pa.Table], target: Path, fmt: ExportFormat, schema: pa.Schema
+) -> tuple[int, str]:
+    """Write every table to `target` in `fmt`; return the row count and the file's SHA-256.
+
+    `schema` is the shape of the tables, used when there are none (an empty export still
+    has its header or Parquet schema).
+    """
+    rows = 0
+    with _Writer(target, fmt, schema) as write:
+        for table in tables:
+            write(table)
+            rows += table.num_rows
+    return rows, file_sha256(target)
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Writer:
+    """A context manager giving a `write(table)` function for one output format."""
+
+    def __init__(self, target: Path, fmt: ExportFormat, schema: pa.Schema) -> None:
+        self.target, self.fmt, self.schema = target, fmt, schema
+
+    def __enter__(self) -> Callable[[pa.Table], None]:
+        if self.fmt is ExportFormat.PARQUET:
+            self._parquet = pq.ParquetWriter(self.target, self.schema, compression="zstd")
+            return lambda table: self._parquet.write_table(table.cast(self.schema))
+        if self.fmt is ExportFormat.CSV:
+            self._csv = pacsv.CSVWriter(str(self.target), self.schema)
+            return lambda table: self._csv.write_table(table.cast(self.schema))
+        self._file = self.target.open("w", encoding="utf-8")
+        return self._write_ndjson
+
+    def _write_ndjson(self, table: pa.Table) -> None:
+        lines = (json.dumps(jsonable(r), ensure_ascii=False) for r in table.to_pylist())
+        self._file.writelines(f"{line}\n" for line in lines)
+
+    def __exit__(self, *_: object) -> None:
+        if self.fmt is ExportFormat.PARQUET:
+            self._parquet.close()
+        elif self.fmt is ExportFormat.CSV:
+            self._csv.close()
+        else:
+            self._file.close()
