@@ -90,9 +90,8 @@ def rotate_keys(session: Session, *, retire_after: timedelta | None = None) -> s
 
 def jwks(session: Session) -> dict[str, Any]:
     """Return the public JSON Web Key Set (creating the first key if none exists)."""
-    if not _published(session):
-        _create_key(session)
-    return {"keys": [row.public_jwk for row in _published(session)]}
+    rows = _published(session) or [_create_key(session)]
+    return {"keys": [row.public_jwk for row in rows]}
 
 
 def _key_set(session: Session) -> KeySet:

@@ -48,7 +48,16 @@ def query(
     session: DbSession, principal: Consumer, resource_id: uuid.UUID, request: QueryRequest
 ) -> QueryResult:
     """Read a page of granted rows, filtered, sorted and projected within the grant."""
-    return service.query(session, principal=principal, resource_id=resource_id, request=request)
+    plan = service.plan_query(
+        session, principal=principal, resource_id=resource_id, request=request
+    )
+    session.commit()  # end the checks' transaction: no transaction stays open while data is read
+    page = service.fetch_page(plan, request)
+    call = request.model_dump(mode="json")
+    service.record_access(
+        session, principal=principal, plan=plan, rows=len(page.rows), digest=page.digest, call=call
+    )
+    return page
 
 
 @router.post(
@@ -60,9 +69,14 @@ def export(
     session: DbSession, principal: Consumer, resource_id: uuid.UUID, request: ExportRequest
 ) -> FileResponse:
     """Download every granted row as CSV, NDJSON or Parquet; the file is ledgered first."""
-    spool = get_settings().var_dir / "spool" / "exchange"
-    done = service.export(
-        session, principal=principal, resource_id=resource_id, request=request, spool=spool
+    plan = service.plan_export(
+        session, principal=principal, resource_id=resource_id, request=request
+    )
+    session.commit()  # end the checks' transaction: no transaction stays open while data is read
+    done = service.write_export(plan, request, get_settings().var_dir / "spool" / "exchange")
+    call = request.model_dump(mode="json")
+    service.record_access(
+        session, principal=principal, plan=plan, rows=done.rows, digest=done.digest, call=call
     )
     digest = base64.b64encode(bytes.fromhex(done.digest)).decode()
     return FileResponse(

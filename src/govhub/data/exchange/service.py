@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import pyarrow as pa
@@ -40,16 +40,21 @@ from govhub.privacy.masking import MaskStyle
 from govhub.privacy.pseudonyms import pseudonym_key
 
 NO_GRANT = "no active grant for this resource"
+TYPE_MISMATCH = "a condition's value does not fit its field's type"
 request_limiter = SlidingWindow("exchange requests")
 export_limiter = SlidingWindow("exports")
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What one call may read: the grant, the dataset file, columns and all conditions."""
+    """What one call may read, as plain values: it outlives the transaction that made it."""
 
-    grant: Grant
-    dataset: DatasetVersion
+    grant_id: uuid.UUID
+    resource_id: uuid.UUID
+    owner_id: uuid.UUID
+    purpose: str
+    storage_key: str
+    version: int
     columns: list[str]
     present: list[str]
     conditions: list[Condition]
@@ -138,27 +143,61 @@ def plan(
         for name, p in grant.field_policies.items()
         if name in columns
     }
-    return Plan(grant, dataset, columns, present, [*grant_conditions, *where], policies)
+    return Plan(
+        grant_id=grant.id,
+        resource_id=grant.resource_id,
+        owner_id=grant.resource.department_id,
+        purpose=grant.purpose,
+        storage_key=dataset.storage_key,
+        version=dataset.version,
+        columns=columns,
+        present=present,
+        conditions=[*grant_conditions, *where],
+        policies=policies,
+    )
 
 
-@contextmanager
-def _duckdb(storage: Storage, key: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
-    con = duckdb.connect()
-    try:
-        if isinstance(storage, LocalStorage):
-            path = str(storage.local_path(key))
-        else:
-            if not isinstance(storage, FsspecStorage):  # pragma: no cover - two backends exist
-                raise TypeError("unknown storage backend")
+class _Engine(threading.local):
+    """One in-memory DuckDB database per process; each thread reads through its own cursor.
+
+    Opening a DuckDB database costs tens of milliseconds, more than a filtered page itself,
+    so it is opened once; cursors are cheap and keep threads from sharing a connection.
+    """
+
+    root: duckdb.DuckDBPyConnection | None = None
+    root_lock = threading.Lock()
+    registered: ClassVar[set[int]] = set()
+
+    def __init__(self) -> None:
+        self.cursor: duckdb.DuckDBPyConnection | None = None
+
+    def get(self) -> duckdb.DuckDBPyConnection:
+        with _Engine.root_lock:
+            if _Engine.root is None:
+                _Engine.root = duckdb.connect()
+            if self.cursor is None:
+                self.cursor = _Engine.root.cursor()
+        return self.cursor
+
+
+_engine = _Engine()
+
+
+def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> str:
+    """Return the path DuckDB reads the object at `key` from."""
+    if isinstance(storage, LocalStorage):
+        return str(storage.local_path(key))
+    if not isinstance(storage, FsspecStorage):  # pragma: no cover - two backends exist
+        raise TypeError("unknown storage backend")
+    with _Engine.root_lock:
+        if id(storage.fs) not in _Engine.registered:
             con.register_filesystem(storage.fs)
-            path = storage.url(key)
-        yield con, path
-    finally:
-        con.close()
+            _Engine.registered.add(id(storage.fs))
+    return storage.url(key)
 
 
 def _transform(table: pa.Table, plan: Plan) -> pa.Table:
-    key = pseudonym_key(f"grant:{plan.grant.id}")
+    key = pseudonym_key(f"grant:{plan.grant_id}")
     return privacy.apply(table, plan.policies, pseudonym_key=key)
 
 
@@ -168,20 +207,18 @@ def _run(
     try:
         return con.sql(sql, params=params)
     except (duckdb.ConversionException, duckdb.BinderException) as exc:
-        raise InvalidInput("a condition's value does not fit its field's type") from exc
+        raise InvalidInput(TYPE_MISMATCH) from exc
 
 
-def query(
+def plan_query(
     session: Session, *, principal: Principal, resource_id: uuid.UUID, request: QueryRequest
-) -> QueryResult:
-    """Return one page of granted rows, transformed by the grant, and ledger it."""
+) -> Plan:
+    """Check a page request against the consumer's rate, the page limit and the grant."""
     settings = get_exchange_settings()
     if request.limit > settings.max_page_rows:
         raise InvalidInput(f"a page holds at most {settings.max_page_rows} rows", field="limit")
-    request_limiter.hit(
-        principal.client_id or principal.username, limit=settings.requests_per_minute
-    )
-    p = plan(
+    request_limiter.hit(_consumer(principal), limit=settings.requests_per_minute)
+    return plan(
         session,
         principal=principal,
         resource_id=resource_id,
@@ -189,6 +226,25 @@ def query(
         where=request.where,
         order_fields=[o.field for o in request.order_by],
     )
+
+
+def plan_export(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID, request: ExportRequest
+) -> Plan:
+    """Check an export against the consumer's hourly quota and the grant."""
+    settings = get_exchange_settings()
+    export_limiter.hit(_consumer(principal), limit=settings.exports_per_hour, window=3600)
+    return plan(
+        session,
+        principal=principal,
+        resource_id=resource_id,
+        fields=request.fields,
+        where=request.where,
+    )
+
+
+def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
+    """Read one page of a planned query from the dataset file, transformed by the grant."""
     statement = Statement()
     sql = select_sql(
         statement,
@@ -199,32 +255,29 @@ def query(
         limit=request.limit + 1,
         offset=request.offset,
     )
-    with _duckdb(get_storage(), p.dataset.storage_key) as (con, path):
-        try:
-            table = _run(con, sql, {"path": path, **statement.params}).to_arrow_table()
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            raise InvalidInput("a condition's value does not fit its field's type") from exc
+    con = _engine.get()
+    path = _source(con, get_storage(), p.storage_key)
+    try:
+        table = _run(con, sql, {"path": path, **statement.params}).to_arrow_table()
+    except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+        raise InvalidInput(TYPE_MISMATCH) from exc
     more = table.num_rows > request.limit
     rows = [jsonable(r) for r in _transform(table.slice(0, request.limit), p).to_pylist()]
-    digest = hashlib.sha256(_canonical(rows)).hexdigest()
-    _ledger(
-        session, principal, p, rows=len(rows), digest=digest, call=request.model_dump(mode="json")
-    )
     return QueryResult(
-        resource_id=resource_id,
-        version=p.dataset.version,
+        resource_id=p.resource_id,
+        version=p.version,
         fields=p.columns,
         rows=rows,
         offset=request.offset,
         limit=request.limit,
         next_offset=request.offset + request.limit if more else None,
-        digest=digest,
+        digest=hashlib.sha256(_canonical(rows)).hexdigest(),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Export:
-    """A finished export file, ledgered before any byte of it is sent."""
+    """A finished export file, to be ledgered before any byte of it is sent."""
 
     path: Path
     rows: int
@@ -232,66 +285,53 @@ class Export:
     version: int
 
 
-def export(
-    session: Session,
-    *,
-    principal: Principal,
-    resource_id: uuid.UUID,
-    request: ExportRequest,
-    spool: Path,
-) -> Export:
-    """Write all granted rows, transformed, to a file under `spool`; ledger it with its digest."""
+def write_export(p: Plan, request: ExportRequest, spool: Path) -> Export:
+    """Write every planned row, transformed, to a new file under `spool`."""
     settings = get_exchange_settings()
-    export_limiter.hit(
-        principal.client_id or principal.username, limit=settings.exports_per_hour, window=3600
-    )
-    p = plan(
-        session,
-        principal=principal,
-        resource_id=resource_id,
-        fields=request.fields,
-        where=request.where,
-    )
     statement = Statement()
     sql = select_sql(statement, columns=p.columns, present=p.present, conditions=p.conditions)
     spool.mkdir(parents=True, exist_ok=True)
     target = spool / f"{uuid.uuid4().hex}.{request.format.value}"
-    with _duckdb(get_storage(), p.dataset.storage_key) as (con, path):
+    con = _engine.get()
+    path = _source(con, get_storage(), p.storage_key)
+    try:
         reader = _run(con, sql, {"path": path, **statement.params}).to_arrow_reader(
             settings.export_batch_rows
         )
         schema = _transform(reader.schema.empty_table(), p).schema
         batches = (_transform(pa.Table.from_batches([b]), p) for b in reader)
-        try:
-            rows, digest = write_batches(batches, target, request.format, schema)
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            target.unlink(missing_ok=True)
-            raise InvalidInput("a condition's value does not fit its field's type") from exc
-    call = request.model_dump(mode="json")
-    _ledger(session, principal, p, rows=rows, digest=digest, call=call)
-    return Export(target, rows, digest, p.dataset.version)
+        rows, digest = write_batches(batches, target, request.format, schema)
+    except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+        target.unlink(missing_ok=True)
+        raise InvalidInput(TYPE_MISMATCH) from exc
+    return Export(target, rows, digest, p.version)
 
 
-def _ledger(
-    session: Session, principal: Principal, p: Plan, *, rows: int, digest: str, call: Any
+def record_access(
+    session: Session, *, principal: Principal, plan: Plan, rows: int, digest: str, call: Any
 ) -> None:
+    """Ledger what left: consumer, resource, version, fields, rows, purpose and the digest."""
     ledger.record(
         session,
         kind=EntryKind.DATA_ACCESS,
         actor=ledger.actor_of(principal),
-        subject=f"grant:{p.grant.id}",
-        department_id=p.grant.resource.department_id,
+        subject=f"grant:{plan.grant_id}",
+        department_id=plan.owner_id,
         payload={
             "consumer": principal.client_id,
-            "resource": str(p.grant.resource_id),
-            "version": p.dataset.version,
-            "fields": p.columns,
+            "resource": str(plan.resource_id),
+            "version": plan.version,
+            "fields": plan.columns,
             "rows": rows,
-            "purpose": p.grant.purpose,
+            "purpose": plan.purpose,
             "call": call,
             "response_sha256": digest,
         },
     )
+
+
+def _consumer(principal: Principal) -> str:
+    return principal.client_id or principal.username
 
 
 def _canonical(rows: list[dict[str, Any]]) -> bytes:
