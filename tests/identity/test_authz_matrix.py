@@ -196,6 +196,8 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/sharing/grants", Permission.SHARING_REQUEST),
     Rule("GET", "/api/v1/sharing/grants/{grant_id}", Permission.SHARING_REQUEST,
          params=sharing.grant, out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/sharing/grants/{grant_id}/usage", Permission.SHARING_REQUEST,
+         params=sharing.grant, out_of_scope=frozenset({"admin_b"})),
     Rule("POST", "/api/v1/sharing/grants/{grant_id}/revocation", Permission.SHARING_DECIDE,
          params=sharing.grant, body=lambda a: {"reason": "项目结束"},
          out_of_scope=frozenset({"admin_b", "platform_admin"})),

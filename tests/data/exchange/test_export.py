@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 
 import pyarrow.parquet as pq
 import pytest
@@ -15,10 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.settings import get_settings
+from govhub.identity.models import Account
 from govhub.ledger.models import LedgerEntry
 from tests.data.exchange.conftest import Consumer
+from tests.factories import World
 
 URL = "/api/v1/exchange/resources/{}/export"
+Login = Callable[[Account], dict[str, str]]
 NINGBO = ["宁波甲公司", "宁波乙公司", "宁波丙公司", "宁波戊公司"]
 
 
@@ -85,3 +89,23 @@ class TestRefusals:
         )
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) > 60
+
+
+class TestUsage:
+    def test_the_owner_sees_who_read_how_much(
+        self, client: TestClient, consumer: Consumer, world: World, login: Login
+    ) -> None:
+        query = f"/api/v1/exchange/resources/{consumer.resource.id}/query"
+        client.post(query, json={"limit": 2}, headers=consumer.headers)
+        client.post(query, json={"fields": ["qymc"]}, headers=consumer.headers)
+        _export(client, consumer, "csv")
+        url = f"/api/v1/sharing/grants/{consumer.grant.id}/usage"
+        usage = client.get(url, headers=login(world.city_a_admin)).json()
+        assert usage["calls"] == 3
+        assert usage["rows"] == 2 + 4 + 4
+        assert usage["calls_by_kind"] == {"query": 2, "export": 1}
+        assert len(usage["by_day"]) == 1
+        assert usage["by_day"][0]["calls"] == 3
+        assert usage["last_at"] is not None
+        stranger = client.get(url, headers=login(world.city_a_leader))
+        assert stranger.status_code == 403

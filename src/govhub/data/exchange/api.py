@@ -14,6 +14,7 @@ from govhub.core.settings import get_settings
 from govhub.data.exchange import service
 from govhub.data.exchange.schemas import ConsumerGrant, ExportRequest, QueryRequest, QueryResult
 from govhub.data.exchange.writers import MEDIA_TYPES
+from govhub.data.sharing.models import AccessKind
 from govhub.identity.deps import DbSession, require
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
@@ -55,7 +56,13 @@ def query(
     page = service.fetch_page(plan, request)
     call = request.model_dump(mode="json")
     service.record_access(
-        session, principal=principal, plan=plan, rows=len(page.rows), digest=page.digest, call=call
+        session,
+        principal=principal,
+        plan=plan,
+        kind=AccessKind.QUERY,
+        rows=len(page.rows),
+        digest=page.digest,
+        call=call,
     )
     return page
 
@@ -76,7 +83,13 @@ def export(
     done = service.write_export(plan, request, get_settings().var_dir / "spool" / "exchange")
     call = request.model_dump(mode="json")
     service.record_access(
-        session, principal=principal, plan=plan, rows=done.rows, digest=done.digest, call=call
+        session,
+        principal=principal,
+        plan=plan,
+        kind=AccessKind.EXPORT,
+        rows=done.rows,
+        digest=done.digest,
+        call=call,
     )
     digest = base64.b64encode(bytes.fromhex(done.digest)).decode()
     return FileResponse(

@@ -30,7 +30,7 @@ from govhub.data.exchange.schemas import ExportRequest, QueryRequest, QueryResul
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.exchange.sql import Statement, select_sql
 from govhub.data.exchange.writers import jsonable, write_batches
-from govhub.data.sharing.models import Grant
+from govhub.data.sharing.models import AccessKind, Grant, GrantAccess
 from govhub.data.sharing.schemas import Condition
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
@@ -308,9 +308,22 @@ def write_export(p: Plan, request: ExportRequest, spool: Path) -> Export:
 
 
 def record_access(
-    session: Session, *, principal: Principal, plan: Plan, rows: int, digest: str, call: Any
+    session: Session,
+    *,
+    principal: Principal,
+    plan: Plan,
+    kind: AccessKind,
+    rows: int,
+    digest: str,
+    call: Any,
 ) -> None:
-    """Ledger what left: consumer, resource, version, fields, rows, purpose and the digest."""
+    """Ledger what left (consumer, resource, version, fields, rows, purpose, digest) and count
+    it for the owner's usage view."""
+    session.add(
+        GrantAccess(
+            grant_id=plan.grant_id, kind=kind, rows=rows, fields=plan.columns, digest=digest
+        )
+    )
     ledger.record(
         session,
         kind=EntryKind.DATA_ACCESS,

@@ -14,6 +14,7 @@ from govhub.data.sharing.models import Grant, RequestStatus, ShareRequest
 from govhub.data.sharing.schemas import (
     Decision,
     GrantRead,
+    GrantUsage,
     Revocation,
     ShareRequestCreate,
     ShareRequestRead,
@@ -109,3 +110,9 @@ def revoke(
     """Revoke a grant of your department's resource now."""
     grant = service.revoke(session, principal=principal, grant_id=grant_id, reason=data.reason)
     return _grant_read(grant)
+
+
+@router.get("/grants/{grant_id}/usage", response_model=GrantUsage)
+def grant_usage(session: DbSession, principal: SharingRequest, grant_id: uuid.UUID) -> GrantUsage:
+    """Count a grant's calls and rows, by kind and per day over the last 30 days."""
+    return service.usage(session, principal=principal, grant_id=grant_id)

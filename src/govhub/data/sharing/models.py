@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govhub.core.db import Base, UUIDPrimaryKey, portable_enum, utcnow
@@ -78,3 +78,28 @@ class Grant(UUIDPrimaryKey, Base):
     def is_active(self, now: datetime) -> bool:
         """Tell whether the grant allows reading at `now` (not revoked, not expired)."""
         return self.revoked_at is None and now < self.expires_at
+
+
+class AccessKind(StrEnum):
+    """How granted data left through the exchange."""
+
+    QUERY = "query"
+    EXPORT = "export"
+
+
+class GrantAccess(UUIDPrimaryKey, Base):
+    """One call of a consuming system under a grant: the owner's view of who read how much.
+
+    The ledger proves the call (its entry carries the same digest); this row lets the owner
+    count and chart usage without reading the ledger's payloads, which it does not hold.
+    """
+
+    __tablename__ = "share_grant_accesses"
+    __table_args__ = (Index("ix_share_grant_accesses_grant_at", "grant_id", "at"),)
+
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("share_grants.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[AccessKind] = mapped_column(portable_enum(AccessKind, "grant_access_kind"))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from govhub.core.schemas import ReadSchema, Schema
 from govhub.data.catalog.schemas import FieldName
@@ -180,3 +180,22 @@ class GrantRead(ReadSchema):
     revoked_at: datetime | None
     revoke_reason: str
     active: bool = False
+
+
+class UsageDay(BaseModel):
+    """Calls and rows of one day (UTC)."""
+
+    day: str
+    calls: int
+    rows: int
+
+
+class GrantUsage(BaseModel):
+    """How a grant was used: who read how much, and when."""
+
+    grant_id: uuid.UUID
+    calls: int
+    rows: int
+    calls_by_kind: dict[str, int]
+    last_at: datetime | None
+    by_day: list[UsageDay]

@@ -15,20 +15,22 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
 from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.data.catalog import scope
 from govhub.data.catalog.models import Resource, SharingType
-from govhub.data.sharing.models import Grant, RequestStatus, ShareRequest
+from govhub.data.sharing.models import Grant, GrantAccess, RequestStatus, ShareRequest
 from govhub.data.sharing.schemas import (
     Condition,
     Decision,
     FieldTreatment,
+    GrantUsage,
     Outcome,
     ShareRequestCreate,
+    UsageDay,
 )
 from govhub.identity.models import OAuthClient
 from govhub.identity.permissions import Permission
@@ -238,6 +240,35 @@ def due_for_renewal(
     for grant in grants:
         grant.renewal_reminded_at = now
     return list(grants)
+
+
+def usage(
+    session: Session, *, principal: Principal, grant_id: uuid.UUID, days: int = 30
+) -> GrantUsage:
+    """Summarize how a grant was used: totals, by kind, and per day over the last `days`."""
+    grant = get_grant(session, principal=principal, grant_id=grant_id)
+    totals = session.execute(
+        select(GrantAccess.kind, func.count(), func.coalesce(func.sum(GrantAccess.rows), 0))
+        .where(GrantAccess.grant_id == grant.id)
+        .group_by(GrantAccess.kind)
+    ).all()
+    last = session.scalar(select(func.max(GrantAccess.at)).where(GrantAccess.grant_id == grant.id))
+    day = func.date(GrantAccess.at)
+    since = utcnow() - timedelta(days=days)
+    daily = session.execute(
+        select(day, func.count(), func.coalesce(func.sum(GrantAccess.rows), 0))
+        .where(GrantAccess.grant_id == grant.id, GrantAccess.at >= since)
+        .group_by(day)
+        .order_by(day)
+    ).all()
+    return GrantUsage(
+        grant_id=grant.id,
+        calls=sum(int(calls) for _, calls, _ in totals),
+        rows=sum(int(rows) for _, _, rows in totals),
+        calls_by_kind={kind.value: int(calls) for kind, calls, _ in totals},
+        last_at=last,
+        by_day=[UsageDay(day=str(d), calls=int(c), rows=int(r)) for d, c, r in daily],
+    )
 
 
 # --- internals ---------------------------------------------------------------------------------

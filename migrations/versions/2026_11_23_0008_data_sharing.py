@@ -1,8 +1,8 @@
-"""Data sharing: share requests and the grants they become.
+"""Data sharing: share requests, the grants they become, and each access under a grant.
 
 Revision ID: 0008
 Revises: 0003
-Create Date: 2026-11-23 13:05:25.392065
+Create Date: 2026-11-23 13:37:43.662577
 """
 
 from __future__ import annotations
@@ -135,8 +135,35 @@ def upgrade() -> None:
             batch_op.f("ix_share_grants_resource_id"), ["resource_id"], unique=False
         )
 
+    op.create_table(
+        "share_grant_accesses",
+        sa.Column("grant_id", sa.Uuid(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("query", "export", name="grant_access_kind", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("rows", sa.BigInteger(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["grant_id"],
+            ["share_grants.id"],
+            name=op.f("fk_share_grant_accesses_grant_id_share_grants"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_share_grant_accesses")),
+    )
+    with op.batch_alter_table("share_grant_accesses", schema=None) as batch_op:
+        batch_op.create_index("ix_share_grant_accesses_grant_at", ["grant_id", "at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("share_grant_accesses", schema=None) as batch_op:
+        batch_op.drop_index("ix_share_grant_accesses_grant_at")
+
+    op.drop_table("share_grant_accesses")
     with op.batch_alter_table("share_grants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_share_grants_resource_id"))
         batch_op.drop_index(batch_op.f("ix_share_grants_expires_at"))
