@@ -1,8 +1,8 @@
-"""Data sharing: share requests, the grants they become, and each access under a grant.
+"""Data sharing and exchange: requests, grants, accesses under grants, webhook subscriptions.
 
 Revision ID: 0008
 Revises: 0003
-Create Date: 2026-11-23 13:37:43.662577
+Create Date: 2026-11-23 13:43:18.834974
 """
 
 from __future__ import annotations
@@ -19,6 +19,35 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "exchange_subscriptions",
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("resource_id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret_encrypted", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["oauth_clients.client_id"],
+            name=op.f("fk_exchange_subscriptions_client_id_oauth_clients"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["catalog_resources.id"],
+            name=op.f("fk_exchange_subscriptions_resource_id_catalog_resources"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_subscriptions")),
+    )
+    with op.batch_alter_table("exchange_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_exchange_subscriptions_client_id"), ["client_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_exchange_subscriptions_resource_id"), ["resource_id"], unique=False
+        )
+
     op.create_table(
         "share_requests",
         sa.Column("resource_id", sa.Uuid(), nullable=False),
@@ -77,6 +106,45 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_share_requests_resource_status", ["resource_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "exchange_deliveries",
+        sa.Column("subscription_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "delivered",
+                "failed",
+                name="delivery_status",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["exchange_subscriptions.id"],
+            name=op.f("fk_exchange_deliveries_subscription_id_exchange_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_deliveries")),
+    )
+    with op.batch_alter_table("exchange_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_exchange_deliveries_due", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_exchange_deliveries_subscription_id"), ["subscription_id"], unique=False
         )
 
     op.create_table(
@@ -171,8 +239,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_share_grants_client_id"))
 
     op.drop_table("share_grants")
+    with op.batch_alter_table("exchange_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exchange_deliveries_subscription_id"))
+        batch_op.drop_index("ix_exchange_deliveries_due")
+
+    op.drop_table("exchange_deliveries")
     with op.batch_alter_table("share_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_share_requests_resource_status")
         batch_op.drop_index(batch_op.f("ix_share_requests_department_id"))
 
     op.drop_table("share_requests")
+    with op.batch_alter_table("exchange_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exchange_subscriptions_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_exchange_subscriptions_client_id"))
+
+    op.drop_table("exchange_subscriptions")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from govhub import __version__
@@ -16,6 +19,7 @@ from govhub.core.middleware import (
 from govhub.core.settings import get_settings
 from govhub.data.catalog import api as catalog_api
 from govhub.data.exchange import api as exchange_api
+from govhub.data.exchange import tasks as exchange_tasks
 from govhub.data.ingest import api as ingest_api
 from govhub.data.sharing import api as sharing_api
 from govhub.data.standards import api as standards_api
@@ -24,6 +28,13 @@ from govhub.identity import oidc
 from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
 from govhub.web import pages as web_pages
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the background tasks: the ledger's integrator and the webhook sender."""
+    async with ledger_tasks.lifespan(app), exchange_tasks.lifespan(app):
+        yield
 
 
 def create_app() -> FastAPI:
@@ -37,7 +48,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
-        lifespan=ledger_tasks.lifespan,
+        lifespan=_lifespan,
     )
     install_handlers(app, render_html=web_pages.render_error_page)
     app.add_middleware(

@@ -210,6 +210,16 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/exchange/resources/{resource_id}/export", Permission.EXCHANGE_READ,
          params=lambda a: {"resource_id": a.resource_id}, body=lambda a: {"format": "csv"},
          out_of_scope=frozenset({"platform_admin"}), foreign="platform_admin"),
+    Rule("POST", "/api/v1/exchange/subscriptions", Permission.EXCHANGE_READ, ok=(201,),
+         body=lambda a: {"resource_id": str(a.resource_id), "url": "https://example.com/h"},
+         out_of_scope=frozenset({"platform_admin"})),
+    Rule("GET", "/api/v1/exchange/subscriptions", Permission.EXCHANGE_READ),
+    Rule("GET", "/api/v1/exchange/subscriptions/{subscription_id}/deliveries",
+         Permission.EXCHANGE_READ, params=lambda a: {"subscription_id": uuid.uuid4()},
+         out_of_scope=frozenset({"platform_admin"}), foreign="platform_admin"),
+    Rule("DELETE", "/api/v1/exchange/subscriptions/{subscription_id}", Permission.EXCHANGE_READ,
+         ok=(204,), params=lambda a: {"subscription_id": uuid.uuid4()},
+         out_of_scope=frozenset({"platform_admin"}), foreign="platform_admin"),
 ]  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Import every table of the data center (for `govhub.models` and Alembic)."""
 
 from govhub.data.catalog import models as catalog_models
+from govhub.data.exchange import models as exchange_models
 from govhub.data.sharing import models as sharing_models
 from govhub.data.standards import models as standards_models
 
-__all__ = ["catalog_models", "sharing_models", "standards_models"]
+__all__ = ["catalog_models", "exchange_models", "sharing_models", "standards_models"]

@@ -11,8 +11,17 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from govhub.core.settings import get_settings
-from govhub.data.exchange import service
-from govhub.data.exchange.schemas import ConsumerGrant, ExportRequest, QueryRequest, QueryResult
+from govhub.data.exchange import service, webhooks
+from govhub.data.exchange.schemas import (
+    ConsumerGrant,
+    DeliveryRead,
+    ExportRequest,
+    QueryRequest,
+    QueryResult,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionRead,
+)
 from govhub.data.exchange.writers import MEDIA_TYPES
 from govhub.data.sharing.models import AccessKind
 from govhub.identity.deps import DbSession, require
@@ -99,3 +108,39 @@ def export(
         headers={"Repr-Digest": f"sha-256=:{digest}:", "X-Row-Count": str(done.rows)},
         background=BackgroundTask(done.path.unlink, missing_ok=True),
     )
+
+
+@router.post("/subscriptions", response_model=SubscriptionCreated, status_code=201)
+def subscribe(
+    session: DbSession, principal: Consumer, data: SubscriptionCreate
+) -> SubscriptionCreated:
+    """Be told (by a signed webhook) of each new version of a granted resource."""
+    subscription, secret = webhooks.subscribe(
+        session, principal=principal, resource_id=data.resource_id, url=data.url
+    )
+    read = SubscriptionRead.model_validate(subscription)
+    return SubscriptionCreated(**read.model_dump(), secret=secret)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionRead])
+def list_subscriptions(session: DbSession, principal: Consumer) -> list[SubscriptionRead]:
+    """List the calling system's subscriptions."""
+    return [
+        SubscriptionRead.model_validate(s)
+        for s in webhooks.list_subscriptions(session, principal=principal)
+    ]
+
+
+@router.get("/subscriptions/{subscription_id}/deliveries", response_model=list[DeliveryRead])
+def list_deliveries(
+    session: DbSession, principal: Consumer, subscription_id: uuid.UUID
+) -> list[DeliveryRead]:
+    """List a subscription's latest deliveries and their outcome."""
+    rows = webhooks.deliveries(session, principal=principal, subscription_id=subscription_id)
+    return [DeliveryRead.model_validate(d) for d in rows]
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204)
+def unsubscribe(session: DbSession, principal: Consumer, subscription_id: uuid.UUID) -> None:
+    """Stop a subscription."""
+    webhooks.unsubscribe(session, principal=principal, subscription_id=subscription_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from govhub.core.schemas import Schema
 from govhub.data.catalog.schemas import FieldName
@@ -73,3 +74,42 @@ class ConsumerGrant(BaseModel):
     fields: list[str]
     protected_fields: dict[str, str]
     expires_at: str
+
+
+class SubscriptionCreate(Schema):
+    """Where to tell a system of new versions of a granted resource."""
+
+    resource_id: uuid.UUID
+    url: Annotated[str, Field(min_length=8, max_length=2000)]
+
+
+class SubscriptionRead(BaseModel):
+    """A subscription (its secret is shown only when created)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    url: str
+    created_at: datetime
+
+
+class SubscriptionCreated(SubscriptionRead):
+    """A new subscription with the secret that verifies its webhook signatures."""
+
+    secret: str
+
+
+class DeliveryRead(BaseModel):
+    """One webhook delivery and how it went."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    event_type: str
+    status: str
+    attempts: int
+    last_status: int | None
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None

@@ -17,6 +17,17 @@ class ExchangeSettings(BaseSettings):
     requests_per_minute: int = Field(default=600, ge=1, description="Calls per consumer")
     exports_per_hour: int = Field(default=30, ge=1, description="Bulk exports per consumer")
     export_batch_rows: int = Field(default=131_072, ge=1024, description="Rows per export batch")
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhooks to plain HTTP and private addresses (dev)"
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per delivery")
+    webhook_max_attempts: int = Field(default=8, ge=1, description="Before a delivery fails")
+    webhook_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="First retry delay; doubles per attempt, capped at 6 h"
+    )
+    webhook_interval_seconds: float = Field(
+        default=5.0, description="How often the app sends due deliveries (<= 0: never)"
+    )
 
 
 def get_exchange_settings() -> ExchangeSettings:

@@ -17,6 +17,7 @@ from govhub.core.errors import Conflict, NotFound
 from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
+from govhub.data.exchange import webhooks
 from govhub.data.ingest.pipeline import Converted, LoadLog, convert
 from govhub.data.ingest.readers import Format, Progress
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
@@ -178,4 +179,11 @@ def _publish(
         storage.delete(dataset.storage_key)
         storage.delete(log_key(dataset.storage_key))
         raise
+    webhooks.notify_published(
+        session,
+        resource_id=resource.id,
+        version=dataset.version,
+        row_count=dataset.row_count,
+        digest=dataset.digest,
+    )
     return dataset, converted.log
