@@ -18,6 +18,7 @@ from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storag
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.exchange import webhooks
+from govhub.data.ingest.personal import unprotected_personal
 from govhub.data.ingest.pipeline import Converted, LoadLog, convert
 from govhub.data.ingest.readers import Format, Progress
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
@@ -129,6 +130,7 @@ def ingest(
     resource = get_ingestable_resource(session, principal=principal, resource_id=resource_id)
     settings = settings or get_ingest_settings()
     converted = convert(source, filename=filename, settings=settings, progress=progress, fmt=fmt)
+    converted.log.warnings.extend(unprotected_personal(resource, converted.path))
     try:
         return _publish(session, principal=principal, resource=resource, converted=converted)
     finally:
