@@ -27,6 +27,7 @@ from govhub.identity import api as identity_api
 from govhub.identity import oidc
 from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
+from govhub.privacy import api as privacy_api
 from govhub.web import pages as web_pages
 
 
@@ -67,5 +68,6 @@ def create_app() -> FastAPI:
     app.include_router(sharing_api.router)
     app.include_router(exchange_api.router)
     app.include_router(ledger_api.router)
+    app.include_router(privacy_api.router)
     web_pages.mount(app)
     return app

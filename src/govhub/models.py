@@ -4,5 +4,6 @@ from govhub.core.db import Base
 from govhub.data import models as data_models
 from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
+from govhub.privacy import models as privacy_models
 
-__all__ = ["Base", "data_models", "identity_models", "ledger_models"]
+__all__ = ["Base", "data_models", "identity_models", "ledger_models", "privacy_models"]

@@ -32,6 +32,7 @@ from govhub.identity.schemas import CitizenRegister, EnterpriseRegister
 from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
+from tests.privacy import matrix_support as consents
 
 _counter = itertools.count(1)
 Builder = Callable[["Actors"], Any]
@@ -214,6 +215,15 @@ RULES: list[Rule] = [
          body=lambda a: {"resource_id": str(a.resource_id), "url": "https://example.com/h"},
          out_of_scope=frozenset({"platform_admin"})),
     Rule("GET", "/api/v1/exchange/subscriptions", Permission.EXCHANGE_READ),
+    Rule("POST", "/api/v1/me/consents", Permission.CONSENTS_MANAGE, ok=(201,),
+         body=lambda a: {"department_id": str(a.world.city_b_market.id),
+                         "resource_ids": [str(a.resource_id)], "purpose": "办理企业开办"},
+         out_of_scope=frozenset({"platform_admin"})),
+    Rule("GET", "/api/v1/me/consents", Permission.CONSENTS_MANAGE,
+         out_of_scope=frozenset({"platform_admin"})),
+    Rule("POST", "/api/v1/me/consents/{consent_id}/withdrawal", Permission.CONSENTS_MANAGE,
+         params=consents.given, out_of_scope=frozenset({"enterprise", "platform_admin"}),
+         foreign="enterprise"),
     Rule("GET", "/api/v1/exchange/subscriptions/{subscription_id}/deliveries",
          Permission.EXCHANGE_READ, params=lambda a: {"subscription_id": uuid.uuid4()},
          out_of_scope=frozenset({"platform_admin"}), foreign="platform_admin"),

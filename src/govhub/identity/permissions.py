@@ -21,6 +21,7 @@ class Permission(StrEnum):
     CATALOG_MANAGE = "catalog:manage"
     CATALOG_READ = "catalog:read"
     CLIENTS_MANAGE = "clients:manage"
+    CONSENTS_MANAGE = "consents:manage"
     DATA_INGEST = "data:ingest"
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
@@ -74,8 +75,8 @@ _DATA_STEWARD = frozenset(
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CITIZEN: frozenset({Permission.PROFILE_READ}),
-    Role.ENTERPRISE: frozenset({Permission.PROFILE_READ}),
+    Role.CITIZEN: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
+    Role.ENTERPRISE: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
     Role.OFFICIAL: _OFFICIAL_BASE,
     Role.DEPT_ADMIN: _OFFICIAL_BASE
     | {

@@ -16,6 +16,8 @@ class EntryKind(StrEnum):
 
     ACCOUNT_CREATED = "account_created"
     APPROVAL = "approval"
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
     DATA_ACCESS = "data_access"
     DATASET_PUBLISHED = "dataset_published"
     GRANT_REVOKED = "grant_revoked"
