@@ -28,8 +28,8 @@ from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storag
 from govhub.data.catalog.models import DatasetVersion
 from govhub.data.exchange.schemas import ExportRequest, QueryRequest, QueryResult
 from govhub.data.exchange.settings import get_exchange_settings
-from govhub.data.exchange.sql import Statement, select_sql
-from govhub.data.exchange.writers import jsonable, write_batches
+from govhub.data.exchange.sql import Statement, copy_sql, policy_sql, select_sql
+from govhub.data.exchange.writers import file_sha256, jsonable, write_batches
 from govhub.data.sharing.models import AccessKind, Grant, GrantAccess
 from govhub.data.sharing.schemas import Condition
 from govhub.identity.principal import Principal
@@ -58,7 +58,8 @@ class Plan:
     columns: list[str]
     present: list[str]
     conditions: list[Condition]
-    policies: dict[str, privacy.FieldPolicy]
+    expressions: dict[str, str]  # policies DuckDB applies while reading
+    policies: dict[str, privacy.FieldPolicy]  # the rest, applied to the Arrow result
 
 
 def consumer_grants(session: Session, *, principal: Principal) -> Sequence[Grant]:
@@ -141,8 +142,9 @@ def plan(
             legal_basis=p.get("legal_basis", ""),
         )
         for name, p in grant.field_policies.items()
-        if name in columns
+        if name in columns and name in present
     }
+    expressions = {name: policy_sql(name, policy) for name, policy in policies.items()}
     return Plan(
         grant_id=grant.id,
         resource_id=grant.resource_id,
@@ -153,7 +155,8 @@ def plan(
         columns=columns,
         present=present,
         conditions=[*grant_conditions, *where],
-        policies=policies,
+        expressions={name: sql for name, sql in expressions.items() if sql is not None},
+        policies={name: policies[name] for name, sql in expressions.items() if sql is None},
     )
 
 
@@ -197,6 +200,8 @@ def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> str:
 
 
 def _transform(table: pa.Table, plan: Plan) -> pa.Table:
+    if not plan.policies:
+        return table
     key = pseudonym_key(f"grant:{plan.grant_id}")
     return privacy.apply(table, plan.policies, pseudonym_key=key)
 
@@ -254,6 +259,7 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
         order=request.order_by,
         limit=request.limit + 1,
         offset=request.offset,
+        expressions=p.expressions,
     )
     con = _engine.get()
     path = _source(con, get_storage(), p.storage_key)
@@ -289,15 +295,27 @@ def write_export(p: Plan, request: ExportRequest, spool: Path) -> Export:
     """Write every planned row, transformed, to a new file under `spool`."""
     settings = get_exchange_settings()
     statement = Statement()
-    sql = select_sql(statement, columns=p.columns, present=p.present, conditions=p.conditions)
+    sql = select_sql(
+        statement,
+        columns=p.columns,
+        present=p.present,
+        conditions=p.conditions,
+        expressions=p.expressions,
+    )
     spool.mkdir(parents=True, exist_ok=True)
     target = spool / f"{uuid.uuid4().hex}.{request.format.value}"
     con = _engine.get()
     path = _source(con, get_storage(), p.storage_key)
+    params = {"path": path, **statement.params}
+    if not p.policies:  # everything in the engine: DuckDB writes the file, on all cores
+        try:
+            rows = int(_run(con, copy_sql(sql, target, request.format), params).fetchall()[0][0])
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            target.unlink(missing_ok=True)
+            raise InvalidInput(TYPE_MISMATCH) from exc
+        return Export(target, rows, file_sha256(target), p.version)
     try:
-        reader = _run(con, sql, {"path": path, **statement.params}).to_arrow_reader(
-            settings.export_batch_rows
-        )
+        reader = _run(con, sql, params).to_arrow_reader(settings.export_batch_rows)
         schema = _transform(reader.schema.empty_table(), p).schema
         batches = (_transform(pa.Table.from_batches([b]), p) for b in reader)
         rows, digest = write_batches(batches, target, request.format, schema)

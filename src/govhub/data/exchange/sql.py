@@ -6,13 +6,16 @@ every value is a named parameter. Nothing a caller sends is ever spliced into th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from govhub.data.exchange.schemas import Order
+from govhub.data.exchange.schemas import ExportFormat, Order
 from govhub.data.sharing.schemas import Condition, Op
 from govhub.identity.codes import division_prefix
+from govhub.privacy.masking import EMAIL_STARS, KEEP, MASK_CHAR, MaskStyle
+from govhub.privacy.policy import FieldPolicy, Generalization, Treatment
 
 ROW_NUMBER = "file_row_number"
 COMPARISONS = {Op.EQ: "=", Op.NE: "<>", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
@@ -49,6 +52,36 @@ def condition_sql(condition: Condition, statement: Statement) -> str:
     return f"starts_with(CAST({column} AS VARCHAR), {statement.bind(str(value))})"
 
 
+def mask_sql(column: str, style: MaskStyle) -> str:
+    """Render `govhub.privacy.masking.mask` as a DuckDB expression (same result, in the engine)."""
+    text = f"CAST({quote(column)} AS VARCHAR)"
+    stars = f"repeat('{MASK_CHAR}', length({text}))"
+    if style is MaskStyle.EMAIL:
+        masked = f"regexp_replace({text}, '^([^@])[^@]*@', '\\1{EMAIL_STARS}@')"
+        return f"CASE WHEN regexp_matches({text}, '^[^@]+@') THEN {masked} ELSE {stars} END"
+    keep = KEEP[style]
+    shown = keep.start + keep.end
+    middle = f"repeat('{MASK_CHAR}', length({text}) - {shown})"
+    kept = f"left({text}, {keep.start}) || {middle} || right({text}, {keep.end})"
+    return f"CASE WHEN length({text}) <= {shown} THEN {stars} ELSE {kept} END"
+
+
+def policy_sql(column: str, policy: FieldPolicy) -> str | None:
+    """Render a field policy as a DuckDB expression, or None when it needs Python (keyed
+    pseudonyms, age bands, division levels)."""
+    if policy.treatment is Treatment.CLEAR:
+        return quote(column)
+    if policy.treatment is Treatment.MASK:
+        return mask_sql(column, policy.mask_style)
+    if policy.treatment is Treatment.GENERALIZE and policy.generalization in (
+        Generalization.MONTH,
+        Generalization.YEAR,
+    ):
+        pattern = "%Y-%m" if policy.generalization is Generalization.MONTH else "%Y"
+        return f"strftime(CAST({quote(column)} AS DATE), '{pattern}')"
+    return None
+
+
 def select_sql(
     statement: Statement,
     *,
@@ -58,14 +91,23 @@ def select_sql(
     order: Sequence[Order] = (),
     limit: int | None = None,
     offset: int = 0,
+    expressions: Mapping[str, str] | None = None,
 ) -> str:
     """Build the SELECT over the dataset file bound as `$path`.
 
     Granted columns missing from this dataset version come back as NULL, so a consumer's
-    shape does not change with the owner's schema.
+    shape does not change with the owner's schema; `expressions` replace columns by their
+    privacy-transformed form. Sorting uses the stored values, which is why only clear fields
+    may be sort keys.
     """
-    have = set(present)
-    projection = ", ".join(quote(c) if c in have else f"NULL AS {quote(c)}" for c in columns)
+    have, rendered = set(present), expressions or {}
+
+    def project(c: str) -> str:
+        if c not in have:
+            return f"NULL AS {quote(c)}"
+        return f"{rendered[c]} AS {quote(c)}" if c in rendered else quote(c)
+
+    projection = ", ".join(project(c) for c in columns)
     # Identifiers are checked against the grant and quoted; every value is a parameter.
     sql = f"SELECT {projection} FROM read_parquet($path, file_row_number = true)"  # noqa: S608
     if conditions:
@@ -75,3 +117,16 @@ def select_sql(
         sql += " ORDER BY " + ", ".join([*keys, ROW_NUMBER])
         sql += f" LIMIT {statement.bind(limit)} OFFSET {statement.bind(offset)}"
     return sql
+
+
+COPY_OPTIONS = {
+    ExportFormat.PARQUET: "(FORMAT parquet, COMPRESSION zstd)",
+    ExportFormat.CSV: "(FORMAT csv, HEADER true)",
+    ExportFormat.NDJSON: "(FORMAT json)",
+}
+
+
+def copy_sql(select: str, target: Path, fmt: ExportFormat) -> str:
+    """Wrap a SELECT into a COPY to `target` (a path the platform made, quoted as a literal)."""
+    literal = "'" + str(target).replace("'", "''") + "'"
+    return f"COPY ({select}) TO {literal} {COPY_OPTIONS[fmt]}"
