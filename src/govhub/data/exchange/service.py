@@ -29,7 +29,8 @@ from govhub.data.catalog.models import DatasetVersion
 from govhub.data.exchange.schemas import ExportRequest, QueryRequest, QueryResult
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.exchange.sql import Statement, copy_sql, policy_sql, select_sql
-from govhub.data.exchange.writers import file_sha256, jsonable, write_batches
+from govhub.data.exchange.writers import jsonable, write_batches
+from govhub.data.ingest.pipeline import file_digest
 from govhub.data.sharing.models import AccessKind, Grant, GrantAccess
 from govhub.data.sharing.schemas import Condition
 from govhub.identity.principal import Principal
@@ -313,7 +314,7 @@ def write_export(p: Plan, request: ExportRequest, spool: Path) -> Export:
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
             target.unlink(missing_ok=True)
             raise InvalidInput(TYPE_MISMATCH) from exc
-        return Export(target, rows, file_sha256(target), p.version)
+        return Export(target, rows, file_digest(target), p.version)
     try:
         reader = _run(con, sql, params).to_arrow_reader(settings.export_batch_rows)
         schema = _transform(reader.schema.empty_table(), p).schema

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -15,6 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from govhub.data.exchange.schemas import ExportFormat
+from govhub.data.ingest.pipeline import file_digest
 
 MEDIA_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -51,16 +51,7 @@ def write_batches(
         for table in tables:
             write(table)
             rows += table.num_rows
-    return rows, file_sha256(target)
-
-
-def file_sha256(path: Path) -> str:
-    """Return the SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return rows, file_digest(target)
 
 
 class _Writer:
