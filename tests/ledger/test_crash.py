@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govhub.core.db import make_engine
 from govhub.ledger import service
-from govhub.ledger.models import LedgerEntry, LedgerState
+from govhub.ledger.models import LedgerEntry, LedgerPending, LedgerState
 from govhub.ledger.verify import audit_log
 from govhub.models import Base
 
@@ -125,10 +125,14 @@ def _integrate_concurrently(engine: Engine, workers: int = 2) -> list[int]:
 
 def _assert_exactly_once(engine: Engine, count: int) -> None:
     with Session(engine) as session:
-        indices = list(session.scalars(select(LedgerEntry.log_index).order_by(LedgerEntry.seq)))
-        assert sorted(i for i in indices if i is not None) == list(range(count))
+        indices = list(
+            session.scalars(select(LedgerEntry.log_index).order_by(LedgerEntry.log_index))
+        )
+        assert indices == list(range(count))
+        subjects = set(session.scalars(select(LedgerEntry.subject)))
+        assert subjects == {f"row:{i}" for i in range(count)}
+        assert session.scalar(select(func.count()).select_from(LedgerPending)) == 0
         assert session.scalar(select(LedgerState.tree_size)) == count
-        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == count
         report = audit_log(session)
         assert report.ok, [str(f) for f in report.findings]
 
@@ -139,9 +143,7 @@ def test_committed_entries_survive_a_kill_and_integrate_once(own_url: str, stage
     engine = make_engine(own_url)
     try:
         with Session(engine) as session:
-            pending = session.scalar(
-                select(func.count()).select_from(LedgerEntry).where(LedgerEntry.log_index.is_(None))
-            )
+            pending = session.scalar(select(func.count()).select_from(LedgerPending))
         assert pending == 120
         added = _integrate_concurrently(engine)
         assert sum(added) == 120
