@@ -2,7 +2,8 @@
 
 Recording inserts into `ledger_pending` (primary key only); integration moves rows into
 `ledger_entries`, now keyed by `log_index`, without the pending, department and `seq`
-indexes. Pending rows of an existing log move across; integrated rows keep their index.
+indexes, and with a hash index (on PostgreSQL) for lookups by leaf hash. Pending rows of an
+existing log move across; integrated rows keep their index.
 
 Revision ID: 0004
 Revises: 0003
@@ -51,16 +52,24 @@ def upgrade() -> None:
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_entries_pending")
         batch_op.drop_index(batch_op.f("ix_ledger_entries_department_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_entries_leaf_hash"))
         batch_op.drop_constraint(batch_op.f("uq_ledger_entries_log_index"), type_="unique")
         batch_op.drop_constraint(batch_op.f("pk_ledger_entries"), type_="primary")
         batch_op.drop_column("seq")
         batch_op.alter_column("log_index", existing_type=sa.BigInteger(), nullable=False)
         batch_op.alter_column("leaf_hash", existing_type=sa.LargeBinary(length=32), nullable=False)
         batch_op.create_primary_key(batch_op.f("pk_ledger_entries"), ["log_index"])
+        batch_op.create_index(
+            "ix_ledger_entries_leaf_hash", ["leaf_hash"], unique=False, postgresql_using="hash"
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_ledger_entries_leaf_hash")
+        batch_op.create_index(
+            batch_op.f("ix_ledger_entries_leaf_hash"), ["leaf_hash"], unique=False
+        )
         batch_op.drop_constraint(batch_op.f("pk_ledger_entries"), type_="primary")
         batch_op.alter_column("leaf_hash", existing_type=sa.LargeBinary(length=32), nullable=True)
         batch_op.alter_column("log_index", existing_type=sa.BigInteger(), nullable=True)

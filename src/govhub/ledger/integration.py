@@ -14,17 +14,19 @@ writes have only the indexes proofs need (`ledger_entries`: primary key and leaf
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
 from govhub.ledger import merkle
-from govhub.ledger.leaves import leaf_data
+from govhub.ledger.leaves import leaf_data, timestamp_text
 from govhub.ledger.models import (
     STATE_ID,
     LedgerCheckpoint,
@@ -54,20 +56,60 @@ _NODES = cast(Table, LedgerNode.__table__)
 _CHECKPOINTS = cast(Table, LedgerCheckpoint.__table__)
 
 _FIELDS = ("kind", "actor", "subject", "department_id", "payload_digest", "recorded_at")
-_ENTRY_COLUMNS = ("log_index", *_FIELDS, "leaf_hash")
-_ENTRY_TYPES = ("int8", "varchar", "varchar", "varchar", "uuid", "varchar", "timestamptz", "bytea")
-_COPY_ENTRIES = f"COPY ledger_entries ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-_COPY_NODES = 'COPY ledger_nodes ("level", "position", "hash") FROM STDIN (FORMAT BINARY)'
+
+# A pending row as integration uses it: seq, kind, actor, subject, department (text or None),
+# payload digest, and the recording time as leaves render it (UTC, microseconds, `Z`).
+Pending = tuple[int, str, str, str, str | None, str, str]
+
+# PostgreSQL: one statement, one snapshot, so it deletes exactly the rows it returns: those
+# visible when it started, below the first seq not taken. A row with a smaller seq whose
+# transaction commits meanwhile is not in the snapshot; it stays pending for the next batch.
+# The server renders department and time as the leaf needs them, so Python parses nothing.
+_PG_TAKE = (
+    "DELETE FROM ledger_pending WHERE seq < COALESCE((SELECT seq FROM ledger_pending "
+    "ORDER BY seq OFFSET %s LIMIT 1), 9223372036854775807) RETURNING seq, kind, actor, "
+    "subject, department_id::text, payload_digest, "
+    """to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+)
+_PG_COPY_ENTRIES = (
+    "COPY ledger_entries (log_index, kind, actor, subject, department_id, payload_digest, "
+    "recorded_at, leaf_hash) FROM STDIN"
+)
+_PG_COPY_NODES = 'COPY ledger_nodes ("level", "position", "hash") FROM STDIN'
+# COPY's text format: backslash, tab, newline and carriage return are escaped in values.
+_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _take_pending(limit: int) -> Any:
-    """Delete the oldest `limit` pending rows and return them (one statement)."""
-    oldest = select(_PENDING.c.seq).order_by(_PENDING.c.seq).limit(limit)
-    return (
-        delete(_PENDING)
-        .where(_PENDING.c.seq.in_(oldest.scalar_subquery()))
-        .returning(_PENDING.c.seq, *(_PENDING.c[name] for name in _FIELDS))
-    )
+def _take_pending(connection: Connection, limit: int) -> list[Pending]:
+    """Delete the oldest `limit` pending rows and return them in recording order."""
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        rows: list[Pending] = cursor.execute(_PG_TAKE, (limit,), prepare=True).fetchall()
+    else:
+        # SQLite: the integrator holds the database's write lock, so no row can commit
+        # between the SELECT and the DELETE of this statement.
+        cutoff = select(_PENDING.c.seq).order_by(_PENDING.c.seq).offset(limit).limit(1)
+        taken = connection.execute(
+            delete(_PENDING)
+            .where(_PENDING.c.seq < func.coalesce(cutoff.scalar_subquery(), 2**63 - 1))
+            .returning(_PENDING.c.seq, *(_PENDING.c[name] for name in _FIELDS))
+        )
+        rows = [
+            (
+                int(r.seq),
+                r.kind,
+                r.actor,
+                r.subject,
+                str(r.department_id) if r.department_id is not None else None,
+                r.payload_digest,
+                timestamp_text(r.recorded_at),
+            )
+            for r in taken
+        ]
+    rows.sort()
+    return rows
 
 
 def _lock_state(connection: Connection) -> tuple[int, bytes]:
@@ -89,24 +131,58 @@ def _lock_state(connection: Connection) -> tuple[int, bytes]:
     return int(row.tree_size), bytes(row.root_hash)
 
 
-def _copy(connection: Connection, statement: str, types: tuple[str, ...], rows: list[Any]) -> None:
-    """Stream `rows` into PostgreSQL with a binary COPY on the transaction's connection."""
+def _copy(connection: Connection, statement: str, lines: list[str]) -> None:
+    """Send rows already rendered in COPY's text format, in one COPY."""
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        copy.set_types(list(types))
-        for row in rows:
-            copy.write_row(row)
+        copy.write("".join(lines).encode())
 
 
-def _write(connection: Connection, entries: list[tuple[Any, ...]], nodes: list[Any]) -> None:
-    """Store a batch's entries and completed subtree hashes."""
+def _write(
+    connection: Connection,
+    size: int,
+    rows: list[Pending],
+    leaves: list[bytes],
+    nodes: list[tuple[int, int, bytes]],
+) -> None:
+    """Store a batch's entries (from index `size`) and the subtree hashes they complete."""
     if connection.dialect.name == "postgresql":
-        _copy(connection, _COPY_ENTRIES, _ENTRY_TYPES, entries)
+        esc = _COPY_ESCAPES
+        _copy(
+            connection,
+            _PG_COPY_ENTRIES,
+            [
+                f"{index}\t{kind.translate(esc)}\t{actor.translate(esc)}\t"
+                f"{subject.translate(esc)}\t{department or _NULL}\t{digest.translate(esc)}\t"
+                f"{at}\t\\\\x{leaf.hex()}\n"
+                for index, (_, kind, actor, subject, department, digest, at), leaf in zip(
+                    range(size, size + len(rows)), rows, leaves, strict=True
+                )
+            ],
+        )
         if nodes:
-            _copy(connection, _COPY_NODES, ("int2", "int8", "bytea"), nodes)
+            lines = [
+                f"{level}\t{position}\t\\\\x{digest.hex()}\n" for level, position, digest in nodes
+            ]
+            _copy(connection, _PG_COPY_NODES, lines)
         return
     connection.execute(
-        insert(_ENTRIES), [dict(zip(_ENTRY_COLUMNS, e, strict=True)) for e in entries]
+        insert(_ENTRIES),
+        [
+            {
+                "log_index": index,
+                "kind": kind,
+                "actor": actor,
+                "subject": subject,
+                "department_id": uuid.UUID(department) if department is not None else None,
+                "payload_digest": digest,
+                "recorded_at": datetime.fromisoformat(at),
+                "leaf_hash": leaf,
+            }
+            for index, (_, kind, actor, subject, department, digest, at), leaf in zip(
+                range(size, size + len(rows)), rows, leaves, strict=True
+            )
+        ],
     )
     if nodes:
         connection.execute(
@@ -126,8 +202,7 @@ def integrate(session: Session, *, limit: int | None = None) -> Integration:
     """Give pending entries consecutive indices, store their subtree hashes, sign a checkpoint."""
     connection = session.connection()
     size, root = _lock_state(connection)
-    taken = connection.execute(_take_pending(limit or get_ledger_settings().batch_size))
-    rows = sorted(taken, key=lambda row: int(row.seq))
+    rows = _take_pending(connection, limit or get_ledger_settings().batch_size)
     if not rows:
         if session.get(LedgerCheckpoint, size) is None:
             _sign(connection, size, root)
@@ -135,24 +210,24 @@ def integrate(session: Session, *, limit: int | None = None) -> Integration:
     wanted = merkle.root_nodes(size)
     stored = read_nodes(session, set(wanted))
     frontier = merkle.Frontier(size, [stored[node] for node in wanted])
-    entries: list[tuple[Any, ...]] = []
+    leaves: list[bytes] = []
     nodes: list[tuple[int, int, bytes]] = []
-    for index, row in enumerate(rows, start=size):
+    for index, (_, kind, actor, subject, department, digest, at) in enumerate(rows, start=size):
         leaf = merkle.leaf_hash(
             leaf_data(
                 index=index,
-                kind=row.kind,
-                actor=row.actor,
-                subject=row.subject,
-                department_id=row.department_id,
-                payload_digest=row.payload_digest,
-                recorded_at=row.recorded_at,
+                kind=kind,
+                actor=actor,
+                subject=subject,
+                department_id=department,
+                payload_digest=digest,
+                recorded_at=at,
             )
         )
-        entries.append((index, *row[1:], leaf))
-        for (level, position), digest in frontier.append(leaf):
-            nodes.append((level, position, digest))
-    _write(connection, entries, nodes)
+        leaves.append(leaf)
+        for (level, position), node in frontier.append(leaf):
+            nodes.append((level, position, node))
+    _write(connection, size, rows, leaves, nodes)
     root = frontier.root()
     connection.execute(
         update(_STATE)

@@ -11,7 +11,7 @@ from govhub.ledger.models import LedgerEntry
 
 def timestamp_text(moment: datetime) -> str:
     """Render a timestamp the way leaves hash it: UTC, microseconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 _string = json.JSONEncoder(ensure_ascii=False).encode

@@ -2,9 +2,8 @@
 
 `record` is a single INSERT of a pending row into `ledger_pending` (a table with nothing but
 its primary key), on the session's connection, executed at once: no ORM object, no flush, no
-RETURNING, no read. On PostgreSQL the statement text never changes, so psycopg prepares it
-after its first few uses on a connection; the transaction it joins commits it or rolls it back
-together with the change it records.
+RETURNING, no read. On PostgreSQL it is a prepared statement sent by the driver directly; the
+transaction it joins commits it or rolls it back together with the change it records.
 """
 
 from __future__ import annotations
@@ -74,7 +73,10 @@ def record(
     )
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(_PG_INSERT_PENDING, values)
+        # psycopg's own cursor on the transaction's connection: no statement compilation, no
+        # result processing; `prepare=True` makes it a server-side prepared statement at once.
+        driver = connection.connection.driver_connection
+        driver.cursor().execute(_PG_INSERT_PENDING, values, prepare=True)  # type: ignore[union-attr]
     else:
         keys = ("kind", "actor", "subject", "department_id", "payload_digest", "recorded_at")
         connection.execute(_INSERT_PENDING, dict(zip(keys, values, strict=True)))
