@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -71,6 +71,16 @@ _PG_TAKE = (
     "subject, department_id::text, payload_digest, "
     """to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 )
+_SQLITE_TAKE = (
+    "DELETE FROM ledger_pending WHERE seq < COALESCE((SELECT seq FROM ledger_pending "
+    "ORDER BY seq LIMIT 1 OFFSET ?), 9223372036854775807) RETURNING seq, kind, actor, "
+    "subject, department_id, payload_digest, recorded_at"
+)
+_SQLITE_INSERT_ENTRIES = (
+    "INSERT INTO ledger_entries (log_index, kind, actor, subject, department_id, "
+    "payload_digest, recorded_at, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQLITE_INSERT_NODES = 'INSERT INTO ledger_nodes ("level", "position", "hash") VALUES (?, ?, ?)'
 _PG_COPY_ENTRIES = (
     "COPY ledger_entries (log_index, kind, actor, subject, department_id, payload_digest, "
     "recorded_at, leaf_hash) FROM STDIN"
@@ -81,6 +91,13 @@ _NULL = "\\N"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def _sqlite_time(stored: str) -> str:
+    """Render a time as SQLite stores it (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC) as leaves do."""
+    if len(stored) == 26:
+        return f"{stored[:10]}T{stored[11:]}Z"
+    return timestamp_text(datetime.fromisoformat(stored).replace(tzinfo=UTC))
+
+
 def _take_pending(connection: Connection, limit: int) -> list[Pending]:
     """Delete the oldest `limit` pending rows and return them in recording order."""
     if connection.dialect.name == "postgresql":
@@ -88,25 +105,20 @@ def _take_pending(connection: Connection, limit: int) -> list[Pending]:
         cursor = driver.cursor()  # type: ignore[union-attr]
         rows: list[Pending] = cursor.execute(_PG_TAKE, (limit,), prepare=True).fetchall()
     else:
-        # SQLite: the integrator holds the database's write lock, so no row can commit
-        # between the SELECT and the DELETE of this statement.
-        cutoff = select(_PENDING.c.seq).order_by(_PENDING.c.seq).offset(limit).limit(1)
-        taken = connection.execute(
-            delete(_PENDING)
-            .where(_PENDING.c.seq < func.coalesce(cutoff.scalar_subquery(), 2**63 - 1))
-            .returning(_PENDING.c.seq, *(_PENDING.c[name] for name in _FIELDS))
-        )
+        # SQLite: the integrator holds the database's write lock, so no row commits while
+        # this runs. The driver's rows are read as stored (UUIDs as hex, times as text).
+        taken = connection.exec_driver_sql(_SQLITE_TAKE, (limit,))
         rows = [
             (
-                int(r.seq),
-                r.kind,
-                r.actor,
-                r.subject,
-                str(r.department_id) if r.department_id is not None else None,
-                r.payload_digest,
-                timestamp_text(r.recorded_at),
+                int(seq),
+                kind,
+                actor,
+                subject,
+                str(uuid.UUID(department)) if department is not None else None,
+                digest,
+                _sqlite_time(at),
             )
-            for r in taken
+            for seq, kind, actor, subject, department, digest, at in taken
         ]
     rows.sort()
     return rows
@@ -166,28 +178,26 @@ def _write(
             ]
             _copy(connection, _PG_COPY_NODES, lines)
         return
-    connection.execute(
-        insert(_ENTRIES),
+    connection.exec_driver_sql(
+        _SQLITE_INSERT_ENTRIES,
         [
-            {
-                "log_index": index,
-                "kind": kind,
-                "actor": actor,
-                "subject": subject,
-                "department_id": uuid.UUID(department) if department is not None else None,
-                "payload_digest": digest,
-                "recorded_at": datetime.fromisoformat(at),
-                "leaf_hash": leaf,
-            }
+            (
+                index,
+                kind,
+                actor,
+                subject,
+                department.replace("-", "") if department is not None else None,
+                digest,
+                f"{at[:10]} {at[11:26]}",
+                leaf,
+            )
             for index, (_, kind, actor, subject, department, digest, at), leaf in zip(
                 range(size, size + len(rows)), rows, leaves, strict=True
             )
         ],
     )
     if nodes:
-        connection.execute(
-            insert(_NODES), [{"level": n[0], "position": n[1], "hash": n[2]} for n in nodes]
-        )
+        connection.exec_driver_sql(_SQLITE_INSERT_NODES, nodes)
 
 
 def _sign(connection: Connection, size: int, root: bytes) -> None:
