@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govhub.core.db import make_engine
 from govhub.ledger import service
 from govhub.ledger.models import LedgerEntry, LedgerPending, LedgerState
+from govhub.ledger.schemas import EntryKind
 from govhub.ledger.verify import audit_log
 from govhub.models import Base
 
@@ -149,5 +150,37 @@ def test_committed_entries_survive_a_kill_and_integrate_once(own_url: str, stage
         assert sum(added) == 120
         _assert_exactly_once(engine, 120)
         assert sum(_integrate_concurrently(engine)) == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("GOVHUB_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="SQLite has one writer at a time: a later event cannot commit before an earlier one",
+)
+def test_an_event_committed_after_a_later_one_is_integrated_once(own_url: str) -> None:
+    engine = make_engine(own_url)
+    factory = sessionmaker(bind=engine)
+
+    def record(session: Session, subject: str) -> None:
+        service.record(session, kind=EntryKind.DATA_ACCESS, actor="a", subject=subject, payload={})
+
+    try:
+        early = factory()
+        record(early, "early")  # takes the smaller seq, commits last
+        with factory.begin() as session:
+            record(session, "late")
+        with factory.begin() as session:
+            assert service.integrate(session).added == 1
+        early.commit()
+        early.close()
+        with factory.begin() as session:
+            assert service.integrate(session).added == 1
+            assert service.integrate(session).added == 0
+        with Session(engine) as session:
+            query = select(LedgerEntry.subject).order_by(LedgerEntry.log_index)
+            assert list(session.scalars(query)) == ["late", "early"]
+            assert session.scalar(select(func.count()).select_from(LedgerPending)) == 0
+            assert audit_log(session).ok
     finally:
         engine.dispose()

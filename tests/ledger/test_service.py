@@ -82,6 +82,31 @@ class TestIntegrate:
         stored = {(n.level, n.position): n.hash for n in session.scalars(select(LedgerNode))}
         assert stored == {k: v for k, v in tree.nodes.items() if k[0] > 0}
 
+    def test_any_text_survives_integration_exactly(self, session: Session, world: World) -> None:
+        odd = ["tab\there", "line\nbreak", "back\\slash\\N", "cr\rx", "\\x00ff", "县市场监管局 ✓"]
+        for i, value in enumerate(odd):
+            service.record(
+                session,
+                kind=EntryKind.DATA_ACCESS,
+                actor=value,
+                subject=f"{value}:{i}",
+                payload={"v": value},
+                department_id=world.city_a_market.id if i % 2 else None,
+            )
+        service.integrate(session)
+        session.expire_all()
+        entries = list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.log_index)))
+        assert [(e.actor, e.subject) for e in entries] == [
+            (v, f"{v}:{i}") for i, v in enumerate(odd)
+        ]
+        assert [e.department_id for e in entries] == [
+            world.city_a_market.id if i % 2 else None for i in range(len(odd))
+        ]
+        assert entries[0].recorded_at.tzinfo is not None
+        assert _memory(session).root() == proofs.latest_checkpoint(session).root_hash
+        for entry in entries:
+            assert entry.leaf_hash == merkle.leaf_hash(service.entry_leaf_data(entry))
+
     def test_running_twice_integrates_each_entry_once(self, session: Session) -> None:
         record_many(session, 5)
         assert service.integrate(session).added == 5
