@@ -1,15 +1,17 @@
 """Benchmark the trust ledger: append throughput, proofs at 10^3..10^6 entries, event cost.
 
-    .venv/bin/python bench/ledger.py [--sizes 1000,100000,1000000] [--append 100000]
+    .venv/bin/python bench/ledger.py [--sizes 1000,100000,1000000] [--append 100000] [--repeats 5]
 
 Measured per backend (a fresh SQLite file; PostgreSQL too when GOVHUB_BENCH_DATABASE_URL is
-set, in a scratch database created and dropped on that server):
+set, in a scratch schema created and dropped in that database):
 
 - append: `ledger.record` for `--append` entries in transactions of 1,000 (the domains' path),
   then `ledger.integrate` in batches of 10,000 (leaf hashes, subtree hashes, a signed
   checkpoint per batch); entries/s for each phase and end to end;
 - event cost: the median time of a small domain transaction (one audit row) with and without
   one `ledger.record` in it, and the difference;
+- both are repeated `--repeats` times in the run (the machine is shared, so one run can be
+  unlucky): the table shows the median of the repeats and their range, the JSON every run;
 - proofs: the tree is grown to each of `--sizes` (pending rows bulk-inserted, then
   integrated), and inclusion and consistency proofs for random indices are generated from the
   stored subtree hashes (two indexed queries each) and verified; medians and p95 in ms;
@@ -47,7 +49,7 @@ from govhub.core.db import make_engine, utcnow
 from govhub.identity import audit
 from govhub.identity.models import AuditAction
 from govhub.ledger import merkle, proofs, service
-from govhub.ledger.models import LedgerEntry
+from govhub.ledger.models import LedgerPending
 from govhub.ledger.schemas import EntryKind
 
 RESULTS = Path(__file__).parent / "results" / "ledger.json"
@@ -86,19 +88,21 @@ def sqlite_database(directory: Path, name: str) -> Iterator[str]:
 
 
 @contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """Yield the URL of a scratch, migrated PostgreSQL database; drop it afterwards."""
+def postgres_database(database_url: str) -> Iterator[str]:
+    """Yield the URL of a scratch, migrated schema in a PostgreSQL database; drop it afterwards."""
     name = f"govhub_bench_{secrets.token_hex(4)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = make_url(database_url)
+    url = url.update_query_dict({"options": f"-csearch_path={name}"})
+    rendered = url.render_as_string(hide_password=False)
     try:
-        migrations.upgrade("head", database_url=url)
-        yield url
+        migrations.upgrade("head", database_url=rendered)
+        yield rendered
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
 
 
@@ -145,11 +149,17 @@ def append(factory: sessionmaker[Session], count: int) -> dict[str, Any]:
 
 
 def event_cost(factory: sessionmaker[Session], rounds: int = 1_000) -> dict[str, Any]:
-    """Median time of a small domain transaction with and without one recorded event."""
+    """Time a small domain transaction with and without one recorded event, in pairs.
+
+    Each pair runs both transactions back to back (alternating which goes first); the added
+    cost is the median of the pairs' differences, so a slow moment of the machine, which
+    hits both transactions of a pair alike, cancels out.
+    """
     plain: list[float] = []
     with_event: list[float] = []
     call: list[float] = []
     for i in range(rounds):
+        pair = {}
         for recorded in (False, True) if i % 2 else (True, False):
             start = time.perf_counter()
             with factory() as session, session.begin():
@@ -158,14 +168,15 @@ def event_cost(factory: sessionmaker[Session], rounds: int = 1_000) -> dict[str,
                     before = time.perf_counter()
                     _record(session, i)
                     call.append(time.perf_counter() - before)
-            (with_event if recorded else plain).append(time.perf_counter() - start)
+            pair[recorded] = time.perf_counter() - start
+        plain.append(pair[False])
+        with_event.append(pair[True])
     integrate_all(factory)
-    base, extra = statistics.median(plain), statistics.median(with_event)
     return {
         "transactions": rounds,
-        "without_event_ms": ms(base),
-        "with_event_ms": ms(extra),
-        "added_ms": ms(extra - base),
+        "without_event_ms": ms(statistics.median(plain)),
+        "with_event_ms": ms(statistics.median(with_event)),
+        "added_ms": ms(statistics.median(w - p for w, p in zip(with_event, plain, strict=True))),
         "record_call_ms": ms(statistics.median(call)),
     }
 
@@ -187,7 +198,7 @@ def fill(factory: sessionmaker[Session], target: int) -> float:
             for i in range(base, min(base + FILL_CHUNK, target))
         ]
         with factory() as session, session.begin():
-            session.execute(insert(LedgerEntry), rows)
+            session.execute(insert(LedgerPending), rows)
     start = time.perf_counter()
     integrate_all(factory)
     return time.perf_counter() - start
@@ -232,13 +243,38 @@ def _ordered_root(factory: sessionmaker[Session], size: int) -> bytes:
     return merkle.fold([found[node] for node in wanted])
 
 
-def write_path(url: str, appended: int) -> dict[str, Any]:
-    """Measure append throughput and the cost of one event on a fresh database."""
+def spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Summarize repeated runs: per measure, the median and the range of the repeats."""
+    summary: dict[str, Any] = {}
+    for key, first in runs[0].items():
+        values = [run[key] for run in runs]
+        if key in {"entries", "transactions"} or not isinstance(first, int | float):
+            summary[key] = first
+            continue
+        median = statistics.median(values)
+        summary[key] = round(median, 4) if isinstance(first, float) else round(median)
+        summary[f"{key}_range"] = [min(values), max(values)]
+    return summary
+
+
+def write_path(url: str, appended: int, repeats: int) -> dict[str, Any]:
+    """Measure append throughput and the cost of one event, `repeats` times on one database."""
     engine: Engine = make_engine(url)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
-    result = {"append": append(factory, appended), "event_cost": event_cost(factory)}
+    runs: list[dict[str, Any]] = []
+    for repeat in range(repeats):
+        load = os.getloadavg()[0]
+        runs.append({"append": append(factory, appended), "event_cost": event_cost(factory)})
+        runs[-1]["load_average_1min"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+        a, e = runs[-1]["append"], runs[-1]["event_cost"]
+        print(f"  run {repeat + 1}/{repeats}: integrate {a['integrate_per_s']:,}/s,"
+              f" an event adds {e['added_ms']} ms", flush=True)  # fmt: skip
     engine.dispose()
-    return result
+    return {
+        "append": spread([run["append"] for run in runs]),
+        "event_cost": spread([run["event_cost"] for run in runs]),
+        "runs": runs,
+    }
 
 
 def proof_path(url: str, sizes: list[int]) -> dict[str, Any]:
@@ -327,8 +363,11 @@ def print_table(results: dict[str, Any]) -> None:
     """Print the headline numbers."""
     for backend, result in results["backends"].items():
         a, e = result["append"], result["event_cost"]
-        print(f"\n{backend}: record {a['record_per_s']:,}/s, integrate {a['integrate_per_s']:,}/s,"
-              f" end to end {a['end_to_end_per_s']:,}/s; an event adds {e['added_ms']} ms"
+        print(f"\n{backend} (median of {len(result['runs'])} runs [range]):"
+              f" record {a['record_per_s']:,}/s {a['record_per_s_range']},"
+              f" integrate {a['integrate_per_s']:,}/s {a['integrate_per_s_range']},"
+              f" end to end {a['end_to_end_per_s']:,}/s;"
+              f" an event adds {e['added_ms']} ms {e['added_ms_range']}"
               f" (record() call {e['record_call_ms']} ms)")  # fmt: skip
         print(f"{'size':>10} {'hashes':>6} {'incl gen':>9} {'incl ver':>9} {'cons gen':>9}"
               f" {'cons ver':>9}   (median ms)")  # fmt: skip
@@ -353,6 +392,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--append", type=int, default=100_000)
     parser.add_argument("--peer-sizes", default="1000,100000,1000000")
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[str, Any] = {
@@ -371,6 +411,7 @@ def main() -> None:
             "record_transaction": RECORD_TXN,
             "integrate_batch": INTEGRATE_BATCH,
             "samples": SAMPLES,
+            "repeats": args.repeats,
         },
         "backends": {},
     }
@@ -378,14 +419,14 @@ def main() -> None:
         directory = Path(tmp)
         print("sqlite", flush=True)
         with sqlite_database(directory, "write.db") as url:
-            results["backends"]["sqlite"] = write_path(url, args.append)
+            results["backends"]["sqlite"] = write_path(url, args.append, args.repeats)
         with sqlite_database(directory, "proofs.db") as url:
             results["backends"]["sqlite"] |= proof_path(url, sizes)
         server = os.environ.get("GOVHUB_BENCH_DATABASE_URL")
         if server:
             print("postgresql", flush=True)
             with postgres_database(server) as url:
-                results["backends"]["postgresql"] = write_path(url, args.append)
+                results["backends"]["postgresql"] = write_path(url, args.append, args.repeats)
             with postgres_database(server) as url:
                 results["backends"]["postgresql"] |= proof_path(url, sizes)
         print("pymerkle", flush=True)

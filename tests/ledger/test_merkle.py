@@ -181,3 +181,24 @@ class TestShapes:
     def test_short_hashes_are_rejected(self) -> None:
         with pytest.raises(merkle.ProofError, match="32"):
             merkle.verify_inclusion(0, 1, b"short", [], b"\x00" * 32)
+
+
+class TestFrontier:
+    @settings(max_examples=40, deadline=None)
+    @given(st.integers(0, 300), st.integers(0, 40))
+    def test_it_matches_the_full_tree_from_any_starting_size(self, start: int, more: int) -> None:
+        tree = _tree(start + more)
+        frontier = merkle.Frontier(start, [tree.nodes[n] for n in merkle.root_nodes(start)])
+        assert frontier.root() == tree.root(start)
+        for i in range(start, start + more):
+            completed = frontier.append(tree.nodes[(0, i)])
+            assert all(tree.nodes[node] == digest for node, digest in completed)
+            assert [node[1] << node[0] for node, _ in completed] == [
+                i + 1 - (1 << level) for level in range(1, len(completed) + 1)
+            ]
+            assert frontier.root() == tree.root(i + 1)
+        assert len(frontier.hashes) == (start + more).bit_count()
+
+    def test_a_frontier_needs_one_hash_per_set_bit_of_its_size(self) -> None:
+        with pytest.raises(ValueError, match="has 2 hashes"):
+            merkle.Frontier(5, [b"\x00" * 32])

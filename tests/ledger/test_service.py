@@ -20,7 +20,7 @@ from govhub.identity import service as identity_service
 from govhub.identity.permissions import Role
 from govhub.ledger import merkle, proofs, service
 from govhub.ledger.checkpoint import Checkpoint, Note, open_checkpoint, public_bytes
-from govhub.ledger.models import LedgerEntry, LedgerNode
+from govhub.ledger.models import LedgerEntry, LedgerNode, LedgerPending
 from govhub.ledger.schemas import EntryKind
 from tests.factories import PASSWORD, World
 from tests.ledger.helpers import add_witness, record_many
@@ -39,9 +39,8 @@ class TestRecord:
         service.record(
             session, kind=EntryKind.DATA_ACCESS, actor="a", subject="s", payload={"rows": 3}
         )
-        entry = session.scalars(select(LedgerEntry)).one()
-        assert entry.log_index is None
-        assert entry.leaf_hash is None
+        entry = session.scalars(select(LedgerPending)).one()
+        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
         assert entry.payload_digest == service.payload_digest({"rows": 3})
         assert "rows" not in entry.payload_digest
 
@@ -63,7 +62,7 @@ class TestRecord:
                 subject="s",
                 payload={},
             )
-        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+        assert session.scalar(select(func.count()).select_from(LedgerPending)) == 0
 
 
 class TestIntegrate:
@@ -75,12 +74,38 @@ class TestIntegrate:
         record_many(session, 20)
         second = service.integrate(session)
         assert (first.added, first.tree_size, second.added, second.tree_size) == (13, 13, 20, 33)
-        indices = session.scalars(select(LedgerEntry.log_index).order_by(LedgerEntry.seq))
-        assert list(indices) == list(range(33))
+        subjects = session.scalars(select(LedgerEntry.subject).order_by(LedgerEntry.log_index))
+        assert list(subjects) == [f"dataset:{i}" for i in (*range(13), *range(20))]
+        assert session.scalar(select(func.count()).select_from(LedgerPending)) == 0
         tree = _memory(session)
         assert second.root == tree.root()
         stored = {(n.level, n.position): n.hash for n in session.scalars(select(LedgerNode))}
         assert stored == {k: v for k, v in tree.nodes.items() if k[0] > 0}
+
+    def test_any_text_survives_integration_exactly(self, session: Session, world: World) -> None:
+        odd = ["tab\there", "line\nbreak", "back\\slash\\N", "cr\rx", "\\x00ff", "县市场监管局 ✓"]
+        for i, value in enumerate(odd):
+            service.record(
+                session,
+                kind=EntryKind.DATA_ACCESS,
+                actor=value,
+                subject=f"{value}:{i}",
+                payload={"v": value},
+                department_id=world.city_a_market.id if i % 2 else None,
+            )
+        service.integrate(session)
+        session.expire_all()
+        entries = list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.log_index)))
+        assert [(e.actor, e.subject) for e in entries] == [
+            (v, f"{v}:{i}") for i, v in enumerate(odd)
+        ]
+        assert [e.department_id for e in entries] == [
+            world.city_a_market.id if i % 2 else None for i in range(len(odd))
+        ]
+        assert entries[0].recorded_at.tzinfo is not None
+        assert _memory(session).root() == proofs.latest_checkpoint(session).root_hash
+        for entry in entries:
+            assert entry.leaf_hash == merkle.leaf_hash(service.entry_leaf_data(entry))
 
     def test_running_twice_integrates_each_entry_once(self, session: Session) -> None:
         record_many(session, 5)
@@ -149,7 +174,7 @@ class TestIdentityEvents:
     ) -> None:
         official = world.city_a_official
         authn.authenticate(session, username=official.username, password=PASSWORD, ip=None)
-        entry = session.scalars(select(LedgerEntry)).one()
+        entry = session.scalars(select(LedgerPending)).one()
         assert entry.kind == EntryKind.OFFICIAL_LOGIN
         assert entry.subject == str(official.id)
         assert entry.department_id == official.department_id
@@ -162,7 +187,7 @@ class TestIdentityEvents:
             account_id=world.city_a_official.id,
             roles=[Role.APPROVER],
         )
-        entry = session.scalars(select(LedgerEntry)).one()
+        entry = session.scalars(select(LedgerPending)).one()
         assert (entry.kind, entry.actor) == (EntryKind.ROLES_CHANGED, str(world.city_a_admin.id))
 
     def test_a_rolled_back_change_leaves_no_event(self, session: Session, world: World) -> None:
@@ -173,7 +198,7 @@ class TestIdentityEvents:
                 account_id=world.city_a_official.id,
                 roles=[Role.CITIZEN],
             )
-        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+        assert session.scalar(select(func.count()).select_from(LedgerPending)) == 0
 
 
 class TestVisibility:

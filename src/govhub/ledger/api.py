@@ -35,8 +35,6 @@ NOTE_TYPE = "text/plain; charset=utf-8"
 
 def entry_read(entry: LedgerEntry) -> EntryRead:
     """Shape an integrated entry for the API."""
-    if entry.log_index is None or entry.leaf_hash is None:
-        raise ValueError("a pending entry has no index yet")
     return EntryRead(
         index=entry.log_index,
         kind=entry.kind,

@@ -17,6 +17,7 @@ import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from govhub.core.db import session_scope
 from govhub.core.errors import NotFound
@@ -63,8 +64,15 @@ def integrate() -> None:
 @app.command("verify")
 def verify() -> None:
     """Re-derive the tree from every entry and check it against every checkpoint."""
-    with console.status("Re-deriving the ledger ..."), session_scope() as session:
-        report = audit_log(session)
+    columns = (TextColumn("Re-deriving the ledger"), BarColumn(), MofNCompleteColumn())
+    with (
+        Progress(*columns, console=err_console, transient=True) as progress,
+        session_scope() as session,
+    ):
+        task = progress.add_task("verify", total=None)
+        report = audit_log(
+            session, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
     for finding in report.findings:
         err_console.print(f"[red]FAIL[/red] {escape(str(finding))}")
     summary = (

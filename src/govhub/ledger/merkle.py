@@ -247,6 +247,39 @@ class MemoryTree:
         return resolve(ranges, self.nodes)
 
 
+class Frontier:
+    """The right edge of a log: the hashes of its `root_nodes`, largest first, O(log n) of them.
+
+    Enough to append leaves (and learn the subtree hashes they complete) and to compute the
+    root, without keeping the tree: what integration and the streaming audit hold in memory.
+    """
+
+    __slots__ = ("hashes", "size")
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        if len(hashes) != size.bit_count():
+            raise ValueError(f"a frontier of {size} leaves has {size.bit_count()} hashes")
+        self.size = size
+        self.hashes = list(hashes)
+
+    def append(self, leaf: bytes) -> list[tuple[NodeId, bytes]]:
+        """Append a leaf hash; return the interior nodes it completes (level >= 1)."""
+        level, position, current = 0, self.size, leaf
+        self.size += 1
+        completed: list[tuple[NodeId, bytes]] = []
+        hashes = self.hashes
+        while position & 1:
+            current = node_hash(hashes.pop(), current)
+            level, position = level + 1, position >> 1
+            completed.append(((level, position), current))
+        hashes.append(current)
+        return completed
+
+    def root(self) -> bytes:
+        """Return the root of the tree of `size` leaves."""
+        return fold(self.hashes)
+
+
 def frontier_after(size: int) -> list[NodeId]:
     """Return the nodes a tree of `size` leaves needs to compute the nodes of the next leaves."""
     return root_nodes(size)

@@ -14,7 +14,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,31 +25,48 @@ STATE_ID = 1  # the id of the single `ledger_state` row
 BigSerial = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class LedgerEntry(Base):
-    """One recorded event: identifiers and a payload digest; `log_index` is set on integration."""
+class LedgerPending(Base):
+    """A recorded event waiting for integration: identifiers and a payload digest.
 
-    __tablename__ = "ledger_entries"
-    # Pending entries only: integrated rows leave this partial index instead of updating it.
-    __table_args__ = (
-        Index(
-            "ix_ledger_entries_pending",
-            "seq",
-            postgresql_where=text("log_index IS NULL"),
-            sqlite_where=text("log_index IS NULL"),
-        ),
-    )
+    `record` inserts here and nothing else (one row, one primary-key index), so the write a
+    domain transaction pays for stays as cheap as a write can be. Integration moves the rows
+    to `ledger_entries` and deletes them here, in one transaction.
+    """
+
+    __tablename__ = "ledger_pending"
 
     seq: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
-    log_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     kind: Mapped[str] = mapped_column(String(48))
     actor: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(200))
+    # No index: only a department's deletion looks rows up by it, and pending rows are few.
     department_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+        ForeignKey("departments.id", ondelete="RESTRICT")
     )
     payload_digest: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+
+
+class LedgerEntry(Base):
+    """An integrated entry: its index in the log, its fields and its leaf hash."""
+
+    __tablename__ = "ledger_entries"
+    # Leaf hashes are only ever looked up by equality: PostgreSQL gets a hash index (4-byte
+    # codes, cheaper to insert random keys into than a B-tree of 32-byte keys).
+    __table_args__ = (Index("ix_ledger_entries_leaf_hash", "leaf_hash", postgresql_using="hash"),)
+
+    log_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    # Not indexed: the hot path never filters by department (the foreign key keeps a
+    # department with ledgered events from being deleted; that rare check may scan).
+    department_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT")
+    )
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column()
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class LedgerNode(Base):

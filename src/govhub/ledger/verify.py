@@ -1,27 +1,37 @@
-"""Verification: a standalone check of one entry, and an audit that re-derives the whole log.
+"""Verification: a standalone check of one entry, and what the lookup page shows.
 
 `verify_entry` needs nothing but an entry, its inclusion proof, a checkpoint and public keys
-(it never touches the database), so any party can run it. `audit_log` rebuilds the tree
-from the entries' contents and compares every stored leaf hash, subtree hash, checkpoint
-root, signature and cosignature, reporting the exact index of each discrepancy.
+(it never touches the database), so any party can run it. The audit of the whole log
+(`govhub ledger verify`) lives in `audit`; `audit_log` is re-exported here.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import NotFound
 from govhub.identity.principal import Principal
 from govhub.ledger import merkle, proofs, service
+from govhub.ledger.audit import AuditReport, Finding, audit_log
 from govhub.ledger.checkpoint import NoteError, NoteVerifier, b64, open_checkpoint, unb64
-from govhub.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerWitness
+
+__all__ = [
+    "AuditReport",
+    "Finding",
+    "Lookup",
+    "VerificationFailed",
+    "Verified",
+    "audit_log",
+    "entry_leaf",
+    "lookup",
+    "verify_entry",
+]
 
 
 class VerificationFailed(ValueError):
@@ -92,128 +102,6 @@ def verify_entry(
     return Verified(
         index=int(entry["index"]), tree_size=body.size, root=body.root, cosigners=cosigners
     )
-
-
-# --- the full audit --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One discrepancy: the first entry index it concerns (if any) and what is wrong."""
-
-    index: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"index {self.index}" if self.index is not None else "log"
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class AuditReport:
-    """The outcome of `audit_log`."""
-
-    tree_size: int = 0
-    checkpoints: int = 0
-    cosignatures: int = 0
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Tell whether nothing was found."""
-        return not self.findings
-
-
-def _entries(session: Session) -> Iterator[LedgerEntry]:
-    query = (
-        select(LedgerEntry)
-        .where(LedgerEntry.log_index.is_not(None))
-        .order_by(LedgerEntry.log_index)
-        .execution_options(yield_per=5000)
-    )
-    yield from session.scalars(query)
-
-
-def _rebuild(session: Session, report: AuditReport) -> merkle.MemoryTree:
-    tree = merkle.MemoryTree()
-    broken = False
-    for entry in _entries(session):
-        index = entry.log_index
-        assert index is not None  # noqa: S101 - filtered by the query
-        if index != tree.size and not broken:
-            what = "is missing" if index > tree.size else "is duplicated"
-            report.findings.append(Finding(tree.size, f"entry {what} (next stored: {index})"))
-            broken = True
-        leaf = merkle.leaf_hash(service.entry_leaf_data(entry))
-        if leaf != entry.leaf_hash:
-            report.findings.append(Finding(index, "entry content does not match its leaf hash"))
-        if not broken:
-            tree.append(leaf)
-    report.tree_size = tree.size
-    return tree
-
-
-def _check_nodes(session: Session, tree: merkle.MemoryTree, report: AuditReport) -> None:
-    seen: set[merkle.NodeId] = set()
-    query = select(LedgerNode).order_by(LedgerNode.level, LedgerNode.position)
-    for node in session.scalars(query.execution_options(yield_per=5000)):
-        key = (node.level, node.position)
-        first = node.position << node.level
-        expected = tree.nodes.get(key)
-        if expected is None:
-            report.findings.append(Finding(first, f"unexpected subtree hash {key}"))
-        elif expected != node.hash:
-            report.findings.append(Finding(first, f"subtree hash {key} does not match"))
-        seen.add(key)
-    for key in sorted(k for k in tree.nodes if k[0] > 0 and k not in seen):
-        report.findings.append(Finding(key[1] << key[0], f"subtree hash {key} is missing"))
-
-
-def _check_checkpoints(session: Session, tree: merkle.MemoryTree, report: AuditReport) -> None:
-    log = service.log_verifier()
-    witnesses = tuple(service.witness_verifier(w) for w in session.scalars(select(LedgerWitness)))
-    latest = -1
-    for row in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size)):
-        report.checkpoints += 1
-        latest = row.tree_size
-        try:
-            body, _, _ = open_checkpoint(row.note, log)
-        except NoteError as exc:
-            report.findings.append(Finding(None, f"checkpoint {row.tree_size}: {exc}"))
-            continue
-        if body.size != row.tree_size or body.root != row.root_hash:
-            report.findings.append(
-                Finding(None, f"checkpoint {row.tree_size}: row and note differ")
-            )
-        if body.size > tree.size:
-            report.findings.append(Finding(tree.size, f"checkpoint {body.size}: entries missing"))
-        elif tree.root(body.size) != body.root:
-            report.findings.append(
-                Finding(None, f"checkpoint {body.size}: root does not match the entries")
-            )
-        text = proofs.checkpoint_text(session, row)
-        try:
-            _, _, cosigners = open_checkpoint(text, log, witnesses=witnesses)
-        except NoteError as exc:  # pragma: no cover - the platform signature was checked above
-            report.findings.append(Finding(None, f"checkpoint {row.tree_size}: {exc}"))
-            continue
-        stored = text.count("\n\u2014 ") - 1
-        report.cosignatures += len(cosigners)
-        if len(cosigners) != stored:
-            report.findings.append(
-                Finding(None, f"checkpoint {row.tree_size}: a cosignature does not verify")
-            )
-    if tree.size > max(latest, 0):
-        report.findings.append(Finding(max(latest, 0), "entries not covered by any checkpoint"))
-
-
-def audit_log(session: Session) -> AuditReport:
-    """Re-derive the tree from every entry and check every stored hash and signature."""
-    report = AuditReport()
-    tree = _rebuild(session, report)
-    _check_nodes(session, tree, report)
-    _check_checkpoints(session, tree, report)
-    return report
 
 
 # --- the lookup page -------------------------------------------------------------------------

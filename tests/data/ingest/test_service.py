@@ -17,7 +17,7 @@ from govhub.data.ingest import service
 from govhub.data.ingest.errors import BadFile
 from govhub.data.ingest.pipeline import convert, file_digest
 from govhub.data.ingest.settings import IngestSettings
-from govhub.ledger.models import LedgerEntry
+from govhub.ledger.models import LedgerPending
 from tests.data.helpers import make_resource
 from tests.data.ingest import files
 from tests.factories import World
@@ -160,13 +160,13 @@ class TestFormats:
     def test_publication_is_recorded_in_the_ledger(
         self, session: Session, world: World, resource: Resource, tmp_path: Path
     ) -> None:
-        before = session.scalar(select(func.count()).select_from(LedgerEntry))
+        before = session.scalar(select(func.count()).select_from(LedgerPending))
         dataset, _ = _ingest(
             session, world, resource, files.write_csv(tmp_path / "a.csv", files.enterprises(3))
         )
         subject = f"dataset:{resource.identifier}:v{dataset.version}"
-        entry = session.scalars(select(LedgerEntry).where(LedgerEntry.subject == subject)).one()
-        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == (before or 0) + 1
+        entry = session.scalars(select(LedgerPending).where(LedgerPending.subject == subject)).one()
+        assert session.scalar(select(func.count()).select_from(LedgerPending)) == (before or 0) + 1
         assert entry.kind == "dataset_published"
         assert entry.department_id == resource.department_id
 
