@@ -15,7 +15,7 @@ from govhub.core.db import utcnow
 from govhub.identity import service as identity_service
 from govhub.identity.models import Account
 from govhub.identity.schemas import CitizenRegister
-from govhub.ledger.models import LedgerEntry
+from govhub.ledger.models import LedgerPending
 from govhub.privacy import service
 from tests.data.helpers import make_resource
 from tests.factories import PASSWORD, World, make_id_number
@@ -102,7 +102,7 @@ class TestLifecycle:
         again = client.post(f"{URL}/{consent_id}/withdrawal", headers=headers)
         assert again.status_code == 409
         kinds = session.scalars(
-            select(LedgerEntry.kind).where(LedgerEntry.subject == f"consent:{consent_id}")
+            select(LedgerPending.kind).where(LedgerPending.subject == f"consent:{consent_id}")
         ).all()
         assert sorted(kinds) == ["consent_given", "consent_withdrawn"]
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.settings import get_settings
 from govhub.identity.models import Account
-from govhub.ledger.models import LedgerEntry
+from govhub.ledger.models import LedgerPending
 from tests.data.exchange.conftest import Consumer
 from tests.factories import World
 
@@ -64,7 +64,7 @@ class TestLedger:
         spool = get_settings().var_dir / "spool" / "exchange"
         assert list(spool.iterdir()) == []  # the file is removed once sent
         kinds = session.scalars(
-            select(LedgerEntry.kind).where(LedgerEntry.subject == f"grant:{consumer.grant.id}")
+            select(LedgerPending.kind).where(LedgerPending.subject == f"grant:{consumer.grant.id}")
         ).all()
         assert sorted(kinds) == ["data_access", "share_granted"]
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
 from govhub.data.sharing import service as sharing_service
-from govhub.ledger.models import LedgerEntry
+from govhub.ledger.models import LedgerPending
 from govhub.ledger.service import payload_digest
 from govhub.privacy.pseudonyms import pseudonym_key, pseudonymize
 from tests.data.exchange.conftest import Consumer, consumer_of
@@ -80,7 +80,7 @@ class TestWithinTheGrant:
         rows = json.dumps(page["rows"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         assert page["digest"] == hashlib.sha256(rows.encode()).hexdigest()
         entries = session.scalars(
-            select(LedgerEntry).where(LedgerEntry.subject == f"grant:{consumer.grant.id}")
+            select(LedgerPending).where(LedgerPending.subject == f"grant:{consumer.grant.id}")
         ).all()
         access = [e for e in entries if e.kind == "data_access"]
         assert len(access) == 1

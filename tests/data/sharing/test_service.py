@@ -14,14 +14,14 @@ from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.data.sharing import service
 from govhub.data.sharing.models import RequestStatus
 from govhub.data.sharing.schemas import Condition, Decision, ShareRequestCreate
-from govhub.ledger.models import LedgerEntry
+from govhub.ledger.models import LedgerPending
 from tests.data.sharing.helpers import add_client, make_request, request_body, shareable
 from tests.factories import World
 
 
 def _kinds(session: Session, subject_prefix: str) -> list[str]:
     rows = session.scalars(
-        select(LedgerEntry.kind).where(LedgerEntry.subject.like(f"{subject_prefix}%"))
+        select(LedgerPending.kind).where(LedgerPending.subject.like(f"{subject_prefix}%"))
     )
     return sorted(rows)
 
