@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from govhub import __version__
@@ -16,12 +19,21 @@ from govhub.core.middleware import (
 from govhub.core.settings import get_settings
 from govhub.data.catalog import api as catalog_api
 from govhub.data.ingest import api as ingest_api
+from govhub.data.ingest import jobs_api as ingest_jobs_api
+from govhub.data.ingest import tasks as ingest_tasks
 from govhub.data.standards import api as standards_api
 from govhub.identity import api as identity_api
 from govhub.identity import oidc
 from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
 from govhub.web import pages as web_pages
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the background work of every domain while the app serves."""
+    async with ledger_tasks.lifespan(app), ingest_tasks.lifespan(app):
+        yield
 
 
 def create_app() -> FastAPI:
@@ -35,7 +47,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
-        lifespan=ledger_tasks.lifespan,
+        lifespan=_lifespan,
     )
     install_handlers(app, render_html=web_pages.render_error_page)
     app.add_middleware(
@@ -51,6 +63,7 @@ def create_app() -> FastAPI:
     app.include_router(standards_api.router)
     app.include_router(catalog_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(ingest_jobs_api.router)
     app.include_router(ledger_api.router)
     web_pages.mount(app)
     return app

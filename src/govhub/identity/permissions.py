@@ -22,6 +22,7 @@ class Permission(StrEnum):
     CATALOG_READ = "catalog:read"
     CLIENTS_MANAGE = "clients:manage"
     DATA_INGEST = "data:ingest"
+    DATA_SOURCES = "data:sources"
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
@@ -74,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ACCOUNTS_ROLES,
         Permission.AUDIT_READ,
         Permission.CLIENTS_MANAGE,
+        Permission.DATA_SOURCES,
         Permission.LEDGER_WITNESS,
     }
     | _DATA_STEWARD,

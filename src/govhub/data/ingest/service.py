@@ -134,6 +134,13 @@ def ingest(
         converted.path.unlink(missing_ok=True)
 
 
+def publish(
+    session: Session, *, principal: Principal, resource: Resource, converted: Converted
+) -> tuple[DatasetVersion, LoadLog]:
+    """Publish an already converted Parquet file as the resource's next dataset version."""
+    return _publish(session, principal=principal, resource=resource, converted=converted)
+
+
 def _publish(
     session: Session, *, principal: Principal, resource: Resource, converted: Converted
 ) -> tuple[DatasetVersion, LoadLog]:
