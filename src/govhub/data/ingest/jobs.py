@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -393,8 +394,15 @@ def _publish(job: LoadJob, principal: Principal, converted: Converted) -> None:
         row.rows = dataset.row_count
         row.bytes_read = row.bytes_total
         row.finished_at = utcnow()
-        row.report = {"version": dataset.version, "digest": dataset.digest,
-                      "load_log": load_log.to_dict()}  # fmt: skip
+        row.report = _with_previous(
+            row.report,
+            {"version": dataset.version, "digest": dataset.digest, "load_log": load_log.to_dict()},
+        )
+
+
+def _with_previous(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Return a new report that keeps the report of the attempt before a retry."""
+    return {**new, "previous": old["previous"]} if "previous" in old else new
 
 
 def _apply_mapping(
@@ -420,12 +428,12 @@ def _apply_mapping(
     )
 
 
-def _finish(job_id: uuid.UUID, status: JobStatus, report: dict[str, object]) -> None:
+def _finish(job_id: uuid.UUID, status: JobStatus, report: dict[str, Any]) -> None:
     with session_scope() as session:
         row = session.get(LoadJob, job_id)
         if row is not None:
             row.status = status
-            row.report = report
+            row.report = _with_previous(row.report, report)
             row.finished_at = utcnow()
 
 
