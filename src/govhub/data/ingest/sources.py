@@ -62,7 +62,8 @@ def parse_url(text: str, settings: IngestSettings | None = None) -> URL:
 
 def shown_url(url: URL) -> str:
     """Return a URL as text without its password."""
-    return url.set(password=None).render_as_string(hide_password=False)
+    # `URL.set(password=None)` keeps the password: None means "unchanged" there.
+    return url._replace(password=None).render_as_string(hide_password=False)
 
 
 def _context(source_id: uuid.UUID) -> str:
