@@ -16,6 +16,7 @@ class EntryKind(StrEnum):
 
     ACCOUNT_CREATED = "account_created"
     APPROVAL = "approval"
+    CATALOG_CHANGED = "catalog_changed"
     DATA_ACCESS = "data_access"
     DATASET_PUBLISHED = "dataset_published"
     GRANT_REVOKED = "grant_revoked"

@@ -69,7 +69,9 @@ class TestFileLoad:
         assert job["bytes_read"] == job["bytes_total"] == path.stat().st_size
         assert job["report"]["version"] == 1
         assert job["report"]["load_log"]["rows_written"] == 300
-        assert job["started_at"] and job["finished_at"] and job["attempts"] == 1
+        assert job["started_at"]
+        assert job["finished_at"]
+        assert job["attempts"] == 1
         assert _versions(session, resource) == [1]
         assert not get_storage().exists(jobs.staging_key(job["id"]))
 
@@ -119,7 +121,8 @@ class TestQuarantine:
         assert not storage.exists(jobs.staging_key(job["id"]))
         with storage.open(jobs.report_key(job["id"])) as handle:
             stored = json.loads(handle.read())
-        assert stored["reason"] == "ragged" and stored["source"] == "ragged.csv"
+        assert stored["reason"] == "ragged"
+        assert stored["source"] == "ragged.csv"
 
         listed = client.get("/api/v1/data/loads?status=quarantined", headers=headers).json()
         assert [j["id"] for j in listed] == [job["id"]]
@@ -171,7 +174,8 @@ class TestQuarantine:
         again = client.post(f"{url}/retry", headers=headers, json={"format": "csv"})
         assert again.status_code == 202, again.text
         done = client.get(url, headers=headers).json()
-        assert done["status"] == "succeeded" and done["attempts"] == 2
+        assert done["status"] == "succeeded"
+        assert done["attempts"] == 2
         assert done["report"]["previous"]["reason"] == "malformed"
         assert _versions(session, resource) == [1]
         assert not get_storage().exists(jobs.quarantine_key(job["id"]))

@@ -47,6 +47,8 @@ def get_ingestable_resource(
     resource = session.get(Resource, resource_id)
     if resource is None or not may_ingest(principal, resource):
         raise NotFound(NOT_FOUND)
+    if resource.withdrawn_at is not None:
+        raise Conflict("the resource was withdrawn from the catalog")
     return resource
 
 
