@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from govhub.core.db import session_scope, utcnow
-from govhub.core.errors import Conflict, GovHubError, NotFound
+from govhub.core.errors import Conflict, GovHubError, InvalidInput, NotFound
 from govhub.core.storage import Storage, get_storage
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import Resource
@@ -42,6 +42,7 @@ from govhub.data.ingest.pipeline import Converted, LoadLog, convert, convert_bat
 from govhub.data.ingest.readers import Format
 from govhub.data.ingest.schemas import PullCreate
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.standards import service as standards_service
 from govhub.identity.authn import principal_for
 from govhub.identity.models import Account
 from govhub.identity.permissions import Permission
@@ -198,7 +199,11 @@ def start(session: Session, *, principal: Principal, job_id: uuid.UUID,
     job = get_job(session, principal=principal, job_id=job_id)
     if job.status is not JobStatus.STAGED:
         raise Conflict(f"the load is {job.status.value}, not staged")
-    job.mapping = dict(mapping or {})
+    chosen = {column: code for column, code in (mapping or {}).items() if code}
+    unknown = set(chosen.values()) - standards_service.existing_codes(session, chosen.values())
+    if unknown:
+        raise InvalidInput(f"no data element {sorted(unknown)[0]}", field="mapping")
+    job.mapping = chosen
     job.status = JobStatus.QUEUED
     session.flush()
     return job
