@@ -211,9 +211,9 @@ class TestLifecycle:
         jobs.start(session, principal=principal, job_id=job.id, mapping={"clrq": "date"})
         tasks.submit_after_commit(session, job.id)
         session.commit()
-        session.refresh(job)
         session.refresh(resource)
-        assert job.status is JobStatus.SUCCEEDED
+        status = session.scalar(select(LoadJob.status).where(LoadJob.id == job.id))
+        assert status is JobStatus.SUCCEEDED
         fields = {f["name"]: f for f in resource.fields}
         assert fields["clrq"]["element_code"] == "date"
         assert fields["tyshxydm"]["element_code"] == "uscc"
