@@ -48,7 +48,7 @@ def _page_token(browser: TestClient) -> str:
 def _token(browser: TestClient, resource: Resource) -> str:
     page = browser.get(f"/catalog/resources/{resource.id}/upload")
     assert page.status_code == 200, page.text
-    match = re.search(r'const token = "([^"]+)"', page.text)
+    match = re.search(r'data-csrf="([^"]+)"', page.text)
     assert match
     return match.group(1)
 
