@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.schemas import ResourceCreate
 from govhub.data.ingest import jobs as ingest_jobs
+from govhub.data.ingest import runner as ingest_runner
 from govhub.data.ingest import service as ingest_service
 from govhub.data.ingest import sources as ingest_sources
 from govhub.data.ingest.schemas import DataSourceCreate
@@ -283,7 +284,7 @@ def actors(session: Session, world: World, tmp_path: Path) -> Actors:
         source=bad,
         filename=bad.name,
     )
-    ingest_jobs.run(job.id)
+    ingest_runner.run(job.id)
     return Actors(
         world=world,
         citizen=citizen,

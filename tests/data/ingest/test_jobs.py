@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.storage import get_storage
 from govhub.data.catalog.models import DatasetVersion, Resource
-from govhub.data.ingest import jobs, tasks
+from govhub.data.ingest import jobs, runner, tasks
 from govhub.data.ingest.models import JobStatus, LoadJob
 from govhub.identity.models import Account
 from tests.data.helpers import make_resource
@@ -197,8 +197,8 @@ class TestLifecycle:
         assert jobs.recover() == [job.id]
         session.refresh(job)
         assert job.status is JobStatus.QUEUED
-        assert jobs.run(job.id) is JobStatus.SUCCEEDED
-        assert jobs.run(job.id) is None  # already done: nothing to run
+        assert runner.run(job.id) is JobStatus.SUCCEEDED
+        assert runner.run(job.id) is None  # already done: nothing to run
 
     def test_staged_upload_starts_with_a_mapping_recorded_in_the_fields(
         self, session: Session, world: World, resource: Resource, tmp_path: Path

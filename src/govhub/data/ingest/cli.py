@@ -20,7 +20,7 @@ from govhub.core.db import session_scope
 from govhub.core.errors import GovHubError
 from govhub.core.storage import get_storage
 from govhub.data.catalog.models import Resource
-from govhub.data.ingest import gc, jobs, service, sources
+from govhub.data.ingest import gc, jobs, runner, service, sources
 from govhub.data.ingest.errors import BadFile
 from govhub.data.ingest.models import JobStatus, LoadJob
 from govhub.data.ingest.schemas import PullCreate
@@ -112,7 +112,7 @@ def pull(
             transient=True,
         ) as bar:
             task = bar.add_task(escape(table), total=None)
-            jobs.run(
+            runner.run(
                 job_id, principal=operator, echo=lambda _b, rows: bar.update(task, completed=rows)
             )
         with session_scope() as session:

@@ -113,8 +113,8 @@ def read_table(
     """Yield the rows of a source table as record batches of one schema, streamed."""
     with read_only_connection(source, settings) as conn:
         table, columns = _table(conn, ref)
-        batcher = RowBatcher([c.name for c in columns], batch_rows=settings.batch_rows,
-                             warnings=warnings)  # fmt: skip
+        names = [c.name for c in columns]
+        batcher = RowBatcher(names, batch_rows=settings.batch_rows, warnings=warnings)
         query = select(*columns).select_from(table)
         streaming = conn.execution_options(stream_results=True, yield_per=settings.pull_batch_rows)
         line = 0

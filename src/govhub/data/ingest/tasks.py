@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from govhub.core.settings import get_settings
-from govhub.data.ingest import jobs
+from govhub.data.ingest import jobs, runner
 from govhub.data.ingest.settings import get_ingest_settings
 
 log = logging.getLogger("govhub.ingest")
@@ -32,7 +32,7 @@ _pools: list[ThreadPoolExecutor] = []  # zero or one: the running app's pool
 
 def _run_logged(job_id: uuid.UUID) -> None:
     try:
-        jobs.run(job_id)
+        runner.run(job_id)
     except Exception:  # a worker must outlive any one job
         log.exception("load job %s crashed", job_id)
 
