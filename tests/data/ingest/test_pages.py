@@ -113,6 +113,13 @@ class TestWizard:
         assert 'data-status="quarantined"' in result
         assert "data-where" in result
         assert f"/api/v1/data/loads/{job.id}/report" in result
+        listed = browser.get(f"/catalog/resources/{resource.id}/upload").text
+        assert f'data-load="{job.id}"' in listed
+        retried = browser.post(f"/catalog/loads/{job.id}/retry", headers={"X-CSRF-Token": token})
+        assert retried.status_code == 200
+        session.refresh(job)
+        assert job.attempts == 2
+        assert job.status is JobStatus.QUARANTINED
         deleted = browser.post(f"/catalog/loads/{job.id}/delete", headers={"X-CSRF-Token": token})
         assert deleted.status_code == 200
         assert session.scalars(select(LoadJob)).all() == []
@@ -160,6 +167,8 @@ class TestAccess:
         assert started.status_code == 404
         deleted = browser.post(f"/catalog/loads/{job.id}/delete", headers={"X-CSRF-Token": other})
         assert deleted.status_code == 404
+        retried = browser.post(f"/catalog/loads/{job.id}/retry", headers={"X-CSRF-Token": other})
+        assert retried.status_code == 404
 
     def test_missing_csrf_changes_nothing(
         self, session: Session, world: World, resource: Resource, sign_in: SignIn, tmp_path: Path

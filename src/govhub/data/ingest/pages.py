@@ -73,7 +73,16 @@ def upload_page(
     resource = service.get_ingestable_resource(
         session, principal=principal, resource_id=resource_id
     )
-    return render(request, "ingest/upload.html", {"resource": resource})
+    kept = [
+        job
+        for job in jobs.list_jobs(session, principal=principal, resource_id=resource.id)
+        if job.status in (JobStatus.QUARANTINED, JobStatus.FAILED)
+    ]
+    return render(
+        request,
+        "ingest/upload.html",
+        {"resource": resource, "kept": kept, "status_labels": STATUS_LABELS, "reasons": REASONS},
+    )
 
 
 @router.post("/catalog/resources/{resource_id}/upload", response_class=HTMLResponse)
@@ -168,6 +177,21 @@ def _progress(request: Request, job: LoadJob, resource: Resource) -> Response:
             "reason_label": REASONS.get(str(job.report.get("reason", ""))),
         },
     )
+
+
+@router.post("/catalog/loads/{job_id}/retry", response_class=HTMLResponse)
+def retry(
+    request: Request,
+    job_id: uuid.UUID,
+    _: CsrfChecked,
+    principal: DataIngestPage,
+    session: DbSession,
+) -> Response:
+    """Run a quarantined or failed load again and answer its progress."""
+    job = jobs.retry(session, principal=principal, job_id=job_id)
+    tasks.submit_after_commit(session, job.id)
+    resource = session.get_one(Resource, job.resource_id)
+    return _progress(request, job, resource)
 
 
 @router.post("/catalog/loads/{job_id}/delete", response_class=HTMLResponse)
