@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,21 @@ class TestLifecycle:
         job_id = job.id
         session.rollback()
         assert session.get(LoadJob, job_id) is None
+
+    def test_the_pool_runs_jobs_off_the_caller_thread(
+        self, session: Session, world: World, resource: Resource, tmp_path: Path
+    ) -> None:
+        path = files.write_csv(tmp_path / "a.csv", files.enterprises(5))
+        job = jobs.stage_file(session, principal=world.principal(world.city_a_admin),
+                              resource_id=resource.id, source=path, filename="a.csv")  # fmt: skip
+        session.commit()
+        tasks.start_pool(1)
+        try:
+            future = tasks.submit(job.id)
+            assert future is not None
+            future.result(timeout=60)
+        finally:
+            tasks.stop_pool()
+        assert tasks.submit(uuid.uuid4()) is None  # no pool: runs here (nothing to run)
+        status = session.scalar(select(LoadJob.status).where(LoadJob.id == job.id))
+        assert status is JobStatus.SUCCEEDED

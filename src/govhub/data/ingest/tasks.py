@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -37,14 +37,14 @@ def _run_logged(job_id: uuid.UUID) -> None:
         log.exception("load job %s crashed", job_id)
 
 
-def submit(job_id: uuid.UUID) -> None:
-    """Run a queued job: on the pool when the app runs one, else right here."""
+def submit(job_id: uuid.UUID) -> Future[None] | None:
+    """Run a queued job: on the pool when the app runs one (its future), else right here."""
     with _lock:
         pool = _pools[0] if _pools else None
     if pool is None:
         _run_logged(job_id)
-    else:
-        pool.submit(_run_logged, job_id)
+        return None
+    return pool.submit(_run_logged, job_id)
 
 
 def submit_after_commit(session: Session, job_id: uuid.UUID) -> None:
