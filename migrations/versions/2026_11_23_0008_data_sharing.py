@@ -1,7 +1,7 @@
 """Data sharing and exchange: requests, grants, accesses under grants, webhook subscriptions.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-23 13:43:18.834974
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,6 +21,8 @@ from govhub.data.catalog import api as catalog_api
 from govhub.data.exchange import api as exchange_api
 from govhub.data.exchange import tasks as exchange_tasks
 from govhub.data.ingest import api as ingest_api
+from govhub.data.ingest import jobs_api as ingest_jobs_api
+from govhub.data.ingest import tasks as ingest_tasks
 from govhub.data.sharing import api as sharing_api
 from govhub.data.standards import api as standards_api
 from govhub.identity import api as identity_api
@@ -33,8 +35,12 @@ from govhub.web import pages as web_pages
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the background tasks: the ledger's integrator and the webhook sender."""
-    async with ledger_tasks.lifespan(app), exchange_tasks.lifespan(app):
+    """Run the background work of every domain while the app serves."""
+    async with (
+        ledger_tasks.lifespan(app),
+        ingest_tasks.lifespan(app),
+        exchange_tasks.lifespan(app),
+    ):
         yield
 
 
@@ -67,6 +73,7 @@ def create_app() -> FastAPI:
     app.include_router(ingest_api.router)
     app.include_router(sharing_api.router)
     app.include_router(exchange_api.router)
+    app.include_router(ingest_jobs_api.router)
     app.include_router(ledger_api.router)
     app.include_router(privacy_api.router)
     web_pages.mount(app)

@@ -10,6 +10,7 @@ A route missing from the table fails the suite, so new routes must declare their
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,11 @@ from sqlalchemy.orm import Session
 
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.schemas import ResourceCreate
+from govhub.data.ingest import jobs as ingest_jobs
+from govhub.data.ingest import runner as ingest_runner
 from govhub.data.ingest import service as ingest_service
+from govhub.data.ingest import sources as ingest_sources
+from govhub.data.ingest.schemas import DataSourceCreate
 from govhub.identity import service
 from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
@@ -47,6 +52,9 @@ class Actors:
     enterprise: Account
     resource_id: uuid.UUID | None = None  # an open catalog resource of city A's market bureau
     current: str = "anonymous"  # the actor now calling, for bodies that depend on the caller
+    source_id: uuid.UUID | None = None  # a data source of city A's market bureau (SQLite)
+    source_url: str = ""
+    job_id: uuid.UUID | None = None  # a quarantined load into the resource
 
     def by_name(self) -> dict[str, Account | None]:
         """Return every actor by name (None is the anonymous caller)."""
@@ -166,6 +174,35 @@ RULES: list[Rule] = [
          ok=(201,), params=lambda a: {"resource_id": a.resource_id},
          files=lambda a: {"file": ("register.csv", "qymc,zczb\n某公司,10\n".encode(), "text/csv")},
          out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/catalog/resources/{resource_id}/withdraw", Permission.CATALOG_EDIT,
+         ok=(200, 409), params=lambda a: {"resource_id": a.resource_id},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/catalog/resources/{resource_id}/loads", Permission.DATA_INGEST,
+         ok=(202,), params=lambda a: {"resource_id": a.resource_id},
+         files=lambda a: {"file": ("register.csv", "qymc,zczb\n某公司,10\n".encode(), "text/csv")},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/catalog/resources/{resource_id}/pulls", Permission.DATA_INGEST,
+         ok=(202,), params=lambda a: {"resource_id": a.resource_id},
+         body=lambda a: {"source_id": str(a.source_id), "table": "register"},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/data/loads", Permission.DATA_INGEST),
+    Rule("GET", "/api/v1/data/loads/{job_id}", Permission.DATA_INGEST,
+         params=lambda a: {"job_id": a.job_id}, out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/data/loads/{job_id}/report", Permission.DATA_INGEST,
+         params=lambda a: {"job_id": a.job_id}, out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/data/loads/{job_id}/retry", Permission.DATA_INGEST, ok=(202,),
+         params=lambda a: {"job_id": a.job_id}, body=lambda a: {},
+         out_of_scope=frozenset({"admin_b"})),
+    # The first allowed actor deletes the load; for the next one it is gone.
+    Rule("DELETE", "/api/v1/data/loads/{job_id}", Permission.DATA_INGEST, ok=(204, 404),
+         params=lambda a: {"job_id": a.job_id}, out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/data/sources", Permission.DATA_SOURCES, ok=(201,),
+         body=lambda a: {"name": f"源{_n()}", "url": a.source_url,
+                         "department_id": str(a.world.city_a_market.id)},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/data/sources", Permission.DATA_INGEST),
+    Rule("DELETE", "/api/v1/data/sources/{source_id}", Permission.DATA_SOURCES, ok=(204, 404),
+         params=lambda a: {"source_id": a.source_id}, out_of_scope=frozenset({"admin_b"})),
     Rule("GET", "/api/v1/catalog/resources/{resource_id}/datasets", Permission.CATALOG_READ,
          params=lambda a: {"resource_id": a.resource_id},
          out_of_scope=frozenset({"admin_b", "approver_county_a"})),
@@ -277,7 +314,35 @@ def actors(session: Session, world: World, tmp_path: Path) -> Actors:
         source=source,
         filename=source.name,
     )
-    return Actors(world=world, citizen=citizen, enterprise=enterprise, resource_id=resource.id)
+    database = tmp_path / "source.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE register (qymc TEXT, zczb INTEGER)")
+        conn.execute("INSERT INTO register VALUES ('某公司', 10)")
+    url = f"sqlite:///{database}"
+    data_source = ingest_sources.register(
+        session,
+        principal=world.principal(world.city_a_admin),
+        data=DataSourceCreate(name="登记库", url=url),
+    )
+    bad = tmp_path / "ragged.csv"
+    bad.write_bytes(b"a,b\n1,2,3\n")
+    job = ingest_jobs.stage_file(
+        session,
+        principal=world.principal(world.city_a_admin),
+        resource_id=resource.id,
+        source=bad,
+        filename=bad.name,
+    )
+    ingest_runner.run(job.id)
+    return Actors(
+        world=world,
+        citizen=citizen,
+        enterprise=enterprise,
+        resource_id=resource.id,
+        source_id=data_source.id,
+        source_url=url,
+        job_id=job.id,
+    )
 
 
 def _operations(app: FastAPI) -> set[tuple[str, str]]:

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     CLIENTS_MANAGE = "clients:manage"
     CONSENTS_MANAGE = "consents:manage"
     DATA_INGEST = "data:ingest"
+    DATA_SOURCES = "data:sources"
     DEPARTMENTS_MANAGE = "departments:manage"
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
@@ -85,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ACCOUNTS_ROLES,
         Permission.AUDIT_READ,
         Permission.CLIENTS_MANAGE,
+        Permission.DATA_SOURCES,
         Permission.LEDGER_WITNESS,
     }
     | _DATA_STEWARD,

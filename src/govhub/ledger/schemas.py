@@ -16,6 +16,7 @@ class EntryKind(StrEnum):
 
     ACCOUNT_CREATED = "account_created"
     APPROVAL = "approval"
+    CATALOG_CHANGED = "catalog_changed"
     CONSENT_GIVEN = "consent_given"
     CONSENT_WITHDRAWN = "consent_withdrawn"
     DATA_ACCESS = "data_access"

@@ -120,3 +120,12 @@ def get_version(
     return service.get_version(
         session, principal=principal, resource_id=resource_id, version=version
     )
+
+
+@router.post("/resources/{resource_id}/withdraw", response_model=ResourceRead)
+def withdraw_resource(
+    resource_id: uuid.UUID, principal: CatalogEdit, session: DbSession
+) -> ResourceRead:
+    """Withdraw a resource from the catalog (its versions and datasets are kept)."""
+    resource = service.withdraw_resource(session, principal=principal, resource_id=resource_id)
+    return ResourceRead.model_validate(resource)

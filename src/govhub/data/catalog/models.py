@@ -129,6 +129,8 @@ class Resource(UUIDPrimaryKey, Timestamps, Base):
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Filled by quality assessment (a five-level grade); None until a dataset is assessed.
     quality_grade: Mapped[str | None] = mapped_column(String(8), index=True)
+    # Set when the owner withdraws the resource from the catalog (kept, with its versions).
+    withdrawn_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )

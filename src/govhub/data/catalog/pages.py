@@ -17,6 +17,7 @@ from govhub.data.catalog import labels, scope, search, service
 from govhub.data.catalog.models import OpeningType, Resource, SharingType, Theme
 from govhub.data.catalog.schemas import ResourceCreate, ResourceRead, ResourceUpdate
 from govhub.data.deps import CatalogEdit, CatalogRead
+from govhub.data.ingest import service as ingest_service
 from govhub.identity.deps import DbSession
 from govhub.identity.permissions import Permission
 from govhub.web.csrf import CsrfChecked
@@ -218,6 +219,8 @@ def resource_page(
             "current_version": resource.version,
             "versions": versions,
             "can_edit": scope.may_write(principal, resource),
+            "can_upload": ingest_service.may_ingest(principal, resource)
+            and resource.withdrawn_at is None,
             **labels.ALL,
         },
     )

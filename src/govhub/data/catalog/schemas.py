@@ -174,6 +174,7 @@ class ResourceRead(ResourcePublicRead):
     contact_email: str
     fields: list[FieldRead]  # type: ignore[assignment]
     created_at: datetime
+    withdrawn_at: datetime | None = None
 
 
 class ResourceVersionRead(BaseModel):

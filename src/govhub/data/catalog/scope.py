@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from govhub.data.catalog.models import OpeningType, Resource
 from govhub.data.catalog.schemas import ResourcePublicRead, ResourceRead
@@ -54,8 +54,11 @@ def in_scope(principal: Principal | None) -> ColumnElement[bool]:
 
 
 def visible(principal: Principal | None) -> ColumnElement[bool]:
-    """A condition on `Resource`: the principal sees it at all."""
-    return or_(Resource.opening_type == OpeningType.OPEN, in_scope(principal))
+    """A condition on `Resource`: the principal finds it in search (withdrawn ones never)."""
+    return and_(
+        Resource.withdrawn_at.is_(None),
+        or_(Resource.opening_type == OpeningType.OPEN, in_scope(principal)),
+    )
 
 
 def to_schema(resource: Resource, principal: Principal | None) -> ResourceRead | ResourcePublicRead:

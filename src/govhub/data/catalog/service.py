@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from govhub.core.db import utcnow
 from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.data.catalog import scope, search
 from govhub.data.catalog.models import (
@@ -36,6 +37,8 @@ from govhub.data.standards import service as standards_service
 from govhub.identity.codes import in_subtree
 from govhub.identity.models import Department, Division
 from govhub.identity.principal import Principal
+from govhub.ledger import service as ledger_service
+from govhub.ledger.schemas import EntryKind
 
 NOT_FOUND = "no such catalog resource"
 
@@ -188,7 +191,9 @@ def _set_themes(resource: Resource, themes: Sequence[Theme]) -> None:
     resource.theme_rows = [current.get(t) or ResourceTheme(theme=t) for t in wanted]
 
 
-def _record_version(session: Session, resource: Resource, principal: Principal) -> None:
+def _record_version(
+    session: Session, resource: Resource, principal: Principal, action: str
+) -> None:
     session.flush()
     session.refresh(resource)
     snapshot = ResourceRead.model_validate(resource).model_dump(mode="json")
@@ -202,6 +207,22 @@ def _record_version(session: Session, resource: Resource, principal: Principal) 
     )
     search.index_resource(session, resource)
     session.flush()
+    # The snapshot's digest, never its content: anyone can later check a stored version
+    # against the ledger without the ledger revealing non-public metadata.
+    ledger_service.record(
+        session,
+        kind=EntryKind.CATALOG_CHANGED,
+        actor=ledger_service.actor_of(principal),
+        subject=f"catalog:{resource.identifier}:v{resource.version}",
+        payload={
+            "action": action,
+            "resource_id": str(resource.id),
+            "identifier": resource.identifier,
+            "version": resource.version,
+            "snapshot_digest": f"sha256:{ledger_service.payload_digest(snapshot)}",
+        },
+        department_id=resource.department_id,
+    )
 
 
 def create_resource(session: Session, *, principal: Principal, data: ResourceCreate) -> Resource:
@@ -225,7 +246,7 @@ def create_resource(session: Session, *, principal: Principal, data: ResourceCre
     _set_themes(resource, data.themes)
     session.add(resource)
     try:
-        _record_version(session, resource, principal)
+        _record_version(session, resource, principal, "created")
     except IntegrityError as exc:  # two creations raced for the same identifier
         raise Conflict("another resource was created at the same moment; try again") from exc
     return resource
@@ -236,6 +257,8 @@ def update_resource(
 ) -> Resource:
     """Change a resource's metadata, keeping the previous metadata as an earlier version."""
     resource = get_writable_resource(session, principal=principal, resource_id=resource_id)
+    if resource.withdrawn_at is not None:
+        raise Conflict("the resource was withdrawn from the catalog")
     if data.base_version is not None and data.base_version != resource.version:
         raise Conflict(
             f"the resource is at version {resource.version}, not {data.base_version}; "
@@ -262,5 +285,18 @@ def update_resource(
     if data.themes is not None:
         _set_themes(resource, data.themes)
     resource.version += 1
-    _record_version(session, resource, principal)
+    _record_version(session, resource, principal, "updated")
+    return resource
+
+
+def withdraw_resource(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID
+) -> Resource:
+    """Withdraw a resource from the catalog: kept with its versions, found by search no more."""
+    resource = get_writable_resource(session, principal=principal, resource_id=resource_id)
+    if resource.withdrawn_at is not None:
+        raise Conflict("the resource was already withdrawn")
+    resource.withdrawn_at = utcnow()
+    resource.version += 1
+    _record_version(session, resource, principal, "withdrawn")
     return resource

@@ -8,6 +8,9 @@ become immutable, versioned Parquet datasets of a catalog resource.
 * `service` records the `DatasetVersion` (version n+1) and a `dataset_published` ledger event in
   the caller's transaction, then stores the Parquet object under a key of its own; any failure
   removes the object, and the transaction rolls back, so nothing is ever half-published.
+* `jobs` and `runner` run loads in the background (`tasks`: a thread pool in the app) with
+  progress, quarantine and a report; `sources` and `pull` read tables of registered databases;
+  `gc` finds storage objects no row owns; `pages` is the upload wizard.
 * Bad files raise `InvalidInput` with a `reason` (encoding, ragged, type_changed, empty,
   too_large, zip_bomb, unsupported, malformed) and, where known, the `line` and `column`.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,25 @@ def convert(
         raise BadFile("empty", "the file is empty")
     fmt = fmt or detect_format(source, filename)
     log = LoadLog(source=Path(filename).name, format=fmt.value, source_bytes=size)
+    batches = read_batches(source, fmt, settings=settings, warnings=log.warnings, progress=progress)
+    return convert_batches(batches, log=log, settings=settings, workdir=workdir)
+
+
+def convert_batches(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    log: LoadLog,
+    settings: IngestSettings,
+    workdir: Path | None = None,
+) -> Converted:
+    """Write record batches of one schema to a temporary Parquet file (gone on any failure)."""
     fd, name = tempfile.mkstemp(suffix=".parquet", prefix="ingest-", dir=workdir)
     os.close(fd)
     target = Path(name)
     try:
-        schema = _write(source, target, fmt, settings=settings, log=log, progress=progress)
+        schema = _write(batches, target, settings=settings, log=log)
         if log.rows_written == 0:
-            raise BadFile("empty", "the file has a header but no rows")
+            raise BadFile("empty", "the source has a header but no rows")
         return Converted(
             path=target,
             digest=file_digest(target),
@@ -119,22 +132,14 @@ def convert(
 
 
 def _write(
-    source: Path,
-    target: Path,
-    fmt: Format,
-    *,
-    settings: IngestSettings,
-    log: LoadLog,
-    progress: Progress | None,
+    batches: Iterator[pa.RecordBatch], target: Path, *, settings: IngestSettings, log: LoadLog
 ) -> pa.Schema:
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
     try:
-        for batch in read_batches(
-            source, fmt, settings=settings, warnings=log.warnings, progress=progress
-        ):
+        for batch in batches:
             log.rows_read += batch.num_rows
             if writer is None:
                 schema = batch.schema

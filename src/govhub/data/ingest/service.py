@@ -49,6 +49,8 @@ def get_ingestable_resource(
     resource = session.get(Resource, resource_id)
     if resource is None or not may_ingest(principal, resource):
         raise NotFound(NOT_FOUND)
+    if resource.withdrawn_at is not None:
+        raise Conflict("the resource was withdrawn from the catalog")
     return resource
 
 
@@ -135,6 +137,13 @@ def ingest(
         return _publish(session, principal=principal, resource=resource, converted=converted)
     finally:
         converted.path.unlink(missing_ok=True)
+
+
+def publish(
+    session: Session, *, principal: Principal, resource: Resource, converted: Converted
+) -> tuple[DatasetVersion, LoadLog]:
+    """Publish an already converted Parquet file as the resource's next dataset version."""
+    return _publish(session, principal=principal, resource=resource, converted=converted)
 
 
 def _publish(

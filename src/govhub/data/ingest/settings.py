@@ -23,6 +23,16 @@ class IngestSettings(BaseSettings):
     xlsx_max_ratio: float = Field(
         default=200.0, description="Largest declared/compressed size ratio of one zip member"
     )
+    pull_dialects: list[str] = Field(
+        default=["postgresql", "mysql", "mariadb"],
+        description="Databases tables may be pulled from (SQLite is added in development and test)",
+    )
+    pull_connect_timeout_seconds: int = Field(default=5, ge=1, le=120)
+    pull_statement_timeout_seconds: int = Field(default=600, ge=1)
+    pull_batch_rows: int = Field(default=10_000, ge=1, description="Rows fetched per round trip")
+    job_workers: int = Field(
+        default=2, ge=0, description="Load jobs run at once (0: in the caller's thread)"
+    )
 
 
 def get_ingest_settings() -> IngestSettings:
