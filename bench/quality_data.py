@@ -128,7 +128,8 @@ class Pools:
         county_names = {county.code: county.name for _, county in all_counties()}
         self.authorities = pa.array([f"{county_names[d.code[:6]]}市场监督管理局" for d in located])
         self.places = pa.array([f"浙江省{county_names[d.code[:6]]}" for d in located])
-        assert not set(FOREIGN_DIVISIONS) & set(self.known_codes)
+        if set(FOREIGN_DIVISIONS) & set(self.known_codes):
+            raise ValueError("an 'unknown' division code is one of the platform's")
 
 
 def fixed_strings(codes: np.ndarray) -> pa.Array:
@@ -165,7 +166,7 @@ def uscc_codes(counties: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def uscc_check_index(first17: np.ndarray) -> np.ndarray:
     """Return the alphabet index of the GB 32100 check character of each row."""
     total = _USCC_INDEX[first17].astype(np.int64) @ np.array(USCC_WEIGHTS, dtype=np.int64)
-    return (31 - total % 31) % 31
+    return np.asarray((31 - total % 31) % 31)
 
 
 def id_numbers(rng: np.random.Generator, counties: np.ndarray) -> np.ndarray:
@@ -261,9 +262,7 @@ def make_chunk(
 
     division = where.take(pa.array(place))
     unknown = rng.choice(n, count["division_known"], replace=False)
-    division = replaced(
-        division, unknown, [FOREIGN_DIVISIONS[k % 6] for k in range(len(unknown))]
-    )
+    division = replaced(division, unknown, [FOREIGN_DIVISIONS[k % 6] for k in range(len(unknown))])
 
     name = with_nulls(pick(rng, pools.companies, n), rng.choice(n, count["name.required"], False))
     email = pc.binary_join_element_wise(

@@ -29,26 +29,26 @@ def _gx_custom_expectations() -> tuple[type[Any], type[Any]]:
         column_condition_partial,
     )
 
-    class ColumnValuesValidUscc(ColumnMapMetricProvider):  # type: ignore[misc]
+    class ColumnValuesValidUscc(ColumnMapMetricProvider):
         condition_metric_name = "column_values.valid_uscc"
 
-        @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[untyped-decorator]
-        def _pandas(cls, column: Any, **kwargs: Any) -> Any:
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: Any, **kwargs: Any) -> Any:  # noqa: N805 - GX passes the class
             return pd.Series(uscc_valid(column), index=column.index)
 
-    class ColumnValuesValidIdNumber(ColumnMapMetricProvider):  # type: ignore[misc]
+    class ColumnValuesValidIdNumber(ColumnMapMetricProvider):
         condition_metric_name = "column_values.valid_id_number"
 
-        @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[untyped-decorator]
-        def _pandas(cls, column: Any, **kwargs: Any) -> Any:
+        @column_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column: Any, **kwargs: Any) -> Any:  # noqa: N805 - GX passes the class
             return pd.Series(id_number_valid(column), index=column.index)
 
-    class ExpectColumnValuesToBeValidUscc(ColumnMapExpectation):  # type: ignore[misc]
+    class ExpectColumnValuesToBeValidUscc(ColumnMapExpectation):
         """Expect values to be unified social credit codes with a valid check character."""
 
         map_metric = "column_values.valid_uscc"
 
-    class ExpectColumnValuesToBeValidIdNumber(ColumnMapExpectation):  # type: ignore[misc]
+    class ExpectColumnValuesToBeValidIdNumber(ColumnMapExpectation):
         """Expect values to be resident ID numbers with a valid check digit."""
 
         map_metric = "column_values.valid_id_number"
@@ -91,7 +91,8 @@ def run_gx(parquet: Path, divisions: Path) -> dict[str, int]:
     result = batch.validate(suite, result_format="BASIC")
     counts = {}
     for outcome in result.results:
-        name = names[outcome.expectation_config.id]
+        config = outcome.expectation_config
+        name = names[config.id if config else None]
         if outcome.exception_info.get("raised_exception"):
             raise RuntimeError(f"GX failed on {name}: {outcome.exception_info}")
         counts[name] = int(outcome.result.get("unexpected_count", 0))
@@ -125,11 +126,16 @@ def run_pandera(parquet: Path, divisions: Path) -> dict[str, int]:
     schema = pa.DataFrameSchema(
         {
             "uscc": pa.Column(
-                text, pa.Check(lambda s: pd.Series(uscc_valid(s), s.index), name="valid_uscc"), nullable=True, unique=True
+                text,
+                pa.Check(lambda s: pd.Series(uscc_valid(s), s.index), name="valid_uscc"),
+                nullable=True,
+                unique=True,
             ),
             "name": pa.Column(text, nullable=False),
             "legal_rep_id": pa.Column(
-                text, pa.Check(lambda s: pd.Series(id_number_valid(s), s.index), name="valid_id_number"), nullable=True
+                text,
+                pa.Check(lambda s: pd.Series(id_number_valid(s), s.index), name="valid_id_number"),
+                nullable=True,
             ),
             "phone": pa.Column(text, pa.Check.str_matches(PHONE_PATTERN), nullable=True),
             "status": pa.Column(text, pa.Check.isin(list(STATUSES)), nullable=True),
@@ -160,6 +166,13 @@ def run_pandera(parquet: Path, divisions: Path) -> dict[str, int]:
 
 # --- Frictionless ------------------------------------------------------------------------------
 
+CONSTRAINTS = {
+    "name": "name.required",
+    "phone": "phone.pattern",
+    "status": "status.enum",
+    "registered_capital": "registered_capital.minimum",
+}
+
 
 def run_frictionless(csv: Path, divisions: Path) -> dict[str, int]:
     """Validate the CSV with a Table Schema (constraints) and row checks for the rest."""
@@ -168,17 +181,17 @@ def run_frictionless(csv: Path, divisions: Path) -> dict[str, int]:
 
     known = set(pq.read_table(divisions).column("code").to_pylist())
 
-    class RowCheckError(errors.RowError):  # type: ignore[misc]
+    class RowCheckError(errors.RowError):
         type = "row-check"
         title = "Row check"
         description = "A row fails a check of the quality rules."
         template = "Row {rowNumber} fails: {note}"
 
-    class RowChecks(Check):  # type: ignore[misc]
+    class RowChecks(Check):
         """Check digits, the cross-field rule and the division reference, row by row."""
 
         type = "govhub-row-checks"
-        Errors = [RowCheckError]  # noqa: N815, RUF012 - Frictionless's own attribute name
+        Errors = [RowCheckError]  # noqa: RUF012 - Frictionless's own attribute name
 
         def validate_row(self, row: Any) -> Any:
             uscc, person = row["uscc"], row["legal_rep_id"]
@@ -220,18 +233,16 @@ def run_frictionless(csv: Path, divisions: Path) -> dict[str, int]:
     report = resource.validate(Checklist(checks=[RowChecks()]), limit_errors=10**9)
     counts: dict[str, int] = {}
     duplicated: set[str] = set()
-    kinds = {"constraint-error": None, "unique-error": "keys.unique", "row-check": None}
     for error in report.tasks[0].errors:
-        if error.type not in kinds:
-            raise RuntimeError(f"frictionless reported {error.type}: {error.message}")
-        if error.type == "row-check":
+        if isinstance(error, RowCheckError):
             name = error.note
-        elif error.type == "unique-error":
+        elif isinstance(error, errors.UniqueError):
             name = "keys.unique"
             duplicated.add(error.cell)
+        elif isinstance(error, errors.ConstraintError):
+            name = CONSTRAINTS[error.field_name]
         else:
-            name = {"name": "name.required", "phone": "phone.pattern", "status": "status.enum",
-                    "registered_capital": "registered_capital.minimum"}[error.field_name]  # fmt: skip
+            raise RuntimeError(f"frictionless reported {error.type}: {error.message}")
         counts[name] = counts.get(name, 0) + 1
     # Frictionless flags each repeat after the first; GovHub counts every row of a repeated key.
     counts["keys.unique"] = counts.get("keys.unique", 0) + len(duplicated)

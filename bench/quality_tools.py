@@ -67,7 +67,7 @@ def uscc_valid(values: Any) -> np.ndarray:
     good &= check == index[:, 17]
     result = ok.copy()
     result[ok] = good
-    return result | values.isna().to_numpy()
+    return np.asarray(result | values.isna().to_numpy(), dtype=bool)
 
 
 def id_number_valid(values: Any) -> np.ndarray:
@@ -88,18 +88,20 @@ def id_number_valid(values: Any) -> np.ndarray:
     good &= _ID_CHECK[(numbers @ np.array(ID_WEIGHTS)) % 11] == codes[:, 17]
     result = ok.copy()
     result[ok] = good
-    return result | values.isna().to_numpy()
+    return np.asarray(result | values.isna().to_numpy(), dtype=bool)
 
 
 # --- GovHub -------------------------------------------------------------------------------------
 
 
-def run_govhub(parquet: Path, divisions: Path) -> dict[str, int]:
+def run_govhub(parquet: Path, divisions: Path, sample_size: int = 20) -> dict[str, int]:
     """Assess the Parquet file with GovHub's engine (the contract: parse_rules + assess_files)."""
     from govhub.data import quality  # noqa: PLC0415
 
     rules = quality.parse_rules(RULES)
-    result = quality.assess_files([parquet], rules, references={"divisions": [divisions]})
+    result = quality.assess_files(
+        [parquet], rules, references={"divisions": [divisions]}, sample_size=sample_size
+    )
     return dict(result.failures())
 
 
@@ -149,7 +151,7 @@ def duckdb_sql() -> str:
       (SELECT count(*) FROM r ANTI JOIN d ON r.division_code = d.code
         WHERE r.division_code IS NOT NULL)
     FROM r
-    """
+    """  # noqa: S608 - constants of this module only; the file paths are parameters
 
 
 def run_duckdb_sql(parquet: Path, divisions: Path) -> dict[str, int]:
@@ -160,7 +162,8 @@ def run_duckdb_sql(parquet: Path, divisions: Path) -> dict[str, int]:
         row = con.execute(
             duckdb_sql(), {"register": str(parquet), "divisions": str(divisions)}
         ).fetchone()
-    assert row is not None
+    if row is None:
+        raise RuntimeError("the aggregate returned no row")
     names = ["name.required", "uscc.element", "legal_rep_id.element", "phone.pattern",
              "status.enum", "registered_capital.minimum", "keys.unique",
              "cancelled_after_established", "division_known"]  # fmt: skip
@@ -177,5 +180,6 @@ def run_duckdb_scan(parquet: Path, columns: list[str]) -> dict[str, int]:
             f"SELECT count(*), {aggregates} FROM read_parquet($p)",  # noqa: S608 - our own names
             {"p": str(parquet)},
         ).fetchone()
-    assert row is not None
+    if row is None:
+        raise RuntimeError("the scan returned no row")
     return {}
