@@ -29,26 +29,26 @@ def _gx_custom_expectations() -> tuple[type[Any], type[Any]]:
         column_condition_partial,
     )
 
-    class ColumnValuesValidUscc(ColumnMapMetricProvider):
+    class ColumnValuesValidUscc(ColumnMapMetricProvider):  # type: ignore[misc]
         condition_metric_name = "column_values.valid_uscc"
 
-        @column_condition_partial(engine=PandasExecutionEngine)
+        @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[untyped-decorator]
         def _pandas(cls, column: Any, **kwargs: Any) -> Any:  # noqa: N805 - GX passes the class
             return pd.Series(uscc_valid(column), index=column.index)
 
-    class ColumnValuesValidIdNumber(ColumnMapMetricProvider):
+    class ColumnValuesValidIdNumber(ColumnMapMetricProvider):  # type: ignore[misc]
         condition_metric_name = "column_values.valid_id_number"
 
-        @column_condition_partial(engine=PandasExecutionEngine)
+        @column_condition_partial(engine=PandasExecutionEngine)  # type: ignore[untyped-decorator]
         def _pandas(cls, column: Any, **kwargs: Any) -> Any:  # noqa: N805 - GX passes the class
             return pd.Series(id_number_valid(column), index=column.index)
 
-    class ExpectColumnValuesToBeValidUscc(ColumnMapExpectation):
+    class ExpectColumnValuesToBeValidUscc(ColumnMapExpectation):  # type: ignore[misc]
         """Expect values to be unified social credit codes with a valid check character."""
 
         map_metric = "column_values.valid_uscc"
 
-    class ExpectColumnValuesToBeValidIdNumber(ColumnMapExpectation):
+    class ExpectColumnValuesToBeValidIdNumber(ColumnMapExpectation):  # type: ignore[misc]
         """Expect values to be resident ID numbers with a valid check digit."""
 
         map_metric = "column_values.valid_id_number"
