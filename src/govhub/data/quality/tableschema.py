@@ -21,6 +21,7 @@ from govhub.data.quality.rules import RuleSet, ValueType, parse_rules
 ELEMENT = "x-govhub-element"
 EXPECTED = "x-govhub-expected-rows"
 CHECKS = "x-govhub-checks"
+DATASETS = "x-govhub-datasets"
 _CONSTRAINTS = {
     "required": "required",
     "pattern": "pattern",
@@ -80,6 +81,8 @@ def to_table_schema(rules: RuleSet) -> dict[str, Any]:
         descriptor[EXPECTED] = rules.expected_rows
     if others:
         descriptor[CHECKS] = others
+    if rules.datasets:
+        descriptor[DATASETS] = dict(rules.datasets)
     return descriptor
 
 
@@ -146,6 +149,8 @@ def from_table_schema(descriptor: Mapping[str, Any]) -> RuleSet:
         )
     checks.extend(descriptor.get(CHECKS) or [])
     document: dict[str, Any] = {"version": 1, "keys": keys, "fields": fields, "checks": checks}
+    if descriptor.get(DATASETS):
+        document["datasets"] = descriptor[DATASETS]
     if descriptor.get(EXPECTED) is not None:
         document["expected_rows"] = descriptor[EXPECTED]
     try:
