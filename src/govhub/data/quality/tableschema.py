@@ -3,7 +3,8 @@
 Field rules map to `constraints` (required, pattern, enum, minimum, maximum, maxLength), the
 declared key to `primaryKey` (or a single field's `unique`), reference checks to `foreignKeys`.
 What a Table Schema cannot say travels in extension properties: a field's data element as
-`x-govhub-element`, the expected record count as `x-govhub-expected-rows`, and the declared
+`x-govhub-element` (and `x-govhub-untyped` when a field's type only carries numeric
+constraints), the expected record count as `x-govhub-expected-rows`, and the declared
 `expr` and `agreement` checks as `x-govhub-checks`. A foreign key imported from a Table Schema
 becomes a check named `<field>.reference`.
 """
@@ -22,6 +23,7 @@ ELEMENT = "x-govhub-element"
 EXPECTED = "x-govhub-expected-rows"
 CHECKS = "x-govhub-checks"
 DATASETS = "x-govhub-datasets"
+UNTYPED = "x-govhub-untyped"
 _CONSTRAINTS = {
     "required": "required",
     "pattern": "pattern",
@@ -52,6 +54,8 @@ def to_table_schema(rules: RuleSet) -> dict[str, Any]:
                 continue
             constraints[key] = _number(value) if key in ("minimum", "maximum") else value
         entry: dict[str, Any] = {"name": name, "type": kind}
+        if rule.type is None and kind == "number":
+            entry[UNTYPED] = True  # the type only carries the numeric constraints
         if rule.element is not None:
             entry[ELEMENT] = rule.element
         if constraints:
@@ -108,11 +112,11 @@ def from_table_schema(descriptor: Mapping[str, Any]) -> RuleSet:
         if kind not in _TYPES:
             raise InvalidInput(f"unknown field type {kind!r}", field=f"{where}.type")
         rule: dict[str, Any] = {}
-        if kind in {t.value for t in ValueType} and kind != "string":
+        if kind in {t.value for t in ValueType} and kind != "string" and not entry.get(UNTYPED):
             rule["type"] = kind
         if entry.get(ELEMENT):
             rule["element"] = entry[ELEMENT]
-        constraints = entry.get("constraints") or {}
+        constraints = entry.get("constraints", {})
         if not isinstance(constraints, Mapping):
             raise InvalidInput("constraints must be an object", field=f"{where}.constraints")
         for key, value in constraints.items():
