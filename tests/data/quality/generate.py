@@ -72,13 +72,17 @@ def _bad_uscc(n: int, kind: int) -> str:
     ][kind % 5]
 
 
+def _checked(first17: str) -> str:
+    return first17 + id_number_check_char(first17)
+
+
 def _bad_id(n: int, kind: int) -> str:
     good = id_number(n)
     return [
         good[:17] + ("0" if good[17] != "0" else "1"),  # wrong check digit
-        (lambda f: f + id_number_check_char(f))("33010219850230123"),  # 30 February
-        (lambda f: f + id_number_check_char(f))("33010218990101123"),  # born 1899
-        (lambda f: f + id_number_check_char(f))("33010229990101123"),  # born in the future
+        _checked("33010219850230123"),  # 30 February
+        _checked("33010218990101123"),  # born 1899
+        _checked("33010229990101123"),  # born in the future
         good[:17],  # too short
         good.lower() if good.endswith("X") else good[:16] + "ab",  # letters
     ][kind % 6]
@@ -86,7 +90,7 @@ def _bad_id(n: int, kind: int) -> str:
 
 def enterprises(n: int, seed: int = 7) -> tuple[pa.Table, pa.Table]:
     """Return a register of `n` enterprises with injected errors, and the authoritative register."""
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # noqa: S311 - test data, not secrets
     rows: list[dict[str, Any]] = []
     for i in range(n):
         code: str | None = uscc(i)
@@ -108,7 +112,8 @@ def enterprises(n: int, seed: int = 7) -> tuple[pa.Table, pa.Table]:
                 "name": None if i % 149 == 2 else ("某" * 40 if i % 157 == 4 else f"某某公司{i}"),
                 "legal_rep_id": _bad_id(i, i) if i % 41 == 9 else id_number(i),
                 "division_code": (
-                    rnd.choice(["999999", "33010", "001000", "330199"]) if i % 47 == 6
+                    rnd.choice(["999999", "33010", "001000", "330199"])
+                    if i % 47 == 6
                     else rnd.choice(DIVISIONS)
                 ),
                 "phone": f"138{i:08d}" if i % 31 else "12345",
@@ -117,12 +122,15 @@ def enterprises(n: int, seed: int = 7) -> tuple[pa.Table, pa.Table]:
                 "established_on": established,
                 "cancelled_on": cancelled,
             }
-        )  # fmt: skip
+        )
     for i in range(0, n, 71):
         rows[i]["registered_capital"] = 2e8
     table = pa.Table.from_pylist(rows)
     register = pa.Table.from_pylist(
-        [{"uscc": uscc(i), "name": f"某某公司{i}" if i % 29 else f"别名{i}"} for i in range(0, n, 2)]
+        [
+            {"uscc": uscc(i), "name": f"某某公司{i}" if i % 29 else f"别名{i}"}
+            for i in range(0, n, 2)
+        ]
     )
     return table, register
 
@@ -141,7 +149,7 @@ def ground_truth(table: pa.Table, register: pa.Table, expected_rows: int) -> dic
     present = [c for c in col["uscc"] if c is not None]
     counts = Counter(present)
     names = {r["uscc"]: r["name"] for r in register.to_pylist()}
-    truth = {
+    return {
         "uscc.required": sum(v is None for v in col["uscc"]),
         "uscc.element": len(validators.failing_indices(col["uscc"], validators.is_uscc)),
         "name.required": sum(v is None for v in col["name"]),
@@ -167,4 +175,3 @@ def ground_truth(table: pa.Table, register: pa.Table, expected_rows: int) -> dic
             r["uscc"] in names and names[r["uscc"]] != r["name"] for r in rows
         ),
     }
-    return truth

@@ -38,8 +38,11 @@ class TestRules:
     ) -> None:
         headers = login(world.city_a_admin)
         yaml_body = "version: 1\nkeys: [tyshxydm]\nfields:\n  qymc: {required: true}\n"
-        put = client.put(_url(resource, "rules"), headers={**headers,
-                         "content-type": "application/yaml"}, content=yaml_body)  # fmt: skip
+        put = client.put(
+            _url(resource, "rules"),
+            headers={**headers, "content-type": "application/yaml"},
+            content=yaml_body,
+        )
         assert put.status_code == 200, put.text
         assert put.json()["declared"]["keys"] == ["tyshxydm"]
         assert put.json()["effective"]["fields"]["tyshxydm"] == {"element": "uscc"}
@@ -55,14 +58,18 @@ class TestRules:
             ("version: 1\nfields:\n  a: {required: maybe}\n", "fields.a.required"),
             ("fields: {a: {required: true\n", ""),
             ('{"checks": [{"name": "x", "expr": "1=1; DROP TABLE dataset"}]}', "checks.0"),
-            ('{"checks": [{"name": "x", "expr": "a IN (SELECT code FROM ref_divisions)"}]}',
-             "checks.0"),
-            ('{"checks": [{"name": "x", "expr": "read_csv(\'/etc/passwd\') IS NULL"}]}',
-             "checks.0"),
+            (
+                '{"checks": [{"name": "x", "expr": "a IN (SELECT code FROM ref_divisions)"}]}',
+                "checks.0",
+            ),
+            (
+                '{"checks": [{"name": "x", "expr": "read_csv(\'/etc/passwd\') IS NULL"}]}',
+                "checks.0",
+            ),
             ('{"fields": {"a": {"element": "no_such_element"}}}', "fields.a.element"),
             ("", "body"),
         ],
-    )  # fmt: skip
+    )
     def test_bad_rules_answer_a_problem_and_change_nothing(
         self,
         client: TestClient,
@@ -73,8 +80,9 @@ class TestRules:
         body: str,
         field: str,
     ) -> None:
-        response = client.put(_url(resource, "rules"), headers=login(world.city_a_admin),
-                              content=body.encode())  # fmt: skip
+        response = client.put(
+            _url(resource, "rules"), headers=login(world.city_a_admin), content=body.encode()
+        )
         assert response.status_code == 422, response.text
         assert response.headers["content-type"].startswith(PROBLEM)
         assert response.json()["errors"][0]["field"] == field
@@ -84,21 +92,25 @@ class TestRules:
         self, client: TestClient, login: Login, world: World, resource: Resource
     ) -> None:
         headers = login(world.city_a_admin)
-        client.put(_url(resource, "rules"), headers=headers,
-                   json={"keys": ["tyshxydm"], "fields": {"qymc": {"max_length": 50}}})  # fmt: skip
+        client.put(
+            _url(resource, "rules"),
+            headers=headers,
+            json={"keys": ["tyshxydm"], "fields": {"qymc": {"max_length": 50}}},
+        )
         exported = client.get(_url(resource, "table-schema"), headers=headers).json()
         assert frictionless.validate(exported, type="schema").valid
         assert exported["primaryKey"] == ["tyshxydm"]
-        exported["fields"].append(
-            {"name": "zczb", "type": "number", "constraints": {"minimum": 0}}
-        )
+        exported["fields"].append({"name": "zczb", "type": "number", "constraints": {"minimum": 0}})
         put = client.put(_url(resource, "table-schema"), headers=headers, json=exported)
         assert put.status_code == 200, put.text
         assert put.json()["declared"]["fields"]["zczb"] == {"type": "number", "minimum": 0.0}
         bad = client.put(_url(resource, "table-schema"), headers=headers, content=b"{nope")
         assert bad.status_code == 422
-        bad = client.put(_url(resource, "table-schema"), headers=headers,
-                         json={"fields": [{"name": "a", "type": "colour"}]})  # fmt: skip
+        bad = client.put(
+            _url(resource, "table-schema"),
+            headers=headers,
+            json={"fields": [{"name": "a", "type": "colour"}]},
+        )
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "fields.0.type"
 
@@ -116,12 +128,13 @@ class TestAssessments:
         assert check["failed"] == 4
         assert len(check["samples"]) == 4
         listed = client.get(_url(resource, "assessments"), headers=headers).json()
-        assert [a["id"] for a in listed][0] == body["id"]
+        assert listed[0]["id"] == body["id"]
         assert len(listed) == 2
         one = client.get(_url(resource, f"assessments/{body['id']}"), headers=headers)
         assert one.json()["checks"] == body["checks"]
-        masked = client.get(_url(resource, f"assessments/{body['id']}"),
-                            headers=login(world.platform_admin)).json()  # fmt: skip
+        masked = client.get(
+            _url(resource, f"assessments/{body['id']}"), headers=login(world.platform_admin)
+        ).json()
         sample = next(c for c in masked["checks"] if c["name"] == "tyshxydm.element")["samples"][0]
         assert "*" in sample["sfzh"]
         assert "*" not in sample["tyshxydm"]
@@ -130,7 +143,9 @@ class TestAssessments:
         self, client: TestClient, login: Login, world: World, resource: Resource
     ) -> None:
         headers = login(world.city_a_admin)
-        assert client.post(_url(resource, "assessments?version=1"), headers=headers).status_code == 201
+        assert (
+            client.post(_url(resource, "assessments?version=1"), headers=headers).status_code == 201
+        )
         missing = client.post(_url(resource, "assessments?version=9"), headers=headers)
         assert missing.status_code == 404
         bad = client.post(_url(resource, "assessments?version=abc"), headers=headers)
@@ -146,6 +161,9 @@ class TestAssessments:
         for headers in ({}, login(world.city_b_admin), login(world.county_a_official)):
             response = client.get(_url(resource, "assessments"), headers=headers)
             assert response.status_code == 404
-        assert client.get(_url(resource, "rules"), headers=login(world.city_b_admin)).status_code == 404
+        assert (
+            client.get(_url(resource, "rules"), headers=login(world.city_b_admin)).status_code
+            == 404
+        )
         denied = client.post(_url(resource, "assessments"), headers=login(world.city_a_official))
         assert denied.status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,8 +54,11 @@ class TestGroundTruth:
     ) -> None:
         result = _assess(register, size=3)
         by_name = {c.name: c for c in result.checks}
-        assert all(len(c.samples) == min(3, c.failed) for c in result.checks
-                   if c.name != "records.expected")  # fmt: skip
+        assert all(
+            len(c.samples) == min(3, c.failed)
+            for c in result.checks
+            if c.name != "records.expected"
+        )
         assert all(row["phone"] == "12345" for row in by_name["phone.pattern"].samples)
         assert all(row["status"] == "未知" for row in by_name["status.enum"].samples)
         dupes = by_name["keys.unique"].samples
@@ -77,13 +81,17 @@ class TestGroundTruth:
             "postal_code": ["310000", "910000", "31000", "0100000"],
             "gender_code": ["0", "1", "2", "9", "3"],
             "date": ["2024-02-29", "2023-02-29", "20240101", "2024-1-01", "20241301"],
-            "datetime": ["2024-01-01T10:00:00", "2024-01-01 10:00:00+08:00", "2024-01-01",
-                         "2024-13-01T10:00:00"],
+            "datetime": [
+                "2024-01-01T10:00:00",
+                "2024-01-01 10:00:00+08:00",
+                "2024-01-01",
+                "2024-13-01T10:00:00",
+            ],
             "chinese_name": ["张三", "阿依古丽·买买提", "张", "John", "张三3"],
             "email": ["a@b.cn", "a.b@c.d.e", "ab.cn", "a@b", "@b.cn"],
             "amount": ["0", "12.5", "12.345", "-3.10", "01", "1e5"],
             "division_code": ["330100", "330102001", "330102001001", "003300", "33010"],
-        }  # fmt: skip
+        }
         width = max(len(v) for v in values.values())
         table = pa.table({k: v + [None] * (width - len(v)) for k, v in values.items()})
         path = generate.write(table, tmp_path / "elements.parquet")
@@ -117,9 +125,14 @@ class TestGroundTruth:
         custom = {"grade_code": ElementSpec("grade_code", pattern="[A-B][0-9]", max_length=2)}
         failures = assess_files([path], rules, elements=custom).failures()
         assert failures == {
-            "n.type": 0, "n.minimum": 1, "n.maximum": 1, "s.type": 1, "b.type": 1,
-            "code.element": 1, "code.type": 0,
-        }  # fmt: skip
+            "n.type": 0,
+            "n.minimum": 1,
+            "n.maximum": 1,
+            "s.type": 1,
+            "b.type": 1,
+            "code.element": 1,
+            "code.type": 0,
+        }
 
 
 class TestErrors:
@@ -138,9 +151,12 @@ class TestErrors:
         )
         result = assess_files([path], rules)
         assert {c.name: (c.failed, c.evaluated) for c in result.checks} == {
-            "ghost.required": (2, 2), "keys.unique": (2, 2), "x": (2, 2), "y": (2, 2),
+            "ghost.required": (2, 2),
+            "keys.unique": (2, 2),
+            "x": (2, 2),
+            "y": (2, 2),
             "z": (2, 2),
-        }  # fmt: skip
+        }
         assert all(c.error for c in result.checks)
 
     def test_an_expression_that_cannot_run_is_isolated(self, tmp_path: Path) -> None:
@@ -191,12 +207,13 @@ class TestErrors:
 class TestPortability:
     def test_checks_transpile_to_distributed_engines(self) -> None:
         rules = parse_rules(generate.RULES_YAML.format(expected=1))
-        columns = {name: "VARCHAR" for name in ["uscc", "name", "legal_rep_id", "division_code",
-                                                 "phone", "status", "established_on",
-                                                 "cancelled_on"]}  # fmt: skip
+        names = ["uscc", "name", "legal_rep_id", "division_code", "phone", "status"]
+        columns = dict.fromkeys([*names, "established_on", "cancelled_on"], "VARCHAR")
         columns["registered_capital"] = "DOUBLE"
-        references = {"divisions": {"code": "VARCHAR"}, "register": {"uscc": "VARCHAR",
-                                                                    "name": "VARCHAR"}}
+        references = {
+            "divisions": {"code": "VARCHAR"},
+            "register": {"uscc": "VARCHAR", "name": "VARCHAR"},
+        }
         checks = compile_checks(rules, columns, references, BUILTIN_SPECS)
         for check in checks:
             if check.fail is None:
@@ -207,10 +224,17 @@ class TestPortability:
 
 
 class TestScoring:
-    def test_scores_total_and_grade(self, register: tuple[Path, Path, Path, dict[str, int]]) -> None:
+    def test_scores_total_and_grade(
+        self, register: tuple[Path, Path, Path, dict[str, int]]
+    ) -> None:
         result = _assess(register)
-        assert set(result.scores) == {"completeness", "normativity", "uniqueness", "consistency",
-                                      "accuracy"}  # fmt: skip
+        assert set(result.scores) == {
+            "completeness",
+            "normativity",
+            "uniqueness",
+            "consistency",
+            "accuracy",
+        }
         assert all(0 <= s <= 100 for s in result.scores.values())
         assert result.grade == grade_of(result.total)
         result.rescore({"timeliness": 100.0, "accessibility": 100.0})
@@ -218,15 +242,22 @@ class TestScoring:
         assert result.total == total_score(result.scores)
 
     @pytest.mark.parametrize(
-        ("total", "grade"), [(100, "A"), (95, "A"), (94.9, "B"), (85, "B"), (70, "C"),
-                             (60, "D"), (59.99, "E"), (0, "E")],
-    )  # fmt: skip
+        ("total", "grade"),
+        [
+            (100, "A"),
+            (95, "A"),
+            (94.9, "B"),
+            (85, "B"),
+            (70, "C"),
+            (60, "D"),
+            (59.99, "E"),
+            (0, "E"),
+        ],
+    )
     def test_grade_thresholds(self, total: float, grade: str) -> None:
         assert grade_of(total) == grade
 
     def test_timeliness_falls_after_the_declared_period(self) -> None:
-        from datetime import timedelta
-
         assert timeliness_score(timedelta(hours=20), "daily") == 100.0
         assert timeliness_score(timedelta(days=2), "daily") == 50.0
         assert timeliness_score(timedelta(days=5), "daily") == 0.0

@@ -66,15 +66,21 @@ class TestParsing:
             ("version: 1\nfields:\n  a:\n    pattern: '(['\n", "fields.a.pattern", 4),
             ("version: 2\n", "version", 1),
             ("fields:\n  a: {colour: red}\n", "fields.a.colour", 2),
-            ("checks:\n  - name: x\n    expr: 'a > 1'\n    reference: {field: a, dataset: d,"
-             " key: k}\n", "checks.0", 2),
+            (
+                "checks:\n  - name: x\n    expr: 'a > 1'\n    reference: {field: a, dataset: d,"
+                " key: k}\n",
+                "checks.0",
+                2,
+            ),
             ("checks:\n  - name: x\n  - name: y\n    expr: 'a = 1'\n", "checks.0", 2),
             ("checks:\n  - {name: t, dimension: timeliness, expr: 'a = 1'}\n", "checks.0", 2),
             ("checks:\n  - {name: a, expr: 'a = 1'}\n  - {name: a, expr: 'a = 2'}\n", "", 1),
             ("expected_rows: -1\n", "expected_rows", 1),
         ],
-    )  # fmt: skip
-    def test_malformed_rules_name_the_field_and_line(self, text: str, field: str, line: int) -> None:
+    )
+    def test_malformed_rules_name_the_field_and_line(
+        self, text: str, field: str, line: int
+    ) -> None:
         problem = _problem(text)
         error = problem.extra["errors"][0]
         assert error["field"] == field
@@ -169,8 +175,9 @@ class TestTableSchema:
         uscc = next(f for f in descriptor["fields"] if f["name"] == "uscc")
         assert uscc["constraints"] == {"required": True}
         assert descriptor["foreignKeys"][0]["reference"] == {
-            "resource": "divisions", "fields": ["code"]
-        }  # fmt: skip
+            "resource": "divisions",
+            "fields": ["code"],
+        }
 
     def test_round_trip_keeps_the_rules(self) -> None:
         rules = parse_rules(generate.RULES_YAML.format(expected=10))
@@ -179,8 +186,10 @@ class TestTableSchema:
         assert back.keys == rules.keys
         assert back.expected_rows == rules.expected_rows
         assert [c.name for c in back.checks] == [
-            "division_code.reference", "cancelled_after_established", "name_matches_register"
-        ]  # fmt: skip
+            "division_code.reference",
+            "cancelled_after_established",
+            "name_matches_register",
+        ]
         assert to_table_schema(back) == to_table_schema(rules)
 
     def test_a_frictionless_schema_imports(self) -> None:
@@ -188,15 +197,24 @@ class TestTableSchema:
             {
                 "fields": [
                     {"name": "id", "type": "integer", "constraints": {"unique": True}},
-                    {"name": "email", "type": "string",
-                     "constraints": {"required": True, "maxLength": 50,
-                                     "pattern": "[^@]+@[^@]+"}},
-                    {"name": "age", "type": "integer",
-                     "constraints": {"minimum": 0, "maximum": 150}},
+                    {
+                        "name": "email",
+                        "type": "string",
+                        "constraints": {
+                            "required": True,
+                            "maxLength": 50,
+                            "pattern": "[^@]+@[^@]+",
+                        },
+                    },
+                    {
+                        "name": "age",
+                        "type": "integer",
+                        "constraints": {"minimum": 0, "maximum": 150},
+                    },
                     {"name": "sex", "type": "string", "constraints": {"enum": ["1", "2"]}},
                 ]
             }
-        )  # fmt: skip
+        )
         rules: RuleSet = from_table_schema(schema.to_descriptor())
         assert rules.keys == ["id"]
         assert rules.fields["email"].max_length == 50
@@ -212,14 +230,20 @@ class TestTableSchema:
             {"fields": [{"name": "a", "type": "colour"}]},
             {"fields": [{"name": "a", "constraints": {"exclusiveMinimum": 1}}]},
             {"fields": [{"name": "a", "constraints": []}]},
-            {"fields": [{"name": "a", "constraints": {"unique": True}},
-                        {"name": "b", "constraints": {"unique": True}}]},
-            {"fields": [{"name": "a"}], "foreignKeys": [{"fields": ["a", "b"],
-                                                         "reference": {"fields": ["x", "y"]}}]},
+            {
+                "fields": [
+                    {"name": "a", "constraints": {"unique": True}},
+                    {"name": "b", "constraints": {"unique": True}},
+                ]
+            },
+            {
+                "fields": [{"name": "a"}],
+                "foreignKeys": [{"fields": ["a", "b"], "reference": {"fields": ["x", "y"]}}],
+            },
             {"fields": [{"name": "a"}], "foreignKeys": ["a"]},
             {"fields": [{"name": "a", "constraints": {"pattern": "("}}]},
         ],
-    )  # fmt: skip
+    )
     def test_malformed_table_schemas_are_refused(self, descriptor: dict[str, Any]) -> None:
         with pytest.raises(InvalidInput):
             from_table_schema(descriptor)

@@ -31,7 +31,9 @@ def register_csv(path: Path, n: int = 40, bad: int = 4) -> Path:
         code = uscc(i)
         if i < bad:
             code = code[:17] + ("0" if code[17] != "0" else "1")
-        lines.append(f"{code},某某公司{i},张{'三四五六'[i % 4]},{id_number(i)},2020-01-0{1 + i % 9}")
+        lines.append(
+            f"{code},某某公司{i},张{'三四五六'[i % 4]},{id_number(i)},2020-01-0{1 + i % 9}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -87,8 +89,13 @@ class TestOnPublish:
     def test_a_failing_assessment_never_fails_the_publish(
         self, session: Session, world: World, resource: Resource, tmp_path: Path
     ) -> None:
-        session.add(QualityRules(resource_id=resource.id, digest="x",
-                                 document={"fields": {"qymc": {"element": "no_such"}}}))  # fmt: skip
+        session.add(
+            QualityRules(
+                resource_id=resource.id,
+                digest="x",
+                document={"fields": {"qymc": {"element": "no_such"}}},
+            )
+        )
         session.flush()
         dataset = publish(session, world, resource, register_csv(tmp_path / "r.csv"))
         assert dataset.version == 1
@@ -137,11 +144,19 @@ class TestRules:
     ) -> None:
         admin = world.principal(world.city_a_admin)
         with pytest.raises(InvalidInput, match="no data element"):
-            service.put_rules(session, principal=admin, resource_id=resource.id,
-                              rules=parse_rules({"fields": {"a": {"element": "nothing"}}}))  # fmt: skip
+            service.put_rules(
+                session,
+                principal=admin,
+                resource_id=resource.id,
+                rules=parse_rules({"fields": {"a": {"element": "nothing"}}}),
+            )
         with pytest.raises(NotFound):
-            service.put_rules(session, principal=world.principal(world.city_b_admin),
-                              resource_id=resource.id, rules=parse_rules({}))  # fmt: skip
+            service.put_rules(
+                session,
+                principal=world.principal(world.city_b_admin),
+                resource_id=resource.id,
+                rules=parse_rules({}),
+            )
         assert session.get(QualityRules, resource.id) is None
 
     def test_a_shared_resource_serves_as_authoritative_reference(
@@ -158,14 +173,24 @@ class TestRules:
             {
                 "datasets": {"register": authority.identifier},
                 "checks": [
-                    {"name": "name_agrees", "dimension": "accuracy",
-                     "agreement": {"dataset": "register", "key": "tyshxydm", "ref_key": "uscc",
-                                   "field": "qymc", "ref_field": "name"}},
-                    {"name": "known", "reference": {"field": "tyshxydm", "dataset": "register",
-                                                    "key": "uscc"}},
+                    {
+                        "name": "name_agrees",
+                        "dimension": "accuracy",
+                        "agreement": {
+                            "dataset": "register",
+                            "key": "tyshxydm",
+                            "ref_key": "uscc",
+                            "field": "qymc",
+                            "ref_field": "name",
+                        },
+                    },
+                    {
+                        "name": "known",
+                        "reference": {"field": "tyshxydm", "dataset": "register", "key": "uscc"},
+                    },
                 ],
             }
-        )  # fmt: skip
+        )
         service.put_rules(session, principal=admin, resource_id=resource.id, rules=rules)
         _, row = service.run_assessment(session, principal=admin, resource_id=resource.id)
         checks = {c["name"]: c for c in row.checks}
@@ -195,9 +220,11 @@ class TestDimensions:
         dataset.created_at = datetime.now(UTC) - timedelta(days=10)
         session.flush()
         _, row = service.run_assessment(
-            session, principal=world.principal(world.city_a_admin), resource_id=resource.id,
+            session,
+            principal=world.principal(world.city_a_admin),
+            resource_id=resource.id,
             version=1,
-        )  # fmt: skip
+        )
         assert row.scores["timeliness"] == 0.0
 
     def test_an_unknown_version_is_not_found(
@@ -248,8 +275,12 @@ class TestVisibility:
     def test_the_public_sees_scores_of_open_resources_without_samples(
         self, session: Session, world: World, tmp_path: Path
     ) -> None:
-        resource = make_resource(session, world, opening_type="open",
-                                 fields=[{"name": "tyshxydm", "element_code": "uscc"}])  # fmt: skip
+        resource = make_resource(
+            session,
+            world,
+            opening_type="open",
+            fields=[{"name": "tyshxydm", "element_code": "uscc"}],
+        )
         publish(session, world, resource, register_csv(tmp_path / "r.csv"))
         _, full, rows = service.list_assessments(session, principal=None, resource_id=resource.id)
         assert not full

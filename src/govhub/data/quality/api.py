@@ -102,7 +102,10 @@ def import_table_schema(
 
 
 def _read(
-    session: DbSession, resource_id: uuid.UUID, principal: Principal | None, assessment_id: uuid.UUID
+    session: DbSession,
+    resource_id: uuid.UUID,
+    principal: Principal | None,
+    assessment_id: uuid.UUID,
 ) -> AssessmentRead:
     resource, full, row = service.get_assessment(
         session, principal=principal, resource_id=resource_id, assessment_id=assessment_id

@@ -17,7 +17,14 @@ from typing import Literal
 from sqlglot import exp
 
 from govhub.core.errors import InvalidInput
-from govhub.data.quality.elements import ElementSpec, element_ok, full_match, lit
+from govhub.data.quality.elements import (
+    ElementSpec,
+    date_ok,
+    datetime_ok,
+    element_ok,
+    full_match,
+    lit,
+)
 from govhub.data.quality.expr import columns_of, parse_expr
 from govhub.data.quality.rules import Agreement, CheckRule, Dimension, FieldRule, RuleSet, ValueType
 
@@ -58,9 +65,7 @@ def not_null(value: exp.Expression) -> exp.Expression:
 
 def _fails(value: exp.Expression, ok: exp.Expression) -> exp.Expression:
     """A non-null value fails when `ok` is not TRUE for it."""
-    return exp.and_(
-        not_null(value), exp.Not(this=exp.Coalesce(this=ok, expressions=[exp.false()]))
-    )
+    return exp.and_(not_null(value), exp.Not(this=exp.Coalesce(this=ok, expressions=[exp.false()])))
 
 
 def _text(column: exp.Expression, duck_type: str) -> exp.Expression:
@@ -73,8 +78,6 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOU
 
 
 def _type_fail(c: exp.Expression, v: exp.Expression, want: ValueType, t: str) -> exp.Expression:
-    from govhub.data.quality.elements import date_ok, datetime_ok
-
     upper = t.upper()
     if want is ValueType.STRING:
         return exp.false()
@@ -120,35 +123,45 @@ def _field_checks(
         ]
     c = col(name)
     v = _text(c, duck_type)
-    present = not_null(c)
     for part, dim in wanted:
-        check = Check(f"{name}.{part}", dim, columns=(name,), scope=present)
+        check = Check(f"{name}.{part}", dim, columns=(name,), scope=not_null(c))
         if part == "required":
-            check.fail, check.scope = exp.Is(this=c.copy(), expression=exp.Null()), None
-        elif part == "element":
-            assert rule.element is not None  # noqa: S101 - listed because it is set
-            spec = elements.get(rule.element)
-            if spec is None:
-                raise InvalidInput(f"no data element {rule.element}", field=f"fields.{name}")
-            check.fail = _fails(c, element_ok(spec, v, divisions))
-        elif part == "type":
-            assert rule.type is not None  # noqa: S101
-            check.fail = _type_fail(c, v, rule.type, duck_type)
-        elif part == "pattern":
-            assert rule.pattern is not None  # noqa: S101
-            check.fail = _fails(c, full_match(v, rule.pattern))
-        elif part == "enum":
-            assert rule.enum is not None  # noqa: S101
-            check.fail = _fails(c, exp.In(this=v.copy(), expressions=[lit(x) for x in rule.enum]))
-        elif part == "max_length":
-            assert rule.max_length is not None  # noqa: S101
-            check.fail = exp.GT(this=exp.Length(this=v.copy()), expression=lit(rule.max_length))
-        elif part == "minimum":
-            check.fail = exp.LT(this=_number(c), expression=exp.convert(rule.minimum))
-        else:
-            check.fail = exp.GT(this=_number(c), expression=exp.convert(rule.maximum))
+            check.scope = None
+        check.fail = _field_fail(part, name, rule, c, v, duck_type, elements, divisions)
         checks.append(check)
     return checks
+
+
+def _field_fail(
+    part: str,
+    name: str,
+    rule: FieldRule,
+    c: exp.Expression,
+    v: exp.Expression,
+    duck_type: str,
+    elements: Mapping[str, ElementSpec],
+    divisions: exp.Expression | None,
+) -> exp.Expression:
+    """Return the failure condition of one part of a field rule (set, as its caller checked)."""
+    value = getattr(rule, part)
+    if part == "required":
+        return exp.Is(this=c.copy(), expression=exp.Null())
+    if part == "element":
+        spec = elements.get(value)
+        if spec is None:
+            raise InvalidInput(f"no data element {value}", field=f"fields.{name}.element")
+        return _fails(c, element_ok(spec, v, divisions))
+    if part == "type":
+        return _type_fail(c, v, value, duck_type)
+    if part == "pattern":
+        return _fails(c, full_match(v, value))
+    if part == "enum":
+        return _fails(c, exp.In(this=v.copy(), expressions=[lit(x) for x in value]))
+    if part == "max_length":
+        return exp.GT(this=exp.Length(this=v.copy()), expression=lit(value))
+    if part == "minimum":
+        return exp.LT(this=_number(c), expression=exp.convert(value))
+    return exp.GT(this=_number(c), expression=exp.convert(value))
 
 
 def _try_casts(tree: exp.Expression) -> exp.Expression:

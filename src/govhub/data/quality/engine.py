@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,9 +157,9 @@ def _unique(
         .from_(DATASET).where(complete).group_by(*[k.copy() for k in keys])
     )  # fmt: skip
     dup = groups.having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-    totals = exp.select(
-        exp.Sum(this=exp.column("n")), exp.Count(this=exp.Star())
-    ).from_(groups.subquery("g"))
+    totals = exp.select(exp.Sum(this=exp.column("n")), exp.Count(this=exp.Star())).from_(
+        groups.subquery("g")
+    )
     failed_q = exp.select(exp.Sum(this=exp.column("n"))).from_(dup.subquery("d"))
     evaluated = int(_one_row(con, totals.sql(DIALECT))[0] or 0)
     failed = int(_one_row(con, failed_q.sql(DIALECT))[0] or 0)
@@ -210,7 +211,9 @@ def _agreement(
     return failed, evaluated, samples
 
 
-def _open(paths: Sequence[Path], references: Mapping[str, Sequence[Path]]) -> duckdb.DuckDBPyConnection:
+def _open(
+    paths: Sequence[Path], references: Mapping[str, Sequence[Path]]
+) -> duckdb.DuckDBPyConnection:
     if not paths:
         raise InvalidInput("a dataset version needs at least one Parquet file", field="paths")
     con = duckdb.connect(":memory:")
@@ -248,7 +251,9 @@ def assess_files(
             rows = int(_one_row(con, count.sql(DIALECT))[0] or 0)
         results: list[CheckResult] = []
         for check in checks:
-            result = CheckResult(check.name, str(check.dimension), 0, 0, columns=list(check.columns))
+            result = CheckResult(
+                check.name, str(check.dimension), 0, 0, columns=list(check.columns)
+            )
             if check.error is not None:
                 result.failed = result.evaluated = rows
                 result.error = check.error

@@ -66,7 +66,9 @@ def parse_expr(text: str) -> exp.Expression:
         parsed = sqlglot.parse(text, dialect=DIALECT)
     except SqlglotError as exc:
         message = str(exc).splitlines()[0][:200]
-        raise InvalidInput(f"the check expression does not parse: {message}", field="expr") from None
+        raise InvalidInput(
+            f"the check expression does not parse: {message}", field="expr"
+        ) from None
     if len(parsed) != 1 or parsed[0] is None:
         raise _refuse("exactly one expression")
     tree = parsed[0]

@@ -16,7 +16,9 @@ from govhub.identity.service import mask_id_number
 PERSONAL_ELEMENTS = frozenset({"id_number", "mobile", "landline", "chinese_name", "email"})
 
 
-def personal_columns(fields: Iterable[Mapping[str, Any]], rule_elements: Mapping[str, str]) -> dict[str, str]:
+def personal_columns(
+    fields: Iterable[Mapping[str, Any]], rule_elements: Mapping[str, str]
+) -> dict[str, str]:
     """Return personal column names (case-folded) with their element code ('' when unmapped)."""
     found: dict[str, str] = {}
     for spec in fields:
@@ -44,9 +46,7 @@ def mask_value(value: object, element: str) -> object:
     return text[:1] + "*" * max(len(text) - 1, 1)
 
 
-def mask_samples(
-    checks: list[dict[str, Any]], personal: Mapping[str, str]
-) -> list[dict[str, Any]]:
+def mask_samples(checks: list[dict[str, Any]], personal: Mapping[str, str]) -> list[dict[str, Any]]:
     """Return a copy of stored check results with personal sample values masked."""
     masked: list[dict[str, Any]] = []
     for check in checks:

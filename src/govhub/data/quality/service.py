@@ -104,7 +104,9 @@ def put_rules(
 
 def _element_specs(session: Session, rules: RuleSet) -> dict[str, ElementSpec]:
     codes = {rule.element for rule in rules.fields.values() if rule.element}
-    rows = {e.code: e for e in session.scalars(select(DataElement).where(DataElement.code.in_(codes)))}
+    rows = {
+        e.code: e for e in session.scalars(select(DataElement).where(DataElement.code.in_(codes)))
+    }
     for name, rule in rules.fields.items():
         if rule.element and rule.element not in rows:
             raise InvalidInput(f"no data element {rule.element}", field=f"fields.{name}.element")
@@ -265,7 +267,9 @@ def after_publish(
                 local_path=local_path,
             )
     except Exception:
-        log.exception("quality assessment after publishing failed", extra={"dataset": str(dataset.id)})
+        log.exception(
+            "quality assessment after publishing failed", extra={"dataset": str(dataset.id)}
+        )
         return None
 
 
@@ -322,7 +326,11 @@ def list_assessments(
 
 
 def get_assessment(
-    session: Session, *, principal: Principal | None, resource_id: uuid.UUID, assessment_id: uuid.UUID
+    session: Session,
+    *,
+    principal: Principal | None,
+    resource_id: uuid.UUID,
+    assessment_id: uuid.UUID,
 ) -> tuple[Resource, bool, QualityAssessment]:
     """Return one assessment of a resource the principal may see."""
     resource, full = readable_resource(session, principal=principal, resource_id=resource_id)
@@ -339,7 +347,12 @@ def count_assessments(session: Session, resource_id: uuid.UUID) -> int:
 
 
 def visible_checks(
-    session: Session, *, resource: Resource, row: QualityAssessment, principal: Principal | None, full: bool
+    session: Session,
+    *,
+    resource: Resource,
+    row: QualityAssessment,
+    principal: Principal | None,
+    full: bool,
 ) -> list[dict[str, Any]]:
     """Return the stored checks as the viewer may see them (samples masked or withheld)."""
     if not full:
