@@ -146,7 +146,7 @@ class TestExpressions:
 
 class TestDerivedRules:
     def test_fields_mapped_to_elements_become_rules(self) -> None:
-        fields = [
+        fields: list[dict[str, Any]] = [
             {"name": "tyshxydm", "type": "string", "element_code": "uscc"},
             {"name": "qymc", "type": "string"},
             {"name": "clrq", "type": "date", "element_code": None},

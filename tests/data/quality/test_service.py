@@ -248,7 +248,10 @@ class TestVisibility:
         checks = service.visible_checks(
             session, resource=resource, row=row, principal=principal, full=full
         )
-        return next(c for c in checks if c["name"] == "tyshxydm.element")["samples"]
+        samples: list[dict[str, Any]] = next(c for c in checks if c["name"] == "tyshxydm.element")[
+            "samples"
+        ]
+        return samples
 
     def test_owner_sees_raw_values_others_in_scope_masked(
         self, session: Session, world: World, resource: Resource, tmp_path: Path

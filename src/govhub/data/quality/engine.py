@@ -100,7 +100,7 @@ def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return tuple(rows[0]) if rows else (0, 0)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> list[dict[str, object]]:
+def _rows(con: duckdb.DuckDBPyConnection, query: exp.Expr) -> list[dict[str, object]]:
     table = con.sql(query.sql(DIALECT)).to_arrow_table()
     return [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
 
@@ -112,7 +112,7 @@ def _row_sample_query(check: Check, size: int) -> exp.Select:
 
 def _aggregate(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> list[int]:
     """Count failing and evaluated rows of row checks in one scan: [rows, f1, e1, f2, e2...]."""
-    columns: list[exp.Expression] = [exp.Count(this=exp.Star())]
+    columns: list[exp.Expr] = [exp.Count(this=exp.Star())]
     for check in checks:
         assert check.fail is not None  # noqa: S101
         columns.append(exp.CountIf(this=check.fail.copy()))
@@ -141,7 +141,7 @@ def _run_row_checks(
             rows = rows if n is None else n
             out.update(part)
         return rows, out
-    results = {
+    results: dict[str, tuple[int, int, str | None]] = {
         check.name: (counts[1 + 2 * i], counts[2 + 2 * i], None) for i, check in enumerate(checks)
     }
     return counts[0], results
