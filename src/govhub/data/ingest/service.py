@@ -20,6 +20,7 @@ from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest.pipeline import Converted, LoadLog, convert
 from govhub.data.ingest.readers import Format, Progress
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.quality import service as quality_service
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger_service
@@ -178,4 +179,8 @@ def _publish(
         storage.delete(dataset.storage_key)
         storage.delete(log_key(dataset.storage_key))
         raise
+    # Quality assessment of the new version (inline, in a savepoint; never fails the publish).
+    quality_service.after_publish(
+        session, resource=resource, dataset=dataset, principal=principal, local_path=converted.path
+    )
     return dataset, converted.log

@@ -17,7 +17,14 @@ from typing import Literal
 from sqlglot import exp
 
 from govhub.core.errors import InvalidInput
-from govhub.data.quality.elements import ElementSpec, element_ok, full_match, lit
+from govhub.data.quality.elements import (
+    ElementSpec,
+    date_ok,
+    datetime_ok,
+    element_ok,
+    full_match,
+    lit,
+)
 from govhub.data.quality.expr import columns_of, parse_expr
 from govhub.data.quality.rules import Agreement, CheckRule, Dimension, FieldRule, RuleSet, ValueType
 
@@ -38,8 +45,8 @@ class Check:
     name: str
     dimension: Dimension
     kind: Kind = "row"
-    fail: exp.Expression | None = None
-    scope: exp.Expression | None = None
+    fail: exp.Expr | None = None
+    scope: exp.Expr | None = None
     columns: tuple[str, ...] = ()
     error: str | None = None
     agreement: Agreement | None = None
@@ -51,19 +58,17 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
-def not_null(value: exp.Expression) -> exp.Expression:
+def not_null(value: exp.Expr) -> exp.Expr:
     """Return `value IS NOT NULL`."""
     return exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
 
 
-def _fails(value: exp.Expression, ok: exp.Expression) -> exp.Expression:
+def _fails(value: exp.Expr, ok: exp.Expr) -> exp.Expr:
     """A non-null value fails when `ok` is not TRUE for it."""
-    return exp.and_(
-        not_null(value), exp.Not(this=exp.Coalesce(this=ok, expressions=[exp.false()]))
-    )
+    return exp.and_(not_null(value), exp.Not(this=exp.Coalesce(this=ok, expressions=[exp.false()])))
 
 
-def _text(column: exp.Expression, duck_type: str) -> exp.Expression:
+def _text(column: exp.Expr, duck_type: str) -> exp.Expr:
     if duck_type.upper() == "VARCHAR":
         return column
     return exp.cast(column, "VARCHAR")
@@ -72,9 +77,7 @@ def _text(column: exp.Expression, duck_type: str) -> exp.Expression:
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
-def _type_fail(c: exp.Expression, v: exp.Expression, want: ValueType, t: str) -> exp.Expression:
-    from govhub.data.quality.elements import date_ok, datetime_ok
-
+def _type_fail(c: exp.Expr, v: exp.Expr, want: ValueType, t: str) -> exp.Expr:
     upper = t.upper()
     if want is ValueType.STRING:
         return exp.false()
@@ -95,7 +98,7 @@ def _type_fail(c: exp.Expression, v: exp.Expression, want: ValueType, t: str) ->
     return exp.false() if upper.startswith("TIMESTAMP") else _fails(c, datetime_ok(v))
 
 
-def _number(c: exp.Expression) -> exp.Expression:
+def _number(c: exp.Expr) -> exp.Expr:
     return exp.TryCast(this=c.copy(), to=exp.DataType.build("DOUBLE"))
 
 
@@ -104,7 +107,7 @@ def _field_checks(
     rule: FieldRule,
     duck_type: str | None,
     elements: Mapping[str, ElementSpec],
-    divisions: exp.Expression | None,
+    divisions: exp.Expr | None,
 ) -> list[Check]:
     checks: list[Check] = []
     wanted: list[tuple[str, Dimension]] = []
@@ -120,41 +123,51 @@ def _field_checks(
         ]
     c = col(name)
     v = _text(c, duck_type)
-    present = not_null(c)
     for part, dim in wanted:
-        check = Check(f"{name}.{part}", dim, columns=(name,), scope=present)
+        check = Check(f"{name}.{part}", dim, columns=(name,), scope=not_null(c))
         if part == "required":
-            check.fail, check.scope = exp.Is(this=c.copy(), expression=exp.Null()), None
-        elif part == "element":
-            assert rule.element is not None  # noqa: S101 - listed because it is set
-            spec = elements.get(rule.element)
-            if spec is None:
-                raise InvalidInput(f"no data element {rule.element}", field=f"fields.{name}")
-            check.fail = _fails(c, element_ok(spec, v, divisions))
-        elif part == "type":
-            assert rule.type is not None  # noqa: S101
-            check.fail = _type_fail(c, v, rule.type, duck_type)
-        elif part == "pattern":
-            assert rule.pattern is not None  # noqa: S101
-            check.fail = _fails(c, full_match(v, rule.pattern))
-        elif part == "enum":
-            assert rule.enum is not None  # noqa: S101
-            check.fail = _fails(c, exp.In(this=v.copy(), expressions=[lit(x) for x in rule.enum]))
-        elif part == "max_length":
-            assert rule.max_length is not None  # noqa: S101
-            check.fail = exp.GT(this=exp.Length(this=v.copy()), expression=lit(rule.max_length))
-        elif part == "minimum":
-            check.fail = exp.LT(this=_number(c), expression=exp.convert(rule.minimum))
-        else:
-            check.fail = exp.GT(this=_number(c), expression=exp.convert(rule.maximum))
+            check.scope = None
+        check.fail = _field_fail(part, name, rule, c, v, duck_type, elements, divisions)
         checks.append(check)
     return checks
 
 
-def _try_casts(tree: exp.Expression) -> exp.Expression:
+def _field_fail(
+    part: str,
+    name: str,
+    rule: FieldRule,
+    c: exp.Expr,
+    v: exp.Expr,
+    duck_type: str,
+    elements: Mapping[str, ElementSpec],
+    divisions: exp.Expr | None,
+) -> exp.Expr:
+    """Return the failure condition of one part of a field rule (set, as its caller checked)."""
+    value = getattr(rule, part)
+    if part == "required":
+        return exp.Is(this=c.copy(), expression=exp.Null())
+    if part == "element":
+        spec = elements.get(value)
+        if spec is None:
+            raise InvalidInput(f"no data element {value}", field=f"fields.{name}.element")
+        return _fails(c, element_ok(spec, v, divisions))
+    if part == "type":
+        return _type_fail(c, v, value, duck_type)
+    if part == "pattern":
+        return _fails(c, full_match(v, value))
+    if part == "enum":
+        return _fails(c, exp.In(this=v.copy(), expressions=[lit(x) for x in value]))
+    if part == "max_length":
+        return exp.GT(this=exp.Length(this=v.copy()), expression=lit(value))
+    if part == "minimum":
+        return exp.LT(this=_number(c), expression=exp.convert(value))
+    return exp.GT(this=_number(c), expression=exp.convert(value))
+
+
+def _try_casts(tree: exp.Expr) -> exp.Expr:
     """Turn CAST into TRY_CAST, so a bad value makes NULL (a pass), never a failed query."""
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Cast) and not isinstance(node, exp.TryCast):
             return exp.TryCast(this=node.this, to=node.args["to"])
         return node
@@ -241,11 +254,11 @@ def _declared(
     assert agreement is not None  # noqa: S101 - a check has exactly one kind
     check.kind, check.agreement = "agreement", agreement
     check.columns = (agreement.key, agreement.field)
-    ref_cols = {c.casefold() for c in references.get(agreement.dataset, {})}
+    ref_names = {c.casefold() for c in references.get(agreement.dataset, {})}
     wanted_ref = [agreement.ref_key or agreement.key, agreement.ref_field or agreement.field]
     if agreement.dataset not in references:
         check.error = f"no reference dataset {agreement.dataset}"
-    elif any(c.casefold() not in ref_cols for c in wanted_ref):
+    elif any(c.casefold() not in ref_names for c in wanted_ref):
         check.error = f"the reference dataset {agreement.dataset} lacks {', '.join(wanted_ref)}"
     elif resolve(agreement.key) is None or resolve(agreement.field) is None:
         check.error = f"the dataset lacks {agreement.key} or {agreement.field}"

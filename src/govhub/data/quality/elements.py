@@ -44,28 +44,28 @@ BUILTIN_SPECS: dict[str, ElementSpec] = {
 }
 
 
-def lit(value: str | int) -> exp.Expression:
+def lit(value: str | int) -> exp.Expr:
     """Return a SQL literal for a constant or user-supplied value (escaped by sqlglot)."""
     return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
 
 
-def substr(v: exp.Expression, start: int, length: int) -> exp.Expression:
+def substr(v: exp.Expr, start: int, length: int) -> exp.Expr:
     """Return SUBSTRING(v, start, length) (1-based)."""
     return exp.Substring(this=v.copy(), start=lit(start), length=lit(length))
 
 
-def full_match(v: exp.Expression, pattern: str) -> exp.Expression:
+def full_match(v: exp.Expr, pattern: str) -> exp.Expr:
     """Return a condition: `v` matches the whole of `pattern` (RE2 syntax)."""
     return exp.RegexpLike(this=v.copy(), expression=lit(f"^(?:{pattern})$"))
 
 
-def _length(v: exp.Expression) -> exp.Expression:
+def _length(v: exp.Expr) -> exp.Expr:
     return exp.Length(this=v.copy())
 
 
-def _weighted_sum(v: exp.Expression, alphabet: str, weights: Collection[int]) -> exp.Expression:
+def _weighted_sum(v: exp.Expr, alphabet: str, weights: Collection[int]) -> exp.Expr:
     """Σ (position of character i in `alphabet`, from 0) × weight i, over the first characters."""
-    total: exp.Expression | None = None
+    total: exp.Expr | None = None
     for index, weight in enumerate(weights, start=1):
         position = exp.Sub(
             this=exp.StrPosition(this=lit(alphabet), substr=substr(v, index, 1)),
@@ -77,18 +77,18 @@ def _weighted_sum(v: exp.Expression, alphabet: str, weights: Collection[int]) ->
     return exp.Paren(this=total)
 
 
-def _char_at(alphabet: str, index: exp.Expression) -> exp.Expression:
+def _char_at(alphabet: str, index: exp.Expr) -> exp.Expr:
     return exp.Substring(
         this=lit(alphabet), start=exp.Add(this=exp.Paren(this=index), expression=lit(1)),
         length=lit(1),
     )  # fmt: skip
 
 
-def _mod(value: exp.Expression, n: int) -> exp.Expression:
+def _mod(value: exp.Expr, n: int) -> exp.Expr:
     return exp.Paren(this=exp.Mod(this=exp.Paren(this=value), expression=lit(n)))
 
 
-def uscc_ok(v: exp.Expression) -> exp.Expression:
+def uscc_ok(v: exp.Expr) -> exp.Expr:
     """GB 32100: 18 characters of the code alphabet, a known authority, MOD 31 check."""
     shape = full_match(v, "[1-9ANY][0-9A-HJ-NP-RTUWXY][0-9]{6}[0-9A-HJ-NP-RTUWXY]{10}")
     total = _weighted_sum(v, USCC_ALPHABET, USCC_WEIGHTS)
@@ -96,7 +96,7 @@ def uscc_ok(v: exp.Expression) -> exp.Expression:
     return exp.and_(shape, exp.EQ(this=_char_at(USCC_ALPHABET, check), expression=substr(v, 18, 1)))
 
 
-def _ymd(v: exp.Expression, start: int) -> exp.Expression:
+def _ymd(v: exp.Expr, start: int) -> exp.Expr:
     """TRY_CAST(YYYY-MM-DD built from 8 digits at `start` AS DATE)."""
     text = exp.DPipe(
         this=exp.DPipe(
@@ -111,7 +111,7 @@ def _ymd(v: exp.Expression, start: int) -> exp.Expression:
     return exp.TryCast(this=text, to=exp.DataType.build("DATE"))
 
 
-def id_number_ok(v: exp.Expression) -> exp.Expression:
+def id_number_ok(v: exp.Expr) -> exp.Expr:
     """GB 11643: 17 digits and a check character, a real birth date since 1900, MOD 11-2."""
     shape = full_match(v, "[0-9]{17}[0-9X]")
     born = exp.Between(
@@ -122,7 +122,7 @@ def id_number_ok(v: exp.Expression) -> exp.Expression:
     return exp.and_(shape, born, check)
 
 
-def division_shape_ok(v: exp.Expression) -> exp.Expression:
+def division_shape_ok(v: exp.Expr) -> exp.Expr:
     """GB/T 2260 shape: 6, 9 or 12 digits; a 6-digit code does not start with 00."""
     return exp.and_(
         full_match(v, "[0-9]{6}|[0-9]{9}|[0-9]{12}"),
@@ -131,7 +131,7 @@ def division_shape_ok(v: exp.Expression) -> exp.Expression:
     )  # fmt: skip
 
 
-def date_ok(v: exp.Expression) -> exp.Expression:
+def date_ok(v: exp.Expr) -> exp.Expr:
     """A real calendar date written YYYY-MM-DD or YYYYMMDD."""
     dashed = exp.TryCast(this=v.copy(), to=exp.DataType.build("DATE"))
     return exp.and_(
@@ -141,7 +141,7 @@ def date_ok(v: exp.Expression) -> exp.Expression:
     )  # fmt: skip
 
 
-def datetime_ok(v: exp.Expression) -> exp.Expression:
+def datetime_ok(v: exp.Expr) -> exp.Expr:
     """An ISO 8601 date and time (a space may separate them), with an optional offset."""
     stamp = exp.TryCast(this=v.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
     return exp.and_(
@@ -151,25 +151,25 @@ def datetime_ok(v: exp.Expression) -> exp.Expression:
     )
 
 
-def _regex(pattern: str) -> Callable[[exp.Expression], exp.Expression]:
+def _regex(pattern: str) -> Callable[[exp.Expr], exp.Expr]:
     return lambda v: full_match(v, pattern)
 
 
-def _name_ok(v: exp.Expression) -> exp.Expression:
+def _name_ok(v: exp.Expr) -> exp.Expr:
     return exp.and_(
         exp.Between(this=_length(v), low=lit(2), high=lit(40)),
         full_match(v, f"{_HAN}{{1,15}}(·{_HAN}{{1,15}}){{0,3}}"),
     )
 
 
-def _email_ok(v: exp.Expression) -> exp.Expression:
+def _email_ok(v: exp.Expr) -> exp.Expr:
     return exp.and_(
         exp.LTE(this=_length(v), expression=lit(254)),
         full_match(v, r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(\.[A-Za-z0-9\-]{1,63})+"),
     )
 
 
-VALIDATOR_SQL: dict[str, Callable[[exp.Expression], exp.Expression]] = {
+VALIDATOR_SQL: dict[str, Callable[[exp.Expr], exp.Expr]] = {
     "amount": _regex(r"-?(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?"),
     "chinese_name": _name_ok,
     "date": date_ok,
@@ -185,14 +185,12 @@ VALIDATOR_SQL: dict[str, Callable[[exp.Expression], exp.Expression]] = {
 }
 
 
-def element_ok(
-    spec: ElementSpec, v: exp.Expression, divisions: exp.Expression | None = None
-) -> exp.Expression:
+def element_ok(spec: ElementSpec, v: exp.Expr, divisions: exp.Expr | None = None) -> exp.Expr:
     """Return a condition: text `v` conforms to the element (length, validator, pattern, codes).
 
     `divisions`, when given, is a query of the platform's division codes that a
     division_code value must belong to."""
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     if spec.max_length is not None:
         parts.append(exp.LTE(this=_length(v), expression=lit(spec.max_length)))
     if spec.validator is not None:
@@ -208,11 +206,11 @@ def element_ok(
     return exp.and_(*parts)
 
 
-def render(condition: exp.Expression) -> str:
+def render(condition: exp.Expr) -> str:
     """Return the condition as DuckDB SQL (for logs and tests)."""
     return condition.sql(DIALECT)
 
 
-def parse_condition(sql: str) -> exp.Expression:
+def parse_condition(sql: str) -> exp.Expr:
     """Parse a constant condition written by the platform (never user text)."""
     return sqlglot.parse_one(sql, dialect=DIALECT)

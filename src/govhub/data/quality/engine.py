@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return tuple(rows[0]) if rows else (0, 0)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, query: exp.Expression) -> list[dict[str, object]]:
+def _rows(con: duckdb.DuckDBPyConnection, query: exp.Expr) -> list[dict[str, object]]:
     table = con.sql(query.sql(DIALECT)).to_arrow_table()
     return [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
 
@@ -111,7 +112,7 @@ def _row_sample_query(check: Check, size: int) -> exp.Select:
 
 def _aggregate(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> list[int]:
     """Count failing and evaluated rows of row checks in one scan: [rows, f1, e1, f2, e2...]."""
-    columns: list[exp.Expression] = [exp.Count(this=exp.Star())]
+    columns: list[exp.Expr] = [exp.Count(this=exp.Star())]
     for check in checks:
         assert check.fail is not None  # noqa: S101
         columns.append(exp.CountIf(this=check.fail.copy()))
@@ -140,7 +141,7 @@ def _run_row_checks(
             rows = rows if n is None else n
             out.update(part)
         return rows, out
-    results = {
+    results: dict[str, tuple[int, int, str | None]] = {
         check.name: (counts[1 + 2 * i], counts[2 + 2 * i], None) for i, check in enumerate(checks)
     }
     return counts[0], results
@@ -156,9 +157,9 @@ def _unique(
         .from_(DATASET).where(complete).group_by(*[k.copy() for k in keys])
     )  # fmt: skip
     dup = groups.having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-    totals = exp.select(
-        exp.Sum(this=exp.column("n")), exp.Count(this=exp.Star())
-    ).from_(groups.subquery("g"))
+    totals = exp.select(exp.Sum(this=exp.column("n")), exp.Count(this=exp.Star())).from_(
+        groups.subquery("g")
+    )
     failed_q = exp.select(exp.Sum(this=exp.column("n"))).from_(dup.subquery("d"))
     evaluated = int(_one_row(con, totals.sql(DIALECT))[0] or 0)
     failed = int(_one_row(con, failed_q.sql(DIALECT))[0] or 0)
@@ -210,7 +211,9 @@ def _agreement(
     return failed, evaluated, samples
 
 
-def _open(paths: Sequence[Path], references: Mapping[str, Sequence[Path]]) -> duckdb.DuckDBPyConnection:
+def _open(
+    paths: Sequence[Path], references: Mapping[str, Sequence[Path]]
+) -> duckdb.DuckDBPyConnection:
     if not paths:
         raise InvalidInput("a dataset version needs at least one Parquet file", field="paths")
     con = duckdb.connect(":memory:")
@@ -248,7 +251,9 @@ def assess_files(
             rows = int(_one_row(con, count.sql(DIALECT))[0] or 0)
         results: list[CheckResult] = []
         for check in checks:
-            result = CheckResult(check.name, str(check.dimension), 0, 0, columns=list(check.columns))
+            result = CheckResult(
+                check.name, str(check.dimension), 0, 0, columns=list(check.columns)
+            )
             if check.error is not None:
                 result.failed = result.evaluated = rows
                 result.error = check.error

@@ -18,7 +18,7 @@ from govhub.core.errors import InvalidInput
 
 DIALECT = "duckdb"
 
-_ALLOWED: tuple[type[exp.Expression], ...] = (
+_ALLOWED: tuple[type[exp.Expr], ...] = (
     # operands
     exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Tuple,
     exp.DataType, exp.Neg,
@@ -58,7 +58,7 @@ def _refuse(detail: str) -> InvalidInput:
     return InvalidInput(f"the check expression is not allowed: {detail}", field="expr")
 
 
-def parse_expr(text: str) -> exp.Expression:
+def parse_expr(text: str) -> exp.Expr:
     """Parse and vet a check expression; return its sqlglot tree or raise `InvalidInput`."""
     if "\x00" in text or ";" in text:
         raise _refuse("one expression, without statement separators")
@@ -66,7 +66,9 @@ def parse_expr(text: str) -> exp.Expression:
         parsed = sqlglot.parse(text, dialect=DIALECT)
     except SqlglotError as exc:
         message = str(exc).splitlines()[0][:200]
-        raise InvalidInput(f"the check expression does not parse: {message}", field="expr") from None
+        raise InvalidInput(
+            f"the check expression does not parse: {message}", field="expr"
+        ) from None
     if len(parsed) != 1 or parsed[0] is None:
         raise _refuse("exactly one expression")
     tree = parsed[0]
@@ -95,6 +97,6 @@ def validate_expr(text: str) -> None:
         raise ValueError(exc.detail) from None
 
 
-def columns_of(tree: exp.Expression) -> set[str]:
+def columns_of(tree: exp.Expr) -> set[str]:
     """Return the column names an expression uses."""
     return {node.name for node in tree.find_all(exp.Column)}

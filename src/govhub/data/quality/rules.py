@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 CheckName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
 DatasetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 ElementCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+ResourceIdentifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 Pattern = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
@@ -81,8 +83,6 @@ class FieldRule(Schema):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
-        import re
-
         if value is not None:
             try:
                 re.compile(value)
@@ -138,9 +138,14 @@ class RuleSet(Schema):
     keys: list[ColumnName] = Field(default_factory=list, max_length=16)
     fields: dict[ColumnName, FieldRule] = Field(default_factory=dict, max_length=MAX_FIELDS)
     checks: list[CheckRule] = Field(default_factory=list, max_length=MAX_CHECKS)
+    # Reference datasets by name: the catalog identifier of the resource whose latest version
+    # serves as the reference ("divisions" is the platform's own division table).
+    datasets: dict[DatasetName, ResourceIdentifier] = Field(default_factory=dict, max_length=20)
 
     @model_validator(mode="after")
     def _unique_names(self) -> RuleSet:
+        if "divisions" in self.datasets:
+            raise ValueError("divisions is the platform's own reference dataset")
         seen: set[str] = set()
         for check in self.checks:
             if check.name in seen:
@@ -279,4 +284,5 @@ def merge_rules(derived: RuleSet, declared: RuleSet) -> RuleSet:
         keys=list(declared.keys),
         fields={name: FieldRule(**values) for name, values in fields.items()},
         checks=list(declared.checks),
+        datasets=dict(declared.datasets),
     )
