@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.data.catalog import service as catalog_service
@@ -29,6 +30,7 @@ from govhub.data.ingest import runner as ingest_runner
 from govhub.data.ingest import service as ingest_service
 from govhub.data.ingest import sources as ingest_sources
 from govhub.data.ingest.schemas import DataSourceCreate
+from govhub.data.quality.models import QualityAssessment
 from govhub.identity import service
 from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
@@ -55,6 +57,7 @@ class Actors:
     source_id: uuid.UUID | None = None  # a data source of city A's market bureau (SQLite)
     source_url: str = ""
     job_id: uuid.UUID | None = None  # a quarantined load into the resource
+    assessment_id: uuid.UUID | None = None  # the quality assessment of its first dataset
 
     def by_name(self) -> dict[str, Account | None]:
         """Return every actor by name (None is the anonymous caller)."""
@@ -209,6 +212,29 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/catalog/resources/{resource_id}/datasets/{version}",
          Permission.CATALOG_READ, params=lambda a: {"resource_id": a.resource_id, "version": 1},
          out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/quality/rules", Permission.CATALOG_READ,
+         params=lambda a: {"resource_id": a.resource_id},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("PUT", "/api/v1/catalog/resources/{resource_id}/quality/rules", Permission.CATALOG_EDIT,
+         params=lambda a: {"resource_id": a.resource_id},
+         body=lambda a: {"version": 1, "fields": {"qymc": {"required": True}}},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/quality/table-schema",
+         Permission.CATALOG_READ, params=lambda a: {"resource_id": a.resource_id},
+         out_of_scope=frozenset({"admin_b", "approver_county_a"})),
+    Rule("PUT", "/api/v1/catalog/resources/{resource_id}/quality/table-schema",
+         Permission.CATALOG_EDIT, params=lambda a: {"resource_id": a.resource_id},
+         body=lambda a: {"fields": [{"name": "qymc", "type": "string",
+                                     "constraints": {"required": True}}]},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/catalog/resources/{resource_id}/quality/assessments",
+         Permission.CATALOG_EDIT, ok=(201,), params=lambda a: {"resource_id": a.resource_id},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/quality/assessments", None,
+         params=lambda a: {"resource_id": a.resource_id}),
+    Rule("GET", "/api/v1/catalog/resources/{resource_id}/quality/assessments/{assessment_id}",
+         None, params=lambda a: {"resource_id": a.resource_id,
+                                 "assessment_id": a.assessment_id}),
     Rule("GET", "/api/v1/ledger/checkpoint", None, params=lambda a: ledger.ready(a) and {}),
     Rule("GET", "/api/v1/ledger/checkpoints/{tree_size}", None,
          params=lambda a: {"tree_size": ledger.ready(a)["tree_size"]}),
@@ -343,6 +369,11 @@ def actors(session: Session, world: World, tmp_path: Path) -> Actors:
         source_url=url,
         job_id=job.id,
     )
+    assessment = session.scalars(
+        select(QualityAssessment).where(QualityAssessment.resource_id == resource.id)
+    ).one()
+    return Actors(world=world, citizen=citizen, enterprise=enterprise, resource_id=resource.id,
+                  assessment_id=assessment.id)  # fmt: skip
 
 
 def _operations(app: FastAPI) -> set[tuple[str, str]]:

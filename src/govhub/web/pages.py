@@ -38,6 +38,7 @@ from govhub.core.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES, gettext
 from govhub.core.settings import get_settings
 from govhub.data.catalog import pages as catalog_pages
 from govhub.data.ingest import pages as ingest_pages
+from govhub.data.quality import pages as quality_pages
 from govhub.identity import authn
 from govhub.identity import pages as identity_pages
 from govhub.identity import service as identity_service
@@ -90,6 +91,7 @@ def page_routers() -> list[APIRouter]:
         identity_pages.router,
         catalog_pages.router,
         ingest_pages.router,
+        quality_pages.router,
         ledger_pages.router,
     ]
 

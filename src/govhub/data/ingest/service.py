@@ -22,6 +22,7 @@ from govhub.data.ingest.personal import unprotected_personal
 from govhub.data.ingest.pipeline import Converted, LoadLog, convert
 from govhub.data.ingest.readers import Format, Progress
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.quality import service as quality_service
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger_service
@@ -190,6 +191,10 @@ def _publish(
         storage.delete(dataset.storage_key)
         storage.delete(log_key(dataset.storage_key))
         raise
+    # Quality assessment of the new version (inline, in a savepoint; never fails the publish).
+    quality_service.after_publish(
+        session, resource=resource, dataset=dataset, principal=principal, local_path=converted.path
+    )
     webhooks.notify_published(
         session,
         resource_id=resource.id,
