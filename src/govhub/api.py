@@ -16,6 +16,7 @@ from govhub.core.middleware import (
 from govhub.core.settings import get_settings
 from govhub.data.catalog import api as catalog_api
 from govhub.data.ingest import api as ingest_api
+from govhub.data.lineage import api as lineage_api
 from govhub.data.standards import api as standards_api
 from govhub.identity import api as identity_api
 from govhub.identity import oidc
@@ -51,6 +52,7 @@ def create_app() -> FastAPI:
     app.include_router(standards_api.router)
     app.include_router(catalog_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(lineage_api.router)
     app.include_router(ledger_api.router)
     web_pages.mount(app)
     return app

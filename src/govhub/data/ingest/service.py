@@ -17,9 +17,10 @@ from govhub.core.errors import Conflict, NotFound
 from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
-from govhub.data.ingest.pipeline import Converted, LoadLog, convert
+from govhub.data.ingest.pipeline import Converted, LoadLog, convert, file_digest
 from govhub.data.ingest.readers import Format, Progress
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.lineage import service as lineage_service
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger_service
@@ -129,13 +130,25 @@ def ingest(
     settings = settings or get_ingest_settings()
     converted = convert(source, filename=filename, settings=settings, progress=progress, fmt=fmt)
     try:
-        return _publish(session, principal=principal, resource=resource, converted=converted)
+        source_digest = file_digest(source)
+        return _publish(
+            session,
+            principal=principal,
+            resource=resource,
+            converted=converted,
+            source_digest=source_digest,
+        )
     finally:
         converted.path.unlink(missing_ok=True)
 
 
 def _publish(
-    session: Session, *, principal: Principal, resource: Resource, converted: Converted
+    session: Session,
+    *,
+    principal: Principal,
+    resource: Resource,
+    converted: Converted,
+    source_digest: str,
 ) -> tuple[DatasetVersion, LoadLog]:
     latest = session.scalar(
         select(func.max(DatasetVersion.version)).where(DatasetVersion.resource_id == resource.id)
@@ -169,6 +182,15 @@ def _publish(
             "storage_key": dataset.storage_key,
         },
         department_id=resource.department_id,
+    )
+    # Lineage: the source file (by digest) -> this version, column by column.
+    lineage_service.record_load(
+        session,
+        principal=principal,
+        dataset=dataset,
+        filename=converted.log.source,
+        digest=source_digest,
+        format=converted.log.format,
     )
     storage = get_storage()
     try:
