@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import InvalidInput
+from govhub.data.catalog.models import DatasetVersion
 from govhub.data.ingest import service as ingest_service
 from govhub.data.ingest.pipeline import file_digest
 from govhub.data.lineage import service
@@ -67,21 +68,29 @@ class TestRecordRun:
     ) -> None:
         chain = build_chain(session, world)
         entity = session.get(LineageEntity, chain.raw.id)
-        assert entity is not None and entity.kind is EntityKind.DATASET
+        assert entity is not None
+        assert entity.kind is EntityKind.DATASET
         assert entity.department_id == world.city_a_market.id
         upload = service.file_source(name="again.csv", digest=digest_of("register"))
         before = _count(session, LineageEntity)
-        service.record_run(session, kind=ActivityKind.INGEST, inputs=[upload],
-                           outputs=[chain.b_register], actor=world.principal(world.city_a_admin))  # fmt: skip
+        service.record_run(
+            session,
+            kind=ActivityKind.INGEST,
+            inputs=[upload],
+            outputs=[chain.b_register],
+            actor=world.principal(world.city_a_admin),
+        )
         assert _count(session, LineageEntity) == before
 
     def test_a_service_actor_is_stored_as_given(self, session: Session, world: World) -> None:
         resource = make_resource(session, world)
         first = make_dataset(session, resource, ["a"])
         second = make_dataset(session, resource, ["a"])
-        run = service.record_run(session, kind=ActivityKind.CLEAN, inputs=[first],
-                                 outputs=[second], actor="service:demo")  # fmt: skip
-        assert run.actor == "service:demo" and run.account_id is None
+        run = service.record_run(
+            session, kind=ActivityKind.CLEAN, inputs=[first], outputs=[second], actor="service:demo"
+        )
+        assert run.actor == "service:demo"
+        assert run.account_id is None
         assert run.department_id == world.city_a_market.id
 
 
@@ -91,7 +100,8 @@ class TestSources:
             url="postgresql+psycopg://etl:s3cret@db.example:5432/register?sslmode=require",
             table="enterprises",
         )
-        assert "s3cret" not in source.locator and "etl" not in source.locator
+        assert "s3cret" not in source.locator
+        assert "etl" not in source.locator
         assert source.locator == "postgresql+psycopg://db.example:5432/register#enterprises"
         assert source.kind is EntityKind.DATABASE
 
@@ -115,39 +125,45 @@ class TestSources:
 
 class TestBadRuns:
     @pytest.fixture
-    def pair(self, session: Session, world: World) -> tuple[object, object]:
+    def pair(self, session: Session, world: World) -> tuple[DatasetVersion, DatasetVersion]:
         resource = make_resource(session, world)
         return make_dataset(session, resource, ["a", "b"]), make_dataset(session, resource, ["c"])
 
     @pytest.mark.parametrize(
         "case",
-        ["no_inputs", "self_loop", "unknown_output_column", "unknown_input_column",
-         "foreign_input", "huge_parameters", "no_link_inputs"],
-    )  # fmt: skip
+        [
+            "no_inputs",
+            "self_loop",
+            "unknown_output_column",
+            "unknown_input_column",
+            "foreign_input",
+            "huge_parameters",
+            "no_link_inputs",
+        ],
+    )
     def test_refused_and_nothing_written(
-        self, session: Session, world: World, pair: tuple[object, object], case: str
+        self, session: Session, world: World, pair: tuple[DatasetVersion, DatasetVersion], case: str
     ) -> None:
         first, second = pair
-        ColumnLink = service.ColumnLink
+        link = service.ColumnLink
         kwargs: dict[str, object] = {"inputs": [first], "outputs": [second], "column_map": []}
         if case == "no_inputs":
             kwargs["inputs"] = []
         elif case == "self_loop":
             kwargs["outputs"] = [first]
         elif case == "unknown_output_column":
-            kwargs["column_map"] = [ColumnLink(output="zz", inputs=[(first, "a")])]
+            kwargs["column_map"] = [link(output="zz", inputs=[(first, "a")])]
         elif case == "unknown_input_column":
-            kwargs["column_map"] = [ColumnLink(output="c", inputs=[(first, "zz")])]
+            kwargs["column_map"] = [link(output="c", inputs=[(first, "zz")])]
         elif case == "foreign_input":
-            kwargs["column_map"] = [ColumnLink(output="c", inputs=[(second, "c")])]
+            kwargs["column_map"] = [link(output="c", inputs=[(second, "c")])]
         elif case == "huge_parameters":
             kwargs["parameters"] = {"x": "y" * 20_000}
         else:
-            kwargs["column_map"] = [ColumnLink(output="c", inputs=[])]
+            kwargs["column_map"] = [link(output="c", inputs=[])]
         before = (_count(session, LineageRun), _count(session, LedgerEntry))
         with pytest.raises(InvalidInput):
-            service.record_run(session, kind=ActivityKind.CLEAN, actor="service:test",
-                               **kwargs)  # type: ignore[arg-type]  # fmt: skip
+            service.record_run(session, kind=ActivityKind.CLEAN, actor="service:test", **kwargs)  # type: ignore[arg-type]
         assert (_count(session, LineageRun), _count(session, LedgerEntry)) == before
 
 
@@ -159,16 +175,20 @@ class TestIngestRecordsLineage:
         source = tmp_path / "upload"
         source.write_text("qymc,zczb\n某公司,10\n另一公司,20\n", encoding="utf-8")
         dataset, _ = ingest_service.ingest(
-            session, principal=world.principal(world.city_a_admin), resource_id=resource.id,
-            source=source, filename="企业.csv",
-        )  # fmt: skip
+            session,
+            principal=world.principal(world.city_a_admin),
+            resource_id=resource.id,
+            source=source,
+            filename="企业.csv",
+        )
         run_id = session.scalar(
             select(LineageLink.run_id).where(
                 LineageLink.entity_id == dataset.id, LineageLink.role == LinkRole.GENERATED
             )
         )
         run = session.get(LineageRun, run_id)
-        assert run is not None and run.kind is ActivityKind.INGEST
+        assert run is not None
+        assert run.kind is ActivityKind.INGEST
         used = session.scalars(
             select(LineageEntity)
             .join(LineageLink, LineageLink.entity_id == LineageEntity.id)

@@ -107,7 +107,7 @@ def walk_entities(
     """Walk from the seed entities up, down or both ways, to `depth` runs away."""
     result = EntityWalk(depths=dict.fromkeys(seeds, 0))
     for up in _sides(direction):
-        rows = list(session.execute(_entity_cte(seeds, up, depth).limit(max_nodes + 1)).tuples())
+        rows = list(session.execute(_entity_cte(seeds, up, depth).limit(max_nodes + 1)).all())
         if len(rows) > max_nodes:
             result.truncated = True
             rows = rows[:max_nodes]
@@ -134,7 +134,7 @@ def _attach_runs(session: Session, walk: EntityWalk) -> None:
                 select(LineageLink.run_id, LineageLink.role, LineageLink.entity_id).where(
                     LineageLink.entity_id.in_(chunk)
                 )
-            ).tuples()
+            ).all()
         )
     runs: dict[uuid.UUID, tuple[set[uuid.UUID], set[uuid.UUID]]] = {}
     for run_id, role, entity_id in rows:
@@ -182,7 +182,7 @@ def walk_columns(
     """Walk the column edges from one column up, down or both ways, to `depth` steps."""
     result = ColumnWalk(depths={seed: 0})
     for up in _sides(direction):
-        rows = list(session.execute(_column_cte(seed, up, depth).limit(max_nodes + 1)).tuples())
+        rows = list(session.execute(_column_cte(seed, up, depth).limit(max_nodes + 1)).all())
         if len(rows) > max_nodes:
             result.truncated = True
             rows = rows[:max_nodes]

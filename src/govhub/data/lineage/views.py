@@ -95,7 +95,7 @@ def look_up(
             .outerjoin(Resource, Resource.id == DatasetVersion.resource_id)
             .outerjoin(Department, Department.id == LineageEntity.department_id)
             .where(LineageEntity.id.in_(wanted[start : start + 500]))
-        ).tuples()
+        ).all()
         for entity, dataset, resource, division in rows:
             visible = (
                 dataset_visible(principal, resource)
