@@ -90,7 +90,7 @@ class TestDatasetGraph:
         login: Login,
         world: World,
         chain: Chain,
-        params: dict[str, object],
+        params: dict[str, str | int],
     ) -> None:
         response = client.get(
             f"/api/v1/lineage/datasets/{chain.aggregate.id}",
