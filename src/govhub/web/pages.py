@@ -37,6 +37,7 @@ from govhub.core.errors import NotFound
 from govhub.core.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES, gettext
 from govhub.core.settings import get_settings
 from govhub.data.catalog import pages as catalog_pages
+from govhub.data.lineage import pages as lineage_pages
 from govhub.identity import authn
 from govhub.identity import pages as identity_pages
 from govhub.identity import service as identity_service
@@ -84,7 +85,13 @@ _FRIENDLY_DETAILS = {
 
 def page_routers() -> list[APIRouter]:
     """Return every domain's page router, in mounting order (add new domains here)."""
-    return [router, identity_pages.router, catalog_pages.router, ledger_pages.router]
+    return [
+        router,
+        identity_pages.router,
+        catalog_pages.router,
+        lineage_pages.router,
+        ledger_pages.router,
+    ]
 
 
 # --- public pages ----------------------------------------------------------------------------
