@@ -187,7 +187,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("lineage_links", schema=None) as batch_op:
         batch_op.drop_index("ix_lineage_links_entity_role")
