@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _resource(
-    session: db.Session, principal: authn.Principal, title: str, **extra: str
+    session: Session, principal: Principal, title: str, **extra: str
 ) -> Resource:
     data = ResourceCreate.model_validate(
         {
