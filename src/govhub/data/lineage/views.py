@@ -184,10 +184,13 @@ def _graph(
             nodes[entity_id] = node
     edges: list[LineageEdge] = []
     run_nodes: list[LineageNode] = []
+    divisions: dict[uuid.UUID | None, str | None] = {}
     for run_id, (used, generated) in walk.runs.items():
         run = runs[run_id]
+        if run.department_id not in divisions:
+            divisions[run.department_id] = _division(session, run.department_id)
         shown = any(seen[g].visible for g in generated if g in seen) or _covers(
-            principal, _division(session, run.department_id)
+            principal, divisions[run.department_id]
         )
         node_id = str(run_id) if shown else opaque(run_id)
         depth_hint = min((walk.depths[g] for g in generated), default=0)
