@@ -26,9 +26,7 @@ from tests.factories import PASSWORD, add_official
 pytestmark = pytest.mark.e2e
 
 
-def _resource(
-    session: Session, principal: Principal, title: str, **extra: str
-) -> Resource:
+def _resource(session: Session, principal: Principal, title: str, **extra: str) -> Resource:
     data = ResourceCreate.model_validate(
         {
             "title": title,
