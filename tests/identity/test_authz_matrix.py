@@ -36,6 +36,7 @@ from govhub.identity.codes import uscc_check_char
 from govhub.identity.models import Account
 from govhub.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from govhub.identity.schemas import CitizenRegister, EnterpriseRegister
+from tests.data.lineage import matrix_support as lineage
 from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
@@ -235,6 +236,13 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/catalog/resources/{resource_id}/quality/assessments/{assessment_id}",
          None, params=lambda a: {"resource_id": a.resource_id,
                                  "assessment_id": a.assessment_id}),
+    Rule("GET", "/api/v1/lineage/datasets/{dataset_id}", None, params=lineage.dataset),
+    Rule("GET", "/api/v1/lineage/datasets/{dataset_id}/columns/{column}", None,
+         params=lambda a: {**lineage.dataset(a), "column": "qymc"}),
+    Rule("GET", "/api/v1/lineage/resources/{resource_id}", None,
+         params=lambda a: {"resource_id": a.resource_id}),
+    Rule("GET", "/api/v1/lineage/runs/{run_id}", None, params=lineage.run),
+    Rule("GET", "/api/v1/lineage/runs/{run_id}/openlineage", None, params=lineage.run),
     Rule("GET", "/api/v1/ledger/checkpoint", None, params=lambda a: ledger.ready(a) and {}),
     Rule("GET", "/api/v1/ledger/checkpoints/{tree_size}", None,
          params=lambda a: {"tree_size": ledger.ready(a)["tree_size"]}),

@@ -23,6 +23,7 @@ class EntryKind(StrEnum):
     DATASET_PUBLISHED = "dataset_published"
     GRANT_REVOKED = "grant_revoked"
     LICENSE_ISSUED = "license_issued"
+    LINEAGE_RECORDED = "lineage_recorded"
     LICENSE_REVOKED = "license_revoked"
     OFFICIAL_LOGIN = "official_login"
     ROLES_CHANGED = "roles_changed"

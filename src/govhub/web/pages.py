@@ -38,6 +38,7 @@ from govhub.core.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES, gettext
 from govhub.core.settings import get_settings
 from govhub.data.catalog import pages as catalog_pages
 from govhub.data.ingest import pages as ingest_pages
+from govhub.data.lineage import pages as lineage_pages
 from govhub.data.quality import pages as quality_pages
 from govhub.identity import authn
 from govhub.identity import pages as identity_pages
@@ -92,6 +93,7 @@ def page_routers() -> list[APIRouter]:
         catalog_pages.router,
         ingest_pages.router,
         quality_pages.router,
+        lineage_pages.router,
         ledger_pages.router,
     ]
 

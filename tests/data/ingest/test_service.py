@@ -166,7 +166,8 @@ class TestFormats:
         )
         subject = f"dataset:{resource.identifier}:v{dataset.version}"
         entry = session.scalars(select(LedgerPending).where(LedgerPending.subject == subject)).one()
-        assert session.scalar(select(func.count()).select_from(LedgerPending)) == (before or 0) + 1
+        # one publication event, and one for the lineage run (file -> version)
+        assert session.scalar(select(func.count()).select_from(LedgerPending)) == (before or 0) + 2
         assert entry.kind == "dataset_published"
         assert entry.department_id == resource.department_id
 

@@ -27,7 +27,13 @@ from govhub.data.ingest import pull, service
 from govhub.data.ingest.errors import BadFile
 from govhub.data.ingest.jobs import NOT_FOUND, quarantine_key, read_report, report_key
 from govhub.data.ingest.models import DataSource, JobStatus, LoadJob, SourceKind
-from govhub.data.ingest.pipeline import Converted, LoadLog, convert, convert_batches
+from govhub.data.ingest.pipeline import (
+    Converted,
+    LoadLog,
+    convert,
+    convert_batches,
+    file_digest,
+)
 from govhub.data.ingest.readers import Format
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
 from govhub.identity.authn import principal_for
@@ -125,7 +131,9 @@ def run(
         try:
             converted = _convert(job, local, meter=meter, storage=storage, settings=settings)
             try:
-                _publish(job, principal, converted)
+                # Lineage names a staged file by its digest; a pulled table by its extract's.
+                read = local if local.exists() else converted.path
+                _publish(job, principal, converted, file_digest(read))
             finally:
                 converted.path.unlink(missing_ok=True)
         except BadFile as error:
@@ -173,13 +181,17 @@ def _convert(
     return convert_batches(batches, log=load_log, settings=settings)
 
 
-def _publish(job: LoadJob, principal: Principal, converted: Converted) -> None:
+def _publish(job: LoadJob, principal: Principal, converted: Converted, digest: str) -> None:
     with session_scope() as session:
         resource = service.get_ingestable_resource(
             session, principal=principal, resource_id=job.resource_id
         )
         dataset, load_log = service.publish(
-            session, principal=principal, resource=resource, converted=converted
+            session,
+            principal=principal,
+            resource=resource,
+            converted=converted,
+            source_digest=digest,
         )
         if job.mapping:
             _apply_mapping(session, principal, resource, converted, job.mapping)

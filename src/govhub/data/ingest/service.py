@@ -19,9 +19,10 @@ from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.exchange import webhooks
 from govhub.data.ingest.personal import unprotected_personal
-from govhub.data.ingest.pipeline import Converted, LoadLog, convert
+from govhub.data.ingest.pipeline import Converted, LoadLog, convert, file_digest
 from govhub.data.ingest.readers import Format, Progress
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.lineage import service as lineage_service
 from govhub.data.quality import service as quality_service
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
@@ -135,20 +136,44 @@ def ingest(
     converted = convert(source, filename=filename, settings=settings, progress=progress, fmt=fmt)
     converted.log.warnings.extend(unprotected_personal(resource, converted.path))
     try:
-        return _publish(session, principal=principal, resource=resource, converted=converted)
+        source_digest = file_digest(source)
+        return _publish(
+            session,
+            principal=principal,
+            resource=resource,
+            converted=converted,
+            source_digest=source_digest,
+        )
     finally:
         converted.path.unlink(missing_ok=True)
 
 
 def publish(
-    session: Session, *, principal: Principal, resource: Resource, converted: Converted
+    session: Session,
+    *,
+    principal: Principal,
+    resource: Resource,
+    converted: Converted,
+    source_digest: str,
 ) -> tuple[DatasetVersion, LoadLog]:
-    """Publish an already converted Parquet file as the resource's next dataset version."""
-    return _publish(session, principal=principal, resource=resource, converted=converted)
+    """Publish an already converted Parquet file as the resource's next dataset version
+    (`source_digest`: the SHA-256 of what was read, for lineage)."""
+    return _publish(
+        session,
+        principal=principal,
+        resource=resource,
+        converted=converted,
+        source_digest=source_digest,
+    )
 
 
 def _publish(
-    session: Session, *, principal: Principal, resource: Resource, converted: Converted
+    session: Session,
+    *,
+    principal: Principal,
+    resource: Resource,
+    converted: Converted,
+    source_digest: str,
 ) -> tuple[DatasetVersion, LoadLog]:
     latest = session.scalar(
         select(func.max(DatasetVersion.version)).where(DatasetVersion.resource_id == resource.id)
@@ -182,6 +207,15 @@ def _publish(
             "storage_key": dataset.storage_key,
         },
         department_id=resource.department_id,
+    )
+    # Lineage: the source file (by digest) -> this version, column by column.
+    lineage_service.record_load(
+        session,
+        principal=principal,
+        dataset=dataset,
+        filename=converted.log.source,
+        digest=source_digest,
+        format=converted.log.format,
     )
     storage = get_storage()
     try:

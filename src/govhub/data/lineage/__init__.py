@@ -1,0 +1,1 @@
+"""Data lineage: which inputs and transformations produced each dataset, down to columns."""
