@@ -368,6 +368,9 @@ def actors(session: Session, world: World, tmp_path: Path) -> Actors:
         filename=bad.name,
     )
     ingest_runner.run(job.id)
+    assessment = session.scalars(
+        select(QualityAssessment).where(QualityAssessment.resource_id == resource.id)
+    ).one()
     return Actors(
         world=world,
         citizen=citizen,
@@ -376,12 +379,8 @@ def actors(session: Session, world: World, tmp_path: Path) -> Actors:
         source_id=data_source.id,
         source_url=url,
         job_id=job.id,
+        assessment_id=assessment.id,
     )
-    assessment = session.scalars(
-        select(QualityAssessment).where(QualityAssessment.resource_id == resource.id)
-    ).one()
-    return Actors(world=world, citizen=citizen, enterprise=enterprise, resource_id=resource.id,
-                  assessment_id=assessment.id)  # fmt: skip
 
 
 def _operations(app: FastAPI) -> set[tuple[str, str]]:
