@@ -19,8 +19,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -65,6 +65,12 @@ def _server_table(url: str) -> Iterator[str]:
     """Create `h_ingest_<random>` with ROWS on a server; drop it afterwards."""
     name = f"h_ingest_{uuid.uuid4().hex[:8]}"
     engine = create_engine(url)
+    try:
+        engine.connect().close()
+    except OperationalError:
+        if os.environ.get("CI") == "true":
+            raise  # CI machines run PostgreSQL and MariaDB: a missing server is a failure there
+        pytest.skip(f"no database server at {make_url(url).host}: start one or set the URL")
     with engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE {name} (uscc VARCHAR(18), name VARCHAR(100), "
                           "capital DECIMAL(12, 2), founded DATE)"))  # fmt: skip
