@@ -14,7 +14,7 @@ from govhub.core.errors import InvalidInput, NotFound
 from govhub.core.storage import get_storage
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest import service as ingest_service
-from govhub.data.quality import parse_rules, service
+from govhub.data.quality import masking, parse_rules, service
 from govhub.data.quality.models import QualityAssessment, QualityRules
 from govhub.identity.models import Account
 from tests.data.helpers import make_resource
@@ -290,3 +290,33 @@ class TestVisibility:
         assert len(rows) == 1
         assert self._samples(session, world, resource, None) == []
         assert self._samples(session, world, resource, world.city_b_admin) == []
+
+
+class TestMasking:
+    @pytest.mark.parametrize(
+        ("value", "element", "masked"),
+        [
+            ("330102198503071234", "id_number", "330102********1234"),
+            ("13800138000", "mobile", "138****8000"),
+            ("0571-87654321", "landline", "057******4321"),
+            ("zhang.san@example.cn", "email", "z***@example.cn"),
+            ("张三丰", "chinese_name", "张**"),
+            ("x", "", "x*"),
+            (None, "mobile", None),
+        ],
+    )
+    def test_values_are_masked_by_element(
+        self, value: str | None, element: str, masked: str | None
+    ) -> None:
+        assert masking.mask_value(value, element) == masked
+
+    def test_personal_columns_come_from_fields_and_rules(self) -> None:
+        found = masking.personal_columns(
+            [
+                {"name": "SFZH", "element_code": "id_number"},
+                {"name": "bz", "is_personal": True},
+                {"name": "qymc"},
+            ],
+            {"lxdh": "mobile", "qymc": "uscc"},
+        )
+        assert found == {"sfzh": "id_number", "bz": "", "lxdh": "mobile"}

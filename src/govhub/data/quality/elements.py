@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 
 from govhub.data.standards.builtin import BUILTIN_ELEMENTS
 from govhub.identity.codes import ID_CHECK, ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
 
-DIALECT = "duckdb"
 DIGITS = "0123456789"
 _HAN = "[\u3400-\u9fff]"
 
@@ -204,13 +202,3 @@ def element_ok(spec: ElementSpec, v: exp.Expr, divisions: exp.Expr | None = None
     if not parts:
         return exp.true()
     return exp.and_(*parts)
-
-
-def render(condition: exp.Expr) -> str:
-    """Return the condition as DuckDB SQL (for logs and tests)."""
-    return condition.sql(DIALECT)
-
-
-def parse_condition(sql: str) -> exp.Expr:
-    """Parse a constant condition written by the platform (never user text)."""
-    return sqlglot.parse_one(sql, dialect=DIALECT)

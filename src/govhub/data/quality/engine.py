@@ -157,12 +157,15 @@ def _unique(
         .from_(DATASET).where(complete).group_by(*[k.copy() for k in keys])
     )  # fmt: skip
     dup = groups.having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-    totals = exp.select(exp.Sum(this=exp.column("n")), exp.Count(this=exp.Star())).from_(
-        groups.subquery("g")
+    n = exp.column("n")
+    repeated = exp.If(
+        this=exp.GT(this=n, expression=exp.Literal.number(1)),
+        true=n.copy(),
+        false=exp.Literal.number(0),
     )
-    failed_q = exp.select(exp.Sum(this=exp.column("n"))).from_(dup.subquery("d"))
-    evaluated = int(_one_row(con, totals.sql(DIALECT))[0] or 0)
-    failed = int(_one_row(con, failed_q.sql(DIALECT))[0] or 0)
+    totals = exp.select(exp.Sum(this=n.copy()), exp.Sum(this=repeated)).from_(groups.subquery("g"))
+    row = _one_row(con, totals.sql(DIALECT))
+    evaluated, failed = int(row[0] or 0), int(row[1] or 0)
     samples: list[dict[str, object]] = []
     if failed and size:
         on = exp.and_(*[exp.EQ(this=col(k, "t"), expression=col(k, "d")) for k in check.columns])

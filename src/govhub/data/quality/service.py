@@ -31,7 +31,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import InvalidInput, NotFound
@@ -338,12 +338,6 @@ def get_assessment(
     if row is None or row.resource_id != resource.id:
         raise NotFound(NOT_FOUND)
     return resource, full, row
-
-
-def count_assessments(session: Session, resource_id: uuid.UUID) -> int:
-    """Return how many assessments a resource has."""
-    query = select(func.count()).where(QualityAssessment.resource_id == resource_id)
-    return int(session.scalar(query) or 0)
 
 
 def visible_checks(
