@@ -7,8 +7,6 @@ with one is told precisely which of its fields or conditions the grant does not 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import uuid
 from collections.abc import Sequence
@@ -278,7 +276,7 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
         offset=request.offset,
         limit=request.limit,
         next_offset=request.offset + request.limit if more else None,
-        digest=hashlib.sha256(_canonical(rows)).hexdigest(),
+        digest=ledger.payload_digest(rows),
     )
 
 
@@ -364,7 +362,3 @@ def record_access(
 
 def _consumer(principal: Principal) -> str:
     return principal.client_id or principal.username
-
-
-def _canonical(rows: list[dict[str, Any]]) -> bytes:
-    return json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
