@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import InvalidInput, NotFound
@@ -23,13 +23,14 @@ def _int_list(values: list[int]) -> str:
     return ",".join(str(int(v)) for v in values)
 
 
-# PostgreSQL: one statement text for every proof, so psycopg prepares it after a few calls.
-_PG_FETCH = text(
+# PostgreSQL: one fixed statement text for every proof, run on psycopg's own cursor with
+# `prepare=True`: prepared server-side at once, no SQLAlchemy compilation or result processing.
+_PG_FETCH = (
     f"SELECT -1, tree_size, root_hash FROM ledger_state WHERE id = {STATE_ID} "  # noqa: S608
     "UNION ALL SELECT 0, log_index, leaf_hash FROM ledger_entries "
-    "WHERE log_index = ANY(CAST(:leaves AS bigint[])) "
+    "WHERE log_index = ANY(%s::bigint[]) "
     'UNION ALL SELECT n."level", n."position", n."hash" FROM ledger_nodes n '
-    "JOIN unnest(CAST(:levels AS smallint[]), CAST(:positions AS bigint[])) AS w(l, p) "
+    "JOIN unnest(%s::smallint[], %s::bigint[]) AS w(l, p) "
     'ON n."level" = w.l AND n."position" = w.p'
 )
 
@@ -45,15 +46,13 @@ def _fetch(session: Session, wanted: set[merkle.NodeId]) -> tuple[dict[merkle.No
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         inner = [(level, position) for level, position in wanted if level > 0]
-        rows = connection.execute(
-            _PG_FETCH,
-            {
-                "leaves": [position for level, position in wanted if level == 0],
-                "levels": [level for level, _ in inner],
-                "positions": [position for _, position in inner],
-            },
+        params = (
+            [position for level, position in wanted if level == 0],
+            [level for level, _ in inner],
+            [position for _, position in inner],
         )
-        return _collect(rows)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return _collect(cursor.execute(_PG_FETCH, params, prepare=True).fetchall())
     leaves = sorted(position for level, position in wanted if level == 0)
     by_level: dict[int, list[int]] = {}
     for level, position in wanted:
