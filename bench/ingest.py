@@ -4,8 +4,8 @@
 
 Generates a CSV of `--rows` rows (15 columns: credit code, Chinese names and addresses from
 Faker zh_CN pools, capital, dates, status codes, phone numbers) in a scratch directory, then
-converts it in separate child processes, so that each peak RSS (`resource.getrusage`,
-`ru_maxrss`) belongs to one tool alone:
+converts it in separate child processes, so that each peak RSS (`/proc`'s VmHWM) belongs to one
+tool alone:
 
 - govhub: `govhub.data.ingest.pipeline.convert` (encoding and delimiter detection, streaming
   pyarrow CSV reader, schema check per batch, ParquetWriter batch by batch, SHA-256);
@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from memory import peak_rss_mib
 
 HERE = Path(__file__).resolve().parent
 HEADER = [
@@ -117,11 +118,10 @@ def child(which: str, source: Path) -> None:
         start = time.perf_counter()
         facts = (run_govhub if which == "govhub" else run_peer)(source, Path(scratch))
         seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     facts.update(
         seconds=round(seconds, 3),
         rows_per_second=round(facts["rows"] / seconds),
-        peak_rss_mib=round(peak_kib / 1024, 1),
+        peak_rss_mib=peak_rss_mib(),
     )
     print(json.dumps(facts))
 
