@@ -100,7 +100,9 @@ class TestAccess:
         self, session: Session, world: World, browser: TestClient
     ) -> None:
         resource = shareable(session, world)
-        grant = _grant(session, world, world.city_b_admin, shareable(session, world, "unconditional"))
+        grant = _grant(
+            session, world, world.city_b_admin, shareable(session, world, "unconditional")
+        )
         for url in (
             "/sharing",
             "/sharing/inbox",
@@ -135,7 +137,9 @@ class TestAccess:
     def test_another_departments_grant_and_request_are_not_found(
         self, session: Session, world: World, sign_in: SignIn, tax_owner: Account
     ) -> None:
-        grant = _grant(session, world, world.city_b_admin, shareable(session, world, "unconditional"))
+        grant = _grant(
+            session, world, world.city_b_admin, shareable(session, world, "unconditional")
+        )
         pending = make_request(session, world, world.city_b_admin, shareable(session, world))
         browser = sign_in(tax_owner)
         missing = browser.get(f"/sharing/grants/{uuid.uuid4()}")
@@ -188,9 +192,13 @@ class TestRequestForm:
         browser = sign_in(tax_owner)
         url = f"/sharing/resources/{resource.id}/request"
         token = csrf_from(browser.get(url).text)
-        posted = browser.post(url, data={"csrf_token": token, **_request_form(resource, tax_system)})
+        posted = browser.post(
+            url, data={"csrf_token": token, **_request_form(resource, tax_system)}
+        )
         assert posted.status_code == 303
-        share = session.scalars(select(ShareRequest).where(ShareRequest.resource_id == resource.id)).one()
+        share = session.scalars(
+            select(ShareRequest).where(ShareRequest.resource_id == resource.id)
+        ).one()
         assert posted.headers["location"] == f"/sharing#request-{share.id}"
         assert share.status is RequestStatus.PENDING
         assert share.fields == ["tyshxydm", "qymc", "fddbr"]
@@ -237,10 +245,24 @@ class TestRequestForm:
             ({"legal_basis": ""}, "legal_basis"),
             ({"client_id": "sys-of-someone-else"}, "client_id"),
             ({"fields": ["qymc", "salary"]}, "fields"),
-            ({"rows": "filter", "cond_field_0": "szqh", "cond_op_0": "within_division",
-              "cond_value_0": "12"}, "row_filter"),  # fmt: skip
-            ({"rows": "filter", "cond_field_0": "szqh' OR 1=1", "cond_op_0": "eq",
-              "cond_value_0": "1"}, "row_filter"),  # fmt: skip
+            (
+                {
+                    "rows": "filter",
+                    "cond_field_0": "szqh",
+                    "cond_op_0": "within_division",
+                    "cond_value_0": "12",
+                },
+                "row_filter",
+            ),
+            (
+                {
+                    "rows": "filter",
+                    "cond_field_0": "szqh' OR 1=1",
+                    "cond_op_0": "eq",
+                    "cond_value_0": "1",
+                },
+                "row_filter",
+            ),
         ]
         for change, field in cases:
             form = _request_form(resource, tax_system) | change
@@ -268,7 +290,9 @@ class TestRequestForm:
         assert "This resource is not shared" in form.text
         assert 'id="request-form"' not in form.text
         token = csrf_from(form.text)
-        posted = browser.post(url, data={"csrf_token": token, **_request_form(resource, tax_system)})
+        posted = browser.post(
+            url, data={"csrf_token": token, **_request_form(resource, tax_system)}
+        )
         assert posted.status_code == 409
         assert _count(session, ShareRequest) == 0
         # City B does not see the resource at all.
@@ -277,7 +301,9 @@ class TestRequestForm:
     def test_renewal_is_prefilled_from_the_grant(
         self, session: Session, world: World, sign_in: SignIn
     ) -> None:
-        grant = _grant(session, world, world.city_b_admin, shareable(session, world, "unconditional"))
+        grant = _grant(
+            session, world, world.city_b_admin, shareable(session, world, "unconditional")
+        )
         grant.expires_at = utcnow() + timedelta(days=3)
         session.flush()
         browser = sign_in(world.city_b_admin)
@@ -352,8 +378,16 @@ class TestDeciding:
             ({"outcome": "approve", "fields": ["qymc", "szqh"]}, "fields"),
             ({"outcome": "approve", "fields": ["qymc"], "duration_days": "400"}, "duration_days"),
             ({"outcome": "approve", "fields": ["qymc"], "duration_days": "181"}, "duration_days"),
-            ({"outcome": "approve", "fields": ["qymc"], "extra_field_0": "nope",
-              "extra_op_0": "eq", "extra_value_0": "1"}, "row_filter"),  # fmt: skip
+            (
+                {
+                    "outcome": "approve",
+                    "fields": ["qymc"],
+                    "extra_field_0": "nope",
+                    "extra_op_0": "eq",
+                    "extra_value_0": "1",
+                },
+                "row_filter",
+            ),
         ]
         for change, field in cases:
             response = owner.post(url, data={"csrf_token": token, **change})
@@ -363,7 +397,8 @@ class TestDeciding:
         fresh = session.get(ShareRequest, share.id)
         assert fresh is not None
         assert fresh.status is RequestStatus.PENDING
-        assert fresh.decided_by is None and fresh.decided_at is None
+        assert fresh.decided_by is None
+        assert fresh.decided_at is None
         assert fresh.fields == ["tyshxydm", "qymc", "fddbr", "fddbr_sfzh"]
         assert service.grant_of(session, fresh) is None
         assert _count(session, LedgerPending) == before
@@ -377,7 +412,9 @@ class TestDeciding:
         token = csrf_from(owner.get(url).text)
         first = owner.post(url, data={"csrf_token": token, "outcome": "reject", "reason": "不符"})
         assert first.status_code == 303
-        again = owner.post(url, data={"csrf_token": token, "outcome": "approve", "fields": ["qymc"]})
+        again = owner.post(
+            url, data={"csrf_token": token, "outcome": "approve", "fields": ["qymc"]}
+        )
         assert again.status_code == 409
         session.refresh(share)
         assert share.status is RequestStatus.REJECTED
@@ -387,7 +424,9 @@ class TestGrantAndUsage:
     def test_grant_page_shows_scope_ledger_and_usage_per_day(
         self, session: Session, world: World, sign_in: SignIn
     ) -> None:
-        grant = _grant(session, world, world.city_b_admin, shareable(session, world, "unconditional"))
+        grant = _grant(
+            session, world, world.city_b_admin, shareable(session, world, "unconditional")
+        )
         now = utcnow()
         for days_ago, rows in ((0, 40), (0, 60), (2, 7)):
             session.add(GrantAccess(grant_id=grant.id, at=now - timedelta(days=days_ago),
@@ -403,10 +442,13 @@ class TestGrantAndUsage:
         assert chart["days"][-1] == str(now.date())
         [series] = chart["series"]
         assert series["name"] == world.city_b_market.name
-        assert series["calls"][-1] == 2 and series["rows"][-1] == 100
-        assert series["calls"][-3] == 1 and series["rows"][-3] == 7
+        assert series["calls"][-1] == 2
+        assert series["rows"][-1] == 100
+        assert series["calls"][-3] == 1
+        assert series["rows"][-3] == 7
         assert sum(series["calls"]) == 3
-        assert 'id="usage-calls-chart"' in page.text and "echarts.min.js" in page.text
+        assert 'id="usage-calls-chart"' in page.text
+        assert "echarts.min.js" in page.text
         assert "sharing-usage.js" in page.text
         # The request and the grant wait in the ledger for the next checkpoint.
         trail = re.search(r'data-testid="ledger-trail">(.*?)</ul>', page.text, re.S)
@@ -416,7 +458,9 @@ class TestGrantAndUsage:
     def test_owner_revokes_and_bad_revocations_change_nothing(
         self, session: Session, world: World, sign_in: SignIn
     ) -> None:
-        grant = _grant(session, world, world.city_b_admin, shareable(session, world, "unconditional"))
+        grant = _grant(
+            session, world, world.city_b_admin, shareable(session, world, "unconditional")
+        )
         owner = sign_in(world.city_a_admin)
         url = f"/sharing/grants/{grant.id}"
         page = owner.get(url)
@@ -430,7 +474,8 @@ class TestGrantAndUsage:
         done = owner.post(f"{url}/revocation", data={"csrf_token": token, "reason": "项目结束"})
         assert done.status_code == 303
         session.refresh(grant)
-        assert grant.revoked_at is not None and grant.revoke_reason == "项目结束"
+        assert grant.revoked_at is not None
+        assert grant.revoke_reason == "项目结束"
         again = owner.post(f"{url}/revocation", data={"csrf_token": token, "reason": "再次撤销"})
         assert again.status_code == 409
         session.refresh(grant)
@@ -439,7 +484,9 @@ class TestGrantAndUsage:
         assert 'data-state="revoked"' in shown.text
         assert 'id="revoke"' not in shown.text
 
-    def test_who_uses_my_data(self, session: Session, world: World, sign_in: SignIn, tax_owner: Account) -> None:
+    def test_who_uses_my_data(
+        self, session: Session, world: World, sign_in: SignIn, tax_owner: Account
+    ) -> None:
         resource = shareable(session, world, "unconditional")
         to_b = _grant(session, world, world.city_b_admin, resource)
         to_tax = _grant(session, world, tax_owner, resource)
@@ -478,5 +525,6 @@ class TestLanguages:
         zh = browser.get("/sharing", headers=ZH | HTML)
         en = browser.get("/sharing", headers=EN | HTML)
         assert "本部门的共享申请与授权" in zh.text
-        assert "requests and grants" in en.text and "My department" in en.text
+        assert "requests and grants" in en.text
+        assert "My department" in en.text
         assert "Who uses my data" in en.text

@@ -264,7 +264,9 @@ def _request_form(
     )
 
 
-def _renewal_values(session: DbSession, principal: Principal, grant_id: uuid.UUID) -> dict[str, Any]:
+def _renewal_values(
+    session: DbSession, principal: Principal, grant_id: uuid.UUID
+) -> dict[str, Any]:
     grant = service.get_grant(session, principal=principal, grant_id=grant_id)
     values: dict[str, Any] = {
         "client_id": grant.client_id,
@@ -484,8 +486,9 @@ def _grant_page(
     state = grant_state(grant, utcnow())
     chart = {
         "days": series["days"],
-        "series": [{"name": grant.department.name, "calls": series["calls"],
-                    "rows": series["rows"]}],  # fmt: skip
+        "series": [
+            {"name": grant.department.name, "calls": series["calls"], "rows": series["rows"]}
+        ],
     }
     return render(
         request,

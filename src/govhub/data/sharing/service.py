@@ -10,9 +10,10 @@ Who sees what:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -276,7 +277,9 @@ def usage(
 # --- reading for pages -------------------------------------------------------------------------
 
 
-def requestable_resource(session: Session, *, principal: Principal, resource_id: uuid.UUID) -> Resource:
+def requestable_resource(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID
+) -> Resource:
     """Return a resource the principal may see for the purpose of requesting it."""
     resource = session.get(Resource, resource_id)
     if resource is None or not requestable(principal, resource):
@@ -346,7 +349,7 @@ class UsageOverview:
 
     grants: list[ConsumerUsage]
     days: list[str]
-    by_consumer: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    by_consumer: dict[str, dict[str, tuple[int, int]]] = dataclasses.field(default_factory=dict)
 
 
 def usage_overview(session: Session, *, principal: Principal, days: int = 30) -> UsageOverview:
@@ -374,7 +377,9 @@ def usage_overview(session: Session, *, principal: Principal, days: int = 30) ->
     day = func.date(GrantAccess.at)
     since = utcnow() - timedelta(days=days)
     daily = session.execute(
-        select(GrantAccess.grant_id, day, func.count(), func.coalesce(func.sum(GrantAccess.rows), 0))
+        select(
+            GrantAccess.grant_id, day, func.count(), func.coalesce(func.sum(GrantAccess.rows), 0)
+        )
         .where(GrantAccess.grant_id.in_(list(by_id)), GrantAccess.at >= since)
         .group_by(GrantAccess.grant_id, day)
     ).all()
