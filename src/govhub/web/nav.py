@@ -133,6 +133,7 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         icon="data",
         permission=Permission.SHARING_REQUEST,
         href="/sharing",
+        fragment="/sharing/fragments/summary",
     ),
     WorkbenchCard(
         "appeals",

@@ -528,3 +528,22 @@ class TestLanguages:
         assert "requests and grants" in en.text
         assert "My department" in en.text
         assert "Who uses my data" in en.text
+
+
+class TestWorkbenchCard:
+    def test_the_card_counts_waiting_requests_and_held_grants(
+        self, session: Session, world: World, sign_in: SignIn
+    ) -> None:
+        make_request(session, world, world.city_b_admin, shareable(session, world))
+        _grant(session, world, world.city_b_admin, shareable(session, world, "unconditional"))
+        owner = sign_in(world.city_a_admin)
+        workbench = owner.get("/workbench")
+        assert 'hx-get="/sharing/fragments/summary"' in workbench.text
+        owned = owner.get("/sharing/fragments/summary")
+        assert '<strong data-count="waiting">1</strong>' in owned.text
+        assert '<strong data-count="held">0</strong>' in owned.text
+        held = sign_in(world.city_b_admin).get("/sharing/fragments/summary")
+        assert '<strong data-count="held">1</strong>' in held.text
+        assert 'data-count="waiting">0<' in held.text
+        refused = sign_in(world.city_a_official).get("/sharing/fragments/summary")
+        assert refused.status_code == 403

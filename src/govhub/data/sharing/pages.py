@@ -347,6 +347,22 @@ def mine_page(request: Request, principal: SharingRequest, session: DbSession) -
     )
 
 
+@router.get("/sharing/fragments/summary", response_class=HTMLResponse)
+def summary_fragment(request: Request, principal: SharingRequest, session: DbSession) -> Response:
+    """Return the workbench card's figures: requests waiting for me, grants my systems hold."""
+    waiting = (
+        len(
+            service.list_requests(
+                session, principal=principal, incoming=True, status=RequestStatus.PENDING
+            )
+        )
+        if principal.can(Permission.SHARING_DECIDE)
+        else None
+    )
+    held = len(service.list_grants(session, principal=principal, incoming=False, active_only=True))
+    return render(request, "sharing/_summary.html", {"waiting": waiting, "held": held})
+
+
 # --- the owner's inbox and decisions ------------------------------------------------------------
 
 
