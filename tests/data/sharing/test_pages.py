@@ -547,3 +547,32 @@ class TestWorkbenchCard:
         assert 'data-count="waiting">0<' in held.text
         refused = sign_in(world.city_a_official).get("/sharing/fragments/summary")
         assert refused.status_code == 403
+
+
+class TestOwnerTreatments:
+    def test_the_owner_masks_a_field_asked_for_in_clear_text(
+        self, session: Session, world: World, sign_in: SignIn
+    ) -> None:
+        clear = {"treatment": "clear", "legal_basis": "《行政许可法》第三十一条"}
+        resource = shareable(session, world, "unconditional")
+        share = make_request(
+            session, world, world.city_b_admin, resource, treatments={"fddbr_sfzh": clear}
+        )
+        assert share.status is RequestStatus.PENDING
+        owner = sign_in(world.city_a_admin)
+        url = f"/sharing/requests/{share.id}/decision"
+        page = owner.get(url)
+        assert 'name="treatment_fddbr_sfzh"' in page.text
+        assert 'name="treatment_qymc"' not in page.text
+        posted = owner.post(url, data={
+            "csrf_token": csrf_from(page.text), "outcome": "approve",
+            "fields": ["qymc", "fddbr", "fddbr_sfzh"], "treatment_fddbr_sfzh": "mask",
+            "treatment_fddbr": "pseudonymize", "treatment_qymc": "clear",
+        })  # fmt: skip
+        assert posted.status_code == 303
+        grant = service.grant_of(session, share)
+        assert grant is not None
+        assert grant.field_policies == {
+            "fddbr": {"treatment": "pseudonymize"},
+            "fddbr_sfzh": {"treatment": "mask", "mask_style": "id_number"},
+        }

@@ -88,6 +88,7 @@ LEDGER_KIND_LABELS: dict[str, str] = {
     EntryKind.DATA_ACCESS: N_("Data read"),
 }
 REQUEST_CHOICES = ("", Treatment.PSEUDONYMIZE.value, Treatment.CLEAR.value)
+OWNER_CHOICES = ("", Treatment.MASK.value, Treatment.PSEUDONYMIZE.value)
 LABELS = {
     "status_labels": STATUS_LABELS,
     "op_labels": OP_LABELS,
@@ -412,6 +413,7 @@ def _decision_form(
             "personal": _personal(share.resource),
             "conditions": [_condition_text(c) for c in share.row_filter],
             "condition_rows": CONDITION_ROWS,
+            "owner_choices": OWNER_CHOICES,
             "ops": list(Op),
             **LABELS,
         },
@@ -419,12 +421,35 @@ def _decision_form(
     )
 
 
-def _decision_body(form: dict[str, list[str]]) -> dict[str, Any]:
+def _decision_treatments(
+    form: dict[str, list[str]], share: ShareRequest, fields: list[str]
+) -> dict[str, Any] | None:
+    """Return the treatments of an approval that overrides some (None: keep those asked for)."""
+    defaults = service.default_policies(share.resource)
+    personal = set(defaults)
+    overrides = {
+        name: choice
+        for name in fields
+        if name in personal and (choice := _one(form, f"treatment_{name}")) in OWNER_CHOICES[1:]
+    }
+    if not overrides:
+        return None
+    treatments: dict[str, Any] = {n: dict(t) for n, t in share.treatments.items() if n in fields}
+    for name, choice in overrides.items():
+        # Masking keeps the style of the field's data element (an ID number keeps 6 + 4 digits).
+        treatments[name] = defaults[name] if choice == Treatment.MASK else {"treatment": choice}
+    return treatments
+
+
+def _decision_body(form: dict[str, list[str]], share: ShareRequest) -> dict[str, Any]:
     """Turn the decision form into the body the API would receive."""
     outcome = _one(form, "outcome")
     body: dict[str, Any] = {"outcome": outcome, "reason": _one(form, "reason")}
     if outcome == "approve":
         body["fields"] = [f for f in form.get("fields", []) if f]
+        treatments = _decision_treatments(form, share, body["fields"])
+        if treatments is not None:
+            body["treatments"] = treatments
         body["extra_conditions"] = _conditions(form, "extra")
         duration = _one(form, "duration_days")
         if duration:
@@ -456,7 +481,7 @@ def decide(
     """Record the decision and go back to the inbox, or show the form again with what was wrong."""
     share = service.get_request(session, principal=principal, request_id=request_id)
     try:
-        decision = Decision.model_validate(_decision_body(form))
+        decision = Decision.model_validate(_decision_body(form, share))
         with session.begin_nested():
             service.decide(session, principal=principal, request_id=request_id, decision=decision)
     except (ValidationError, InvalidInput, Conflict) as exc:
