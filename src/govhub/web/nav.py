@@ -131,6 +131,9 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         N_("Data sharing"),
         N_("Requests for your department's data, and the grants you hold on others' data."),
         icon="data",
+        permission=Permission.SHARING_REQUEST,
+        href="/sharing",
+        fragment="/sharing/fragments/summary",
     ),
     WorkbenchCard(
         "appeals",

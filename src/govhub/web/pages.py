@@ -40,6 +40,7 @@ from govhub.data.catalog import pages as catalog_pages
 from govhub.data.ingest import pages as ingest_pages
 from govhub.data.lineage import pages as lineage_pages
 from govhub.data.quality import pages as quality_pages
+from govhub.data.sharing import pages as sharing_pages
 from govhub.identity import authn
 from govhub.identity import pages as identity_pages
 from govhub.identity import service as identity_service
@@ -94,6 +95,7 @@ def page_routers() -> list[APIRouter]:
         ingest_pages.router,
         quality_pages.router,
         lineage_pages.router,
+        sharing_pages.router,
         ledger_pages.router,
     ]
 

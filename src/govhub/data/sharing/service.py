@@ -10,8 +10,10 @@ Who sees what:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,7 @@ from govhub.identity.models import OAuthClient
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
+from govhub.ledger.models import LedgerEntry, LedgerPending
 from govhub.ledger.schemas import EntryKind
 from govhub.privacy.detect import ELEMENT_CATEGORY, MASK_STYLE
 from govhub.privacy.masking import MaskStyle
@@ -269,6 +272,124 @@ def usage(
         last_at=last,
         by_day=[UsageDay(day=str(d), calls=int(c), rows=int(r)) for d, c, r in daily],
     )
+
+
+# --- reading for pages -------------------------------------------------------------------------
+
+
+def requestable_resource(
+    session: Session, *, principal: Principal, resource_id: uuid.UUID
+) -> Resource:
+    """Return a resource the principal may see for the purpose of requesting it."""
+    resource = session.get(Resource, resource_id)
+    if resource is None or not requestable(principal, resource):
+        raise NotFound(NO_RESOURCE)
+    return resource
+
+
+def consuming_systems(session: Session, *, principal: Principal) -> Sequence[OAuthClient]:
+    """List the active client systems of the principal's department, by name."""
+    return session.scalars(
+        select(OAuthClient)
+        .where(OAuthClient.department_id == principal.department_id, OAuthClient.is_active)
+        .order_by(OAuthClient.name)
+    ).all()
+
+
+def is_owner(principal: Principal, resource: Resource) -> bool:
+    """Tell whether the principal decides on requests for the resource."""
+    return _is_owner(principal, resource)
+
+
+@dataclass(frozen=True, slots=True)
+class TrailEntry:
+    """One ledger event about a grant or its request; `index` is None until integrated."""
+
+    kind: str
+    recorded_at: datetime
+    index: int | None
+
+
+def ledger_trail(
+    session: Session, *, principal: Principal, grant_id: uuid.UUID, limit: int = 50
+) -> list[TrailEntry]:
+    """List the newest ledger events of a grant and its request (integrated and pending)."""
+    grant = get_grant(session, principal=principal, grant_id=grant_id)
+    subjects = (f"grant:{grant.id}", f"share-request:{grant.request_id}")
+    entries = session.execute(
+        select(LedgerEntry.kind, LedgerEntry.recorded_at, LedgerEntry.log_index)
+        .where(LedgerEntry.subject.in_(subjects))
+        .order_by(LedgerEntry.log_index.desc())
+        .limit(limit)
+    ).all()
+    pending = session.execute(
+        select(LedgerPending.kind, LedgerPending.recorded_at)
+        .where(LedgerPending.subject.in_(subjects))
+        .order_by(LedgerPending.seq.desc())
+        .limit(limit)
+    ).all()
+    trail = [TrailEntry(kind, at, None) for kind, at in pending]
+    trail += [TrailEntry(kind, at, int(index)) for kind, at, index in entries]
+    return trail[:limit]
+
+
+@dataclass(slots=True)
+class ConsumerUsage:
+    """How much one grant of the owner's resources was used."""
+
+    grant: Grant
+    calls: int = 0
+    rows: int = 0
+    last_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class UsageOverview:
+    """Who uses the owner's data: per grant totals and per consumer department per day."""
+
+    grants: list[ConsumerUsage]
+    days: list[str]
+    by_consumer: dict[str, dict[str, tuple[int, int]]] = dataclasses.field(default_factory=dict)
+
+
+def usage_overview(session: Session, *, principal: Principal, days: int = 30) -> UsageOverview:
+    """Summarize the use of every grant given on the principal's department's resources."""
+    grants = list_grants(session, principal=principal, incoming=True)
+    by_id = {g.id: ConsumerUsage(grant=g) for g in grants}
+    today = utcnow().date()
+    day_list = [str(today - timedelta(days=n)) for n in range(days - 1, -1, -1)]
+    overview = UsageOverview(grants=list(by_id.values()), days=day_list)
+    if not by_id:
+        return overview
+    totals = session.execute(
+        select(
+            GrantAccess.grant_id,
+            func.count(),
+            func.coalesce(func.sum(GrantAccess.rows), 0),
+            func.max(GrantAccess.at),
+        )
+        .where(GrantAccess.grant_id.in_(list(by_id)))
+        .group_by(GrantAccess.grant_id)
+    ).all()
+    for grant_id, calls, rows, last in totals:
+        usage_row = by_id[grant_id]
+        usage_row.calls, usage_row.rows, usage_row.last_at = int(calls), int(rows), last
+    day = func.date(GrantAccess.at)
+    since = utcnow() - timedelta(days=days)
+    daily = session.execute(
+        select(
+            GrantAccess.grant_id, day, func.count(), func.coalesce(func.sum(GrantAccess.rows), 0)
+        )
+        .where(GrantAccess.grant_id.in_(list(by_id)), GrantAccess.at >= since)
+        .group_by(GrantAccess.grant_id, day)
+    ).all()
+    for grant_id, on, calls, rows in daily:
+        name = by_id[grant_id].grant.department.name
+        series = overview.by_consumer.setdefault(name, {})
+        before = series.get(str(on), (0, 0))
+        series[str(on)] = (before[0] + int(calls), before[1] + int(rows))
+    overview.grants.sort(key=lambda u: (-u.calls, u.grant.granted_at))
+    return overview
 
 
 # --- internals ---------------------------------------------------------------------------------
