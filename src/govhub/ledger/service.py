@@ -13,7 +13,7 @@ Each lives in a module named for its job:
 
 from __future__ import annotations
 
-from govhub.ledger.access import can_read, get_entry
+from govhub.ledger.access import Event, can_read, events_about, get_entry
 from govhub.ledger.cosigning import (
     add_cosignature,
     list_witnesses,
@@ -33,6 +33,7 @@ from govhub.ledger.settings import LedgerSettings, get_ledger_settings, origin
 from govhub.ledger.signing import log_signer, log_verifier
 
 __all__ = [
+    "Event",
     "Integration",
     "LedgerSettings",
     "actor_of",
@@ -41,6 +42,7 @@ __all__ = [
     "can_read",
     "canonical_json",
     "entry_leaf_data",
+    "events_about",
     "get_entry",
     "get_ledger_settings",
     "integrate",

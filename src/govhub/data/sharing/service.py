@@ -38,7 +38,6 @@ from govhub.identity.models import OAuthClient
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
-from govhub.ledger.models import LedgerEntry, LedgerPending
 from govhub.ledger.schemas import EntryKind
 from govhub.privacy.detect import ELEMENT_CATEGORY, MASK_STYLE
 from govhub.privacy.masking import MaskStyle
@@ -301,36 +300,13 @@ def is_owner(principal: Principal, resource: Resource) -> bool:
     return _is_owner(principal, resource)
 
 
-@dataclass(frozen=True, slots=True)
-class TrailEntry:
-    """One ledger event about a grant or its request; `index` is None until integrated."""
-
-    kind: str
-    recorded_at: datetime
-    index: int | None
-
-
 def ledger_trail(
     session: Session, *, principal: Principal, grant_id: uuid.UUID, limit: int = 50
-) -> list[TrailEntry]:
-    """List the newest ledger events of a grant and its request (integrated and pending)."""
+) -> list[ledger.Event]:
+    """List the newest ledger events of a grant and its request (pending, then integrated)."""
     grant = get_grant(session, principal=principal, grant_id=grant_id)
     subjects = (f"grant:{grant.id}", f"share-request:{grant.request_id}")
-    entries = session.execute(
-        select(LedgerEntry.kind, LedgerEntry.recorded_at, LedgerEntry.log_index)
-        .where(LedgerEntry.subject.in_(subjects))
-        .order_by(LedgerEntry.log_index.desc())
-        .limit(limit)
-    ).all()
-    pending = session.execute(
-        select(LedgerPending.kind, LedgerPending.recorded_at)
-        .where(LedgerPending.subject.in_(subjects))
-        .order_by(LedgerPending.seq.desc())
-        .limit(limit)
-    ).all()
-    trail = [TrailEntry(kind, at, None) for kind, at in pending]
-    trail += [TrailEntry(kind, at, int(index)) for kind, at, index in entries]
-    return trail[:limit]
+    return ledger.events_about(session, subjects, limit=limit)
 
 
 @dataclass(slots=True)
