@@ -284,20 +284,26 @@ def assess_files(
     references: Mapping[str, Sequence[Path]] | None = None,
     sample_size: int = 20,
     elements: Mapping[str, ElementSpec] | None = None,
+    *,
+    native: bool = True,
 ) -> Assessment:
-    """Assess the Parquet files of one dataset version against `rules`."""
+    """Assess the Parquet files of one dataset version against `rules`.
+
+    `native`: use DuckDB's vectorized validators (the default); False runs the portable SQL
+    form of every check, as a distributed engine would."""
     started = time.perf_counter()
     references = {name: files for name, files in (references or {}).items() if files}
     con = _open(paths, references)
     try:
-        vectorized.register(con)
+        if native:
+            vectorized.register(con)
         schemas = {name: _schema(con, ref_table(name)) for name in references}
         checks = compile_checks(
             rules,
             _schema(con, DATASET),
             schemas,
             {**BUILTIN_SPECS, **(elements or {})},
-            native=True,
+            native=native,
         )
         row_checks = [c for c in checks if c.kind == "row" and c.error is None]
         rows, counts = _run_row_checks(con, row_checks)

@@ -5,22 +5,28 @@
 these functions instead, registered as Arrow UDFs: each receives a column chunk as an Arrow
 string array, gathers the values that are exactly 18 bytes long into an (n, 18) uint8 matrix
 and checks the alphabet, shape, birth date and weighted check sum with a few NumPy operations.
-The answers are those of the SQL form for every input (tests compare the two on tricky
-values): NULL for NULL, FALSE for any other length, lower case, non-ASCII or full-width text.
+A value passes exactly when the SQL form is TRUE for it (tests compare the two on tricky
+values); the answer is NULL for NULL, and FALSE, never NULL, for any other failing value:
+another length, lower case, non-ASCII or full-width text, an impossible birth date.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from govhub.identity.codes import ID_CHECK, ID_WEIGHTS, USCC_ALPHABET, USCC_AUTHORITIES, USCC_WEIGHTS
+from govhub.identity.codes import (
+    ID_CHECK,
+    ID_WEIGHTS,
+    USCC_ALPHABET,
+    USCC_AUTHORITIES,
+    USCC_WEIGHTS,
+)
 
 USCC_FUNCTION = "govhub_uscc_ok"
 ID_NUMBER_FUNCTION = "govhub_id_number_ok"
@@ -35,9 +41,9 @@ def _pair_tables(score: np.ndarray) -> npt.NDArray[np.int32]:
     little-endian uint16 of the two bytes: the sum of `score[2k][a] + score[2k+1][b]`."""
     low = np.arange(65536) & 0xFF
     high = np.arange(65536) >> 8
-    return np.stack(
-        [score[2 * k][low] + score[2 * k + 1][high] for k in range(_PAIRS)]
-    ).astype(np.int32)
+    return np.stack([score[2 * k][low] + score[2 * k + 1][high] for k in range(_PAIRS)]).astype(
+        np.int32
+    )
 
 
 def _byte_scores(
@@ -69,6 +75,8 @@ _USCC_INDEX = np.full(256, 0, dtype=np.int64)
 _USCC_INDEX[[ord(c) for c in USCC_ALPHABET]] = np.arange(len(USCC_ALPHABET))
 _USCC_ASCII = np.frombuffer(USCC_ALPHABET.encode("ascii"), dtype=np.uint8)
 _ID_TABLES = _pair_tables(_byte_scores(_DIGITS, ID_WEIGHTS, [*[_DIGITS] * 17, _DIGITS + "X"]))
+
+
 def _two_digits() -> npt.NDArray[np.int64]:
     """Return the table of a pair of bytes as a number 0..99 (not two digits: _INVALID)."""
     low = np.arange(65536) & 0xFF
@@ -135,9 +143,11 @@ def _pairs(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint16]:
     return codes.view("<u2")
 
 
-def _weighted(pairs: npt.NDArray[np.uint16], tables: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+def _weighted(
+    pairs: npt.NDArray[np.uint16], tables: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
     """Sum the pair tables over the 9 pairs of each row (>= _INVALID: a character is wrong)."""
-    total = tables[0][pairs[:, 0]].astype(np.int64)
+    total: npt.NDArray[np.int64] = tables[0][pairs[:, 0]].astype(np.int64)
     for k in range(1, _PAIRS):
         total += tables[k][pairs[:, k]]
     return total
@@ -154,6 +164,11 @@ def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 _FIRST_YEAR = 1900
+
+
+def _local_today() -> date:
+    """Return today's date in local time, as DuckDB's current_date is."""
+    return datetime.now(UTC).astimezone().date()
 
 
 @lru_cache(maxsize=2)
@@ -187,7 +202,9 @@ def id_number_valid(values: pa.Array | pa.ChunkedArray, today: date | None = Non
     # Characters 7..14 are YYYYMMDD: pairs 3 and 4 the year, 5 the month, 6 the day.
     two = _TWO_DIGITS
     year = two[pairs[:, 3]] * 100 + two[pairs[:, 4]]
-    good &= _real_birth_date(year, two[pairs[:, 5]] * 100 + two[pairs[:, 6]], today or date.today())
+    good &= _real_birth_date(
+        year, two[pairs[:, 5]] * 100 + two[pairs[:, 6]], today or _local_today()
+    )
     good &= _ID_CHECK_ASCII[total % 11] == codes[:, 17]
     return _answer(values, mask, good)
 
@@ -202,7 +219,8 @@ FUNCTIONS = {USCC_FUNCTION: uscc_valid, ID_NUMBER_FUNCTION: _id_number_udf}
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Register the vectorized validators on a DuckDB connection (VARCHAR -> BOOLEAN)."""
     for name, function in FUNCTIONS.items():
-        con.create_function(
+        # The enum spellings moved between DuckDB releases; the strings are accepted by all.
+        con.create_function(  # type: ignore[call-overload]
             name,
             function,
             [duckdb.sqltype("VARCHAR")],
