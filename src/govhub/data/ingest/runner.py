@@ -36,6 +36,7 @@ from govhub.data.ingest.pipeline import (
 )
 from govhub.data.ingest.readers import Format
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.lineage.service import Source
 from govhub.identity.authn import principal_for
 from govhub.identity.models import Account
 from govhub.identity.principal import Principal
@@ -210,7 +211,7 @@ def _publish(job: LoadJob, principal: Principal, converted: Converted, digest: s
         )
 
 
-def _pulled_from(session: Session, job: LoadJob) -> pull.Source | None:
+def _pulled_from(session: Session, job: LoadJob) -> Source | None:
     """Return the lineage node of the table a pull job read (None for a file)."""
     if job.source_kind is SourceKind.FILE or job.data_source_id is None:
         return None
