@@ -221,6 +221,7 @@ class TestDeterminismAndIdempotency:
             "accounts": 15,
             "account_roles": 15,
             "catalog_resources": 0,
+            "dataset_versions": 0,
         }
         assert count(session, Account, Account.kind == AccountKind.CITIZEN) == 215
 
@@ -261,6 +262,7 @@ def test_progress_is_reported_per_stage(session: Session) -> None:
         "citizens",
         "enterprises",
         "catalog",
+        "datasets",
     ]
     citizens = [(done, total) for stage, done, total in calls if stage == "citizens"]
     assert citizens == [(0, 1500), (1000, 1500), (1500, 1500)]

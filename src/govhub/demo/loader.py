@@ -25,6 +25,7 @@ from govhub.core.settings import get_settings
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.schemas import ResourceCreate
 from govhub.demo.catalog import DEMO_RESOURCES
+from govhub.demo.datasets import DIRECTORY_TITLE, REGISTER_TITLE, load_datasets
 from govhub.demo.geography import PROVINCE_CODE
 from govhub.demo.logins import DEMO_PASSWORD
 from govhub.demo.plan import DemoPlan
@@ -36,7 +37,11 @@ from govhub.identity.principal import Principal
 
 BATCH_SIZE = 1000
 LOOKUP_CHUNK = 500
-STAGES = ("divisions", "departments", "officials", "citizens", "enterprises", "catalog")
+STAGES = (
+    "divisions", "departments", "officials", "citizens", "enterprises", "catalog", "datasets",
+)  # fmt: skip
+
+DEMO_DATASETS = (REGISTER_TITLE, DIRECTORY_TITLE)
 
 Progress = Callable[[str, int, int], None]
 """Called as `progress(stage, rows_done, rows_to_insert)` while a stage runs."""
@@ -58,7 +63,15 @@ class LoadReport:
     stages: dict[str, StageReport] = field(default_factory=dict)
     tables: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("divisions", "departments", "accounts", "account_roles", "catalog_resources"), 0
+            (
+                "divisions",
+                "departments",
+                "accounts",
+                "account_roles",
+                "catalog_resources",
+                "dataset_versions",
+            ),
+            0,
         )
     )
 
@@ -150,6 +163,7 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
             "citizens": StageReport(len(plan.citizens)),
             "enterprises": StageReport(len(plan.enterprises)),
             "catalog": StageReport(len(DEMO_RESOURCES)),
+            "datasets": StageReport(len(DEMO_DATASETS)),
         }
     )
     writer = _Writer(session, report, progress or _ignore)
@@ -168,6 +182,8 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_enterprises(writer, plan, password_hash, now)
     with _timed(report, "catalog"):
         _load_catalog(writer, department_ids)
+    with _timed(report, "datasets"):
+        _load_datasets(writer, plan, department_ids)
     return report
 
 
@@ -325,6 +341,32 @@ def _load_enterprises(
     _insert_accounts(writer, "enterprises", rows, [(Role.ENTERPRISE,)] * len(new))
 
 
+def _loader() -> Principal:
+    """The platform administrator the demo's catalog and datasets are written as."""
+    return Principal(
+        username="demo-loader",
+        display_name="Demo loader",
+        roles=frozenset({Role.PLATFORM_ADMIN}),
+        division_code=PROVINCE_CODE,
+    )
+
+
+def _load_datasets(writer: _Writer, plan: DemoPlan, department_ids: dict[str, Any]) -> None:
+    """Publish the demo datasets (a register with known errors, its cleaned directory)."""
+    writer.progress("datasets", 0, len(DEMO_DATASETS))
+    published = load_datasets(
+        writer.session,
+        principal=_loader(),
+        department_ids=department_ids,
+        seed=plan.seed,
+        divisions={d.code for d in plan.divisions},
+    )
+    done = len(published.published)
+    writer.report.stages["datasets"].inserted += done
+    writer.report.tables["dataset_versions"] += done
+    writer.progress("datasets", done, len(DEMO_DATASETS))
+
+
 def _load_catalog(writer: _Writer, department_ids: dict[str, Any]) -> None:
     """Create the demo catalog resources through the catalog service, skipping existing titles.
 
@@ -332,12 +374,7 @@ def _load_catalog(writer: _Writer, department_ids: dict[str, Any]) -> None:
     and its jieba search terms, and there are only a handful.
     """
     session = writer.session
-    loader = Principal(
-        username="demo-loader",
-        display_name="Demo loader",
-        roles=frozenset({Role.PLATFORM_ADMIN}),
-        division_code=PROVINCE_CODE,
-    )
+    loader = _loader()
     missing = [
         (department_ids[code], body)
         for code, body in DEMO_RESOURCES

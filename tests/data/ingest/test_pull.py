@@ -31,6 +31,7 @@ from govhub.data.ingest import pull, sources
 from govhub.data.ingest.models import DataSource, LoadJob
 from govhub.data.ingest.schemas import DataSourceCreate
 from govhub.data.ingest.settings import get_ingest_settings
+from govhub.data.lineage.models import EntityKind, LineageEntity
 from govhub.identity.models import Account
 from tests.data.helpers import make_resource
 from tests.factories import World
@@ -129,6 +130,50 @@ class TestPull:
             table = pq.read_table(handle)
         assert table.column_names == ["uscc", "name", "capital", "founded"]
         assert table.column("name")[0].as_py() == "企业1"
+
+    def test_lineage_names_the_data_source_and_table_not_the_extract(
+        self, client: TestClient, login: Login, world: World, resource: Resource,
+        session: Session, sqlite_url: str,
+    ) -> None:  # fmt: skip
+        headers = login(world.city_a_admin)
+        source = _register(client, headers, sqlite_url, name="市场主体库").json()
+        response = _pull(client, headers, resource, source_id=source["id"], table="enterprises")
+        assert response.status_code == 202, response.text
+        dataset = _dataset(session, resource)
+        graph = client.get(
+            f"/api/v1/lineage/datasets/{dataset.id}?direction=up", headers=headers
+        ).json()
+        inputs = [n for n in graph["nodes"] if n["kind"] not in ("dataset", "run", "column")]
+        assert [(n["kind"], n["label"]) for n in inputs] == [
+            ("database", "市场主体库 · enterprises")
+        ]
+        entity = session.scalars(
+            select(LineageEntity).where(LineageEntity.kind == EntityKind.DATABASE)
+        ).one()
+        assert entity.locator == f"datasource:{source['id']}#enterprises"
+        assert entity.format == "sqlite"
+        assert "register.db" not in entity.locator  # the URL (a path, a host) is not kept
+        assert not session.scalars(
+            select(LineageEntity).where(LineageEntity.kind == EntityKind.FILE)
+        ).all()
+        columns = client.get(
+            f"/api/v1/lineage/datasets/{dataset.id}/columns/uscc?direction=up", headers=headers
+        ).json()
+        assert any(n["column"] == "uscc" and n["kind"] == "column" for n in columns["nodes"])
+
+    def test_a_second_pull_of_the_same_table_reuses_its_source_node(
+        self, client: TestClient, login: Login, world: World, resource: Resource,
+        session: Session, sqlite_url: str,
+    ) -> None:  # fmt: skip
+        headers = login(world.city_a_admin)
+        source = _register(client, headers, sqlite_url).json()
+        for _ in range(2):
+            response = _pull(client, headers, resource, source_id=source["id"], table="enterprises")
+            assert response.status_code == 202, response.text
+        nodes = session.scalars(
+            select(LineageEntity).where(LineageEntity.kind == EntityKind.DATABASE)
+        ).all()
+        assert [n.name for n in nodes] == ["src · enterprises"]
 
     def test_column_subset(
         self, client: TestClient, login: Login, world: World, resource: Resource,

@@ -23,6 +23,8 @@ from govhub.data.ingest.models import DataSource
 from govhub.data.ingest.rows import RowBatcher
 from govhub.data.ingest.settings import IngestSettings
 from govhub.data.ingest.sources import connect_url
+from govhub.data.lineage.models import EntityKind
+from govhub.data.lineage.service import Source
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,17 @@ class TableRef:
 
     table: str
     columns: tuple[str, ...] = ()
+
+
+def lineage_source(source: DataSource, table: str) -> Source:
+    """Return the lineage node of a pulled table: the data source (id and name) and the table,
+    never its URL or credentials."""
+    return Source(
+        EntityKind.DATABASE,
+        f"datasource:{source.id}#{table}"[:1000],
+        f"{source.name} · {table}"[:300],
+        source.dialect[:40],
+    )
 
 
 def _set_read_only(conn: Connection, settings: IngestSettings) -> None:

@@ -36,6 +36,7 @@ from govhub.data.ingest.pipeline import (
 )
 from govhub.data.ingest.readers import Format
 from govhub.data.ingest.settings import IngestSettings, get_ingest_settings
+from govhub.data.lineage.service import Source
 from govhub.identity.authn import principal_for
 from govhub.identity.models import Account
 from govhub.identity.principal import Principal
@@ -131,7 +132,7 @@ def run(
         try:
             converted = _convert(job, local, meter=meter, storage=storage, settings=settings)
             try:
-                # Lineage names a staged file by its digest; a pulled table by its extract's.
+                # Lineage names a staged file by its digest, a pulled table by its source.
                 read = local if local.exists() else converted.path
                 _publish(job, principal, converted, file_digest(read))
             finally:
@@ -192,6 +193,7 @@ def _publish(job: LoadJob, principal: Principal, converted: Converted, digest: s
             resource=resource,
             converted=converted,
             source_digest=digest,
+            lineage_source=_pulled_from(session, job),
         )
         if job.mapping:
             _apply_mapping(session, principal, resource, converted, job.mapping)
@@ -207,6 +209,16 @@ def _publish(job: LoadJob, principal: Principal, converted: Converted, digest: s
             row.report,
             {"version": dataset.version, "digest": dataset.digest, "load_log": load_log.to_dict()},
         )
+
+
+def _pulled_from(session: Session, job: LoadJob) -> Source | None:
+    """Return the lineage node of the table a pull job read (None for a file)."""
+    if job.source_kind is SourceKind.FILE or job.data_source_id is None:
+        return None
+    source = session.get(DataSource, job.data_source_id)
+    if source is None:
+        raise NotFound("the data source was removed")
+    return pull.lineage_source(source, job.table_name)
 
 
 def _with_previous(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -155,15 +155,18 @@ def publish(
     resource: Resource,
     converted: Converted,
     source_digest: str,
+    lineage_source: lineage_service.Source | None = None,
 ) -> tuple[DatasetVersion, LoadLog]:
     """Publish an already converted Parquet file as the resource's next dataset version
-    (`source_digest`: the SHA-256 of what was read, for lineage)."""
+    (`source_digest`: the SHA-256 of what was read; `lineage_source`: the node lineage names
+    as the input, by default the file known by that digest)."""
     return _publish(
         session,
         principal=principal,
         resource=resource,
         converted=converted,
         source_digest=source_digest,
+        lineage_source=lineage_source,
     )
 
 
@@ -174,6 +177,7 @@ def _publish(
     resource: Resource,
     converted: Converted,
     source_digest: str,
+    lineage_source: lineage_service.Source | None = None,
 ) -> tuple[DatasetVersion, LoadLog]:
     latest = session.scalar(
         select(func.max(DatasetVersion.version)).where(DatasetVersion.resource_id == resource.id)
@@ -208,7 +212,7 @@ def _publish(
         },
         department_id=resource.department_id,
     )
-    # Lineage: the source file (by digest) -> this version, column by column.
+    # Lineage: the source (a file by digest, or a pulled table) -> this version, by column.
     lineage_service.record_load(
         session,
         principal=principal,
@@ -216,6 +220,7 @@ def _publish(
         filename=converted.log.source,
         digest=source_digest,
         format=converted.log.format,
+        source=lineage_source,
     )
     storage = get_storage()
     try:

@@ -270,9 +270,11 @@ def record_load(
     filename: str,
     digest: str,
     format: str,
+    source: Source | None = None,
 ) -> LineageRun:
-    """Record an ingest: the source file -> the dataset version, column by column."""
-    source = file_source(name=filename, digest=digest, format=format)
+    """Record an ingest: the source (by default the file, by digest) -> the dataset version,
+    column by column."""
+    source = source or file_source(name=filename, digest=digest, format=format)
     columns = [str(column["name"]) for column in dataset.schema]
     return record_run(
         session,

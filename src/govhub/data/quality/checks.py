@@ -108,6 +108,7 @@ def _field_checks(
     duck_type: str | None,
     elements: Mapping[str, ElementSpec],
     divisions: exp.Expr | None,
+    native: bool,
 ) -> list[Check]:
     checks: list[Check] = []
     wanted: list[tuple[str, Dimension]] = []
@@ -127,7 +128,7 @@ def _field_checks(
         check = Check(f"{name}.{part}", dim, columns=(name,), scope=not_null(c))
         if part == "required":
             check.scope = None
-        check.fail = _field_fail(part, name, rule, c, v, duck_type, elements, divisions)
+        check.fail = _field_fail(part, name, rule, c, v, duck_type, elements, divisions, native)
         checks.append(check)
     return checks
 
@@ -141,6 +142,7 @@ def _field_fail(
     duck_type: str,
     elements: Mapping[str, ElementSpec],
     divisions: exp.Expr | None,
+    native: bool = False,
 ) -> exp.Expr:
     """Return the failure condition of one part of a field rule (set, as its caller checked)."""
     value = getattr(rule, part)
@@ -150,7 +152,7 @@ def _field_fail(
         spec = elements.get(value)
         if spec is None:
             raise InvalidInput(f"no data element {value}", field=f"fields.{name}.element")
-        return _fails(c, element_ok(spec, v, divisions))
+        return _fails(c, element_ok(spec, v, divisions, native=native))
     if part == "type":
         return _type_fail(c, v, value, duck_type)
     if part == "pattern":
@@ -180,8 +182,13 @@ def compile_checks(
     columns: Mapping[str, str],
     references: Mapping[str, Mapping[str, str]],
     elements: Mapping[str, ElementSpec],
+    *,
+    native: bool = False,
 ) -> list[Check]:
-    """Compile `rules` against a dataset's columns (name → DuckDB type) and reference schemas."""
+    """Compile `rules` against a dataset's columns (name → DuckDB type) and reference schemas.
+
+    `native`: call the vectorized validators of `vectorized` (DuckDB's fast path) where a
+    data element has one; without it every condition is portable SQL."""
     lookup = {name.casefold(): (name, kind) for name, kind in columns.items()}
 
     def resolve(name: str) -> tuple[str, str] | None:
@@ -194,7 +201,7 @@ def compile_checks(
     for name, rule in rules.fields.items():
         found = resolve(name)
         actual, kind = found if found else (name, None)
-        checks.extend(_field_checks(actual, rule, kind, elements, divisions))
+        checks.extend(_field_checks(actual, rule, kind, elements, divisions, native))
     if rules.keys:
         check = Check("keys.unique", Dimension.UNIQUENESS, kind="unique", columns=tuple(rules.keys))
         missing = [k for k in rules.keys if resolve(k) is None]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from govhub.data.quality.vectorized import ID_NUMBER_FUNCTION, USCC_FUNCTION, WIDTH
 from govhub.data.standards.builtin import BUILTIN_ELEMENTS
 from govhub.identity.codes import ID_CHECK, ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
 
@@ -183,15 +184,32 @@ VALIDATOR_SQL: dict[str, Callable[[exp.Expr], exp.Expr]] = {
 }
 
 
-def element_ok(spec: ElementSpec, v: exp.Expr, divisions: exp.Expr | None = None) -> exp.Expr:
+# The DuckDB fast path: validators computed by vectorized functions (`vectorized.register`),
+# each TRUE exactly where its portable SQL form above is, and only for values of 18 characters.
+VALIDATOR_NATIVE: dict[str, str] = {"id_number": ID_NUMBER_FUNCTION, "uscc": USCC_FUNCTION}
+
+
+def native_call(function: str, v: exp.Expr) -> exp.Expr:
+    """Return a call of a registered vectorized validator on `v`."""
+    return exp.Anonymous(this=function, expressions=[v.copy()])
+
+
+def element_ok(
+    spec: ElementSpec, v: exp.Expr, divisions: exp.Expr | None = None, *, native: bool = False
+) -> exp.Expr:
     """Return a condition: text `v` conforms to the element (length, validator, pattern, codes).
 
     `divisions`, when given, is a query of the platform's division codes that a
-    division_code value must belong to."""
+    division_code value must belong to. `native`: use the vectorized validators registered
+    on the DuckDB connection instead of their portable SQL form."""
     parts: list[exp.Expr] = []
-    if spec.max_length is not None:
+    fast = VALIDATOR_NATIVE.get(spec.validator or "") if native else None
+    # A fast validator accepts only values of exactly WIDTH characters: a looser limit is moot.
+    if spec.max_length is not None and not (fast and spec.max_length >= WIDTH):
         parts.append(exp.LTE(this=_length(v), expression=lit(spec.max_length)))
-    if spec.validator is not None:
+    if fast is not None:
+        parts.append(native_call(fast, v))
+    elif spec.validator is not None:
         parts.append(VALIDATOR_SQL[spec.validator](v))
         if spec.validator == "division_code" and divisions is not None:
             parts.append(v.copy().isin(query=divisions.copy()))
