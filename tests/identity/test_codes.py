@@ -51,7 +51,15 @@ class TestIdNumber:
                     assert id_number_problem(mutated) is not None, mutated
 
     @pytest.mark.parametrize(
-        "value", ["", "1101051949123100", "11010519491231002x", "11010519490231002X", "abc"]
+        "value",
+        [
+            "",
+            "1101051949123100",
+            "11010519491231002x",
+            "11010519490231002X",
+            "abc",
+            "\uff11\uff11010519491231002X",  # full-width digits, which int() would accept
+        ],
     )
     def test_malformed(self, value: str) -> None:
         assert id_number_problem(value) is not None
@@ -68,7 +76,13 @@ class TestCreditCode:
 
     @pytest.mark.parametrize(
         "value",
-        ["91350100M000100Y44", "91350100M000100Y4", "9135O100M000100Y43", "Z1350100M000100Y43"],
+        [
+            "91350100M000100Y44",
+            "91350100M000100Y4",
+            "9135O100M000100Y43",
+            "Z1350100M000100Y43",
+            "91\uff13\uff15\uff10\uff11\uff10\uff10M000100Y43",
+        ],
     )
     def test_malformed_or_wrong_check(self, value: str) -> None:
         assert uscc_problem(value) is not None
@@ -89,7 +103,9 @@ class TestDivisionCodes:
         assert division_level(code) is level
         assert division_parent_code(code) == parent
 
-    @pytest.mark.parametrize("code", ["", "33", "3301", "000000", "33010a", "3301020011"])
+    @pytest.mark.parametrize(
+        "code", ["", "33", "3301", "000000", "33010a", "3301020011", "\uff13\uff130000"]
+    )
     def test_malformed(self, code: str) -> None:
         assert division_level(code) is None
         with pytest.raises(ValueError, match="malformed"):

@@ -29,6 +29,11 @@ class DivisionLevel(StrEnum):
     VILLAGE = "village"
 
 
+def _digits(text: str) -> bool:
+    """Tell whether `text` is ASCII digits only (`str.isdigit` also accepts full-width ones)."""
+    return text.isascii() and text.isdigit()
+
+
 def id_number_check_char(first17: str) -> str:
     """Return the GB 11643 check character for the first 17 digits."""
     total = sum(int(ch) * w for ch, w in zip(first17, ID_WEIGHTS, strict=True))
@@ -39,7 +44,7 @@ def id_number_problem(value: str) -> str | None:
     """Return why `value` is not a valid resident ID number, or None when it is."""
     if len(value) != 18:
         return "a resident ID number has 18 characters"
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _digits(value[:17]) or not (_digits(value[17]) or value[17] == "X"):
         return "a resident ID number is 17 digits followed by a digit or X"
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -71,7 +76,7 @@ def uscc_problem(value: str) -> str | None:
         return "a unified social credit code uses digits and upper-case letters except I O Z S V"
     if value[0] not in USCC_AUTHORITIES:
         return "the registration authority code of the credit code is unknown"
-    if not value[2:8].isdigit():
+    if not _digits(value[2:8]):
         return "characters 3 to 8 of the credit code are a division code"
     if uscc_check_char(value[:17]) != value[17]:
         return "the check character of the credit code is wrong"
@@ -80,7 +85,7 @@ def uscc_problem(value: str) -> str | None:
 
 def division_level(code: str) -> DivisionLevel | None:
     """Return the level a well-formed division code denotes, or None if malformed."""
-    if not code.isdigit():
+    if not _digits(code):
         return None
     if len(code) == 12:
         return DivisionLevel.VILLAGE
