@@ -85,7 +85,10 @@ def query(
         call=call,
     )
     # The page is a QueryResult already: serialized once, by Pydantic, without re-validation.
-    return Response(page.model_dump_json(), media_type="application/json")
+    timing = f"engine;dur={service.engine_seconds(page) * 1000:.2f}"
+    return Response(
+        page.model_dump_json(), media_type="application/json", headers={"Server-Timing": timing}
+    )
 
 
 @router.post(

@@ -7,7 +7,9 @@ with one is told precisely which of its fields or conditions the grant does not 
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -228,6 +230,32 @@ class _Engine(threading.local):
 _engine = _Engine()
 
 
+class _PageSlots:
+    """How many page queries run at once; the others wait their turn.
+
+    DuckDB already spreads one query over every core, so forty threads each running a scan
+    only make them contend for the cores and the memory bus: throughput falls and every call
+    slows. A few at a time (one per CPU by default) keeps the cores busy and the queue fair.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.size = -1
+        self.semaphore = threading.BoundedSemaphore(1)
+
+    def get(self) -> threading.BoundedSemaphore:
+        """Return the semaphore sized by `GOVHUB_EXCHANGE_PAGE_QUERIES` (0: one per CPU)."""
+        size = get_exchange_settings().page_queries or os.cpu_count() or 1
+        if size != self.size:
+            with self.lock:
+                if size != self.size:
+                    self.semaphore, self.size = threading.BoundedSemaphore(size), size
+        return self.semaphore
+
+
+_page_slots = _PageSlots()
+
+
 def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> str:
     """Return the path DuckDB reads the object at `key` from."""
     if isinstance(storage, LocalStorage):
@@ -306,12 +334,15 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
     con = _engine.get()
     path = _source(con, get_storage(), p.storage_key)
     try:
-        table = _run(con, sql, {"path": path, **statement.params}).to_arrow_table()
+        with _page_slots.get():
+            began = time.perf_counter()
+            table = _run(con, sql, {"path": path, **statement.params}).to_arrow_table()
+            read_seconds = time.perf_counter() - began
     except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
         raise InvalidInput(TYPE_MISMATCH) from exc
     more = table.num_rows > request.limit
     rows = [jsonable(r) for r in _transform(table.slice(0, request.limit), p).to_pylist()]
-    return QueryResult(
+    page = QueryResult(
         resource_id=p.resource_id,
         version=p.version,
         fields=p.columns,
@@ -321,6 +352,13 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
         next_offset=request.offset + request.limit if more else None,
         digest=ledger.payload_digest(rows),
     )
+    page._engine_seconds = read_seconds
+    return page
+
+
+def engine_seconds(page: QueryResult) -> float:
+    """Return how long DuckDB took to read the page (not counting the wait for a slot)."""
+    return page._engine_seconds
 
 
 @dataclass(frozen=True, slots=True)
