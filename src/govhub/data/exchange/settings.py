@@ -19,7 +19,7 @@ class ExchangeSettings(BaseSettings):
     requests_per_minute: int = Field(default=600, ge=1, description="Calls per consumer")
     exports_per_hour: int = Field(default=30, ge=1, description="Bulk exports per consumer")
     cache_seconds: float = Field(
-        default=2.0,
+        default=5.0,
         ge=0,
         description="How long a grant read from the database is reused by this process "
         "(changes made here invalidate it at once; 0: never reuse)",
