@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.cache import WatchedCache
 from govhub.core.db import utcnow
+from govhub.data.exchange import service
 from govhub.data.exchange.cache import grants
 from govhub.data.ingest import service as ingest_service
 from govhub.data.sharing import service as sharing_service
@@ -195,3 +197,25 @@ class TestWatchedCache:
         department.name = "改名"
         session.flush()
         assert cache.get("k", ttl=60) == 1
+
+
+class TestPageSlots:
+    def test_page_queries_take_a_slot(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("GOVHUB_EXCHANGE_PAGE_QUERIES", "3")
+        slots = service._page_slots.get()
+        taken = [slots.acquire(blocking=False) for _ in range(4)]
+        assert taken == [True, True, True, False]  # the fourth waits its turn
+        for _ in range(3):
+            slots.release()
+        monkeypatch.setenv("GOVHUB_EXCHANGE_PAGE_QUERIES", "0")
+        service._page_slots.get()
+        assert service._page_slots.size == (os.cpu_count() or 1)
+
+    def test_a_page_says_how_long_the_engine_took(
+        self, client: TestClient, consumer: Consumer
+    ) -> None:
+        response = _query(client, consumer)
+        assert response.status_code == 200
+        name, _, duration = response.headers["server-timing"].partition(";dur=")
+        assert name == "engine"
+        assert float(duration) >= 0
