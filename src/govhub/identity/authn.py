@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from govhub.core.cache import WatchedCache
 from govhub.core.db import utcnow
 from govhub.core.errors import Unauthenticated
 from govhub.core.ratelimit import SlidingWindow
@@ -213,15 +214,28 @@ def issue_access_token(
     return tokens.issue_jwt(session, claims, ttl_seconds=ttl), ttl
 
 
+CLIENT_PRINCIPAL_SECONDS = 5.0
+# Active clients' principals: dropped when this process touches a client or a department (a
+# deactivated client is refused by its next call); other processes' changes within seconds.
+_client_principals: WatchedCache[str, Principal] = WatchedCache(OAuthClient, Department)
+
+
 def principal_from_token(session: Session, token: str) -> Principal:
     """Verify an API bearer token and return its principal (checking the subject still may act)."""
     claims = tokens.verify_jwt(session, token, audience=API_AUDIENCE)
     subject = str(claims["sub"])
     if subject.startswith("client:"):
-        client = session.get(OAuthClient, subject.removeprefix("client:"))
+        client_id = subject.removeprefix("client:")
+        cached = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
+        if cached is not None:
+            return cached
+        since = _client_principals.generation
+        client = session.get(OAuthClient, client_id)
         if client is None or not client.is_active:
             raise Unauthenticated("the client of this token is no longer active")
-        return principal_for_client(session, client)
+        principal = principal_for_client(session, client)
+        _client_principals.put(client_id, principal, since=since, ttl=CLIENT_PRINCIPAL_SECONDS)
+        return principal
     try:
         account = session.get(Account, uuid.UUID(subject))
     except ValueError as exc:

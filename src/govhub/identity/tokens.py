@@ -19,6 +19,7 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govhub.core.cache import WatchedCache
 from govhub.core.crypto import decrypt_field, encrypt_field
 from govhub.core.db import utcnow
 from govhub.core.errors import Unauthenticated
@@ -94,8 +95,20 @@ def jwks(session: Session) -> dict[str, Any]:
     return {"keys": [row.public_jwk for row in rows]}
 
 
-def _key_set(session: Session) -> KeySet:
-    return _public_key_set(json.dumps(jwks(session), sort_keys=True))
+KEY_SET_SECONDS = 5.0
+# The published key set, dropped when this process touches a signing key (rotation, retirement);
+# a token that fails on a cached set is tried once more on fresh rows (another process's key).
+_key_sets: WatchedCache[str, KeySet] = WatchedCache(SigningKey)
+
+
+def _key_set(session: Session, *, fresh: bool = False) -> KeySet:
+    cached = None if fresh else _key_sets.get("published", ttl=KEY_SET_SECONDS)
+    if cached is not None:
+        return cached
+    since = _key_sets.generation
+    key_set = _public_key_set(json.dumps(jwks(session), sort_keys=True))
+    _key_sets.put("published", key_set, since=since, ttl=KEY_SET_SECONDS)
+    return key_set
 
 
 def issue_jwt(session: Session, claims: dict[str, Any], *, ttl_seconds: int) -> str:
@@ -115,7 +128,10 @@ def issue_jwt(session: Session, claims: dict[str, Any], *, ttl_seconds: int) -> 
 def verify_jwt(session: Session, token: str, *, audience: str) -> dict[str, Any]:
     """Verify signature, issuer, audience and lifetime; raise `Unauthenticated` otherwise."""
     try:
-        decoded = jwt.decode(token, _key_set(session), algorithms=[ALGORITHM])
+        try:
+            decoded = jwt.decode(token, _key_set(session), algorithms=[ALGORITHM])
+        except (JoseError, ValueError):  # perhaps a key another process has just made
+            decoded = jwt.decode(token, _key_set(session, fresh=True), algorithms=[ALGORITHM])
         registry = jwt.JWTClaimsRegistry(
             leeway=_LEEWAY_SECONDS,
             iss={"essential": True, "value": get_settings().base_url},

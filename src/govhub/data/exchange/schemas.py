@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from govhub.core.schemas import Schema
 from govhub.data.catalog.schemas import FieldName
@@ -63,6 +63,7 @@ class QueryResult(BaseModel):
     limit: int
     next_offset: int | None
     digest: str = Field(description="SHA-256 of the canonical JSON of `rows`, as ledgered")
+    _engine_seconds: float = PrivateAttr(default=0.0)  # reading the file, sent as Server-Timing
 
 
 class ConsumerGrant(BaseModel):

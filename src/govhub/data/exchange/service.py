@@ -7,16 +7,18 @@ with one is told precisely which of its fields or conditions the grant does not 
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
@@ -24,6 +26,7 @@ from govhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from govhub.core.ratelimit import SlidingWindow
 from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
 from govhub.data.catalog.models import DatasetVersion
+from govhub.data.exchange.cache import DatasetView, GrantView, grants
 from govhub.data.exchange.schemas import ExportRequest, QueryRequest, QueryResult
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.exchange.sql import Statement, copy_sql, policy_sql, select_sql
@@ -40,6 +43,8 @@ from govhub.privacy.pseudonyms import pseudonym_key
 
 NO_GRANT = "no active grant for this resource"
 TYPE_MISMATCH = "a condition's value does not fit its field's type"
+# A Core insert without RETURNING, compiled once: the usage row needs no ORM object.
+_INSERT_ACCESS = insert(cast(Table, GrantAccess.__table__)).inline()
 request_limiter = SlidingWindow("exchange requests")
 export_limiter = SlidingWindow("exports")
 
@@ -96,6 +101,60 @@ def active_grant(session: Session, *, principal: Principal, resource_id: uuid.UU
     raise NotFound(NO_GRANT)
 
 
+def grant_view(session: Session, *, principal: Principal, resource_id: uuid.UUID) -> GrantView:
+    """Return the calling system's active grant for a resource with its latest dataset.
+
+    Served from the process cache when fresh (see `govhub.data.exchange.cache`); otherwise
+    read from the database, where every refusal is decided.
+    """
+    ttl = get_exchange_settings().cache_seconds
+    client_id = principal.client_id
+    if client_id is not None:
+        cached = grants.get((client_id, resource_id), ttl=ttl)
+        if cached is not None and cached.is_active(utcnow()):
+            return cached
+    since = grants.generation
+    grant = active_grant(session, principal=principal, resource_id=resource_id)
+    dataset = session.scalar(
+        select(DatasetVersion)
+        .where(DatasetVersion.resource_id == resource_id)
+        .order_by(DatasetVersion.version.desc())
+        .limit(1)
+    )
+    view = GrantView(
+        grant_id=grant.id,
+        resource_id=grant.resource_id,
+        owner_id=grant.resource.department_id,
+        purpose=grant.purpose,
+        fields=tuple(grant.fields),
+        protected=frozenset(
+            name for name, p in grant.field_policies.items() if p["treatment"] != "clear"
+        ),
+        expires_at=grant.expires_at,
+        conditions=tuple(Condition.model_validate(c) for c in grant.row_filter),
+        policies={name: _field_policy(p) for name, p in grant.field_policies.items()},
+        dataset=None
+        if dataset is None
+        else DatasetView(
+            dataset.storage_key, dataset.version, tuple(f["name"] for f in dataset.schema)
+        ),
+    )
+    if client_id is not None:
+        grants.put((client_id, resource_id), view, since=since, ttl=ttl)
+    return view
+
+
+def _field_policy(p: dict[str, str]) -> privacy.FieldPolicy:
+    return privacy.FieldPolicy(
+        privacy.Treatment(p["treatment"]),
+        mask_style=MaskStyle(p.get("mask_style", "full")),
+        generalization=privacy.Generalization(p["generalization"])
+        if "generalization" in p
+        else None,
+        legal_basis=p.get("legal_basis", ""),
+    )
+
+
 def plan(
     session: Session,
     *,
@@ -106,54 +165,40 @@ def plan(
     order_fields: Sequence[str] = (),
 ) -> Plan:
     """Check a call against the grant and return what it may read."""
-    grant = active_grant(session, principal=principal, resource_id=resource_id)
+    grant = grant_view(session, principal=principal, resource_id=resource_id)
     columns = list(dict.fromkeys(fields)) if fields else list(grant.fields)
     outside = [c for c in columns if c not in grant.fields]
     if outside:
         raise PermissionDenied(f"fields outside your grant: {', '.join(outside)}")
-    protected = {name for name, p in grant.field_policies.items() if p["treatment"] != "clear"}
     used = [c.field for c in where] + list(order_fields)
-    hidden = sorted({f for f in used if f not in grant.fields or f in protected})
+    hidden = sorted({f for f in used if f not in grant.fields or f in grant.protected})
     if hidden:
         raise PermissionDenied(
             f"only granted fields in clear text can filter or sort: {', '.join(hidden)}"
         )
-    dataset = session.scalar(
-        select(DatasetVersion)
-        .where(DatasetVersion.resource_id == resource_id)
-        .order_by(DatasetVersion.version.desc())
-        .limit(1)
-    )
+    dataset = grant.dataset
     if dataset is None:
         raise NotFound("the resource has no published data yet")
-    present = [f["name"] for f in dataset.schema]
-    grant_conditions = [Condition.model_validate(c) for c in grant.row_filter]
-    missing = sorted({c.field for c in grant_conditions} - set(present))
+    present = list(dataset.present)
+    missing = sorted({c.field for c in grant.conditions} - set(present))
     if missing:  # fail closed: never widen a grant because the data changed shape
         raise Conflict("the data no longer has a field the grant filters on; ask the owner")
     policies = {
-        name: privacy.FieldPolicy(
-            privacy.Treatment(p["treatment"]),
-            mask_style=MaskStyle(p.get("mask_style", "full")),
-            generalization=privacy.Generalization(p["generalization"])
-            if "generalization" in p
-            else None,
-            legal_basis=p.get("legal_basis", ""),
-        )
-        for name, p in grant.field_policies.items()
+        name: policy
+        for name, policy in grant.policies.items()
         if name in columns and name in present
     }
     expressions = {name: policy_sql(name, policy) for name, policy in policies.items()}
     return Plan(
-        grant_id=grant.id,
+        grant_id=grant.grant_id,
         resource_id=grant.resource_id,
-        owner_id=grant.resource.department_id,
+        owner_id=grant.owner_id,
         purpose=grant.purpose,
         storage_key=dataset.storage_key,
         version=dataset.version,
         columns=columns,
         present=present,
-        conditions=[*grant_conditions, *where],
+        conditions=[*grant.conditions, *where],
         expressions={name: sql for name, sql in expressions.items() if sql is not None},
         policies={name: policies[name] for name, sql in expressions.items() if sql is None},
     )
@@ -183,6 +228,32 @@ class _Engine(threading.local):
 
 
 _engine = _Engine()
+
+
+class _PageSlots:
+    """How many page queries run at once; the others wait their turn.
+
+    DuckDB already spreads one query over every core, so forty threads each running a scan
+    only make them contend for the cores and the memory bus: throughput falls and every call
+    slows. A few at a time (one per CPU by default) keeps the cores busy and the queue fair.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.size = -1
+        self.semaphore = threading.BoundedSemaphore(1)
+
+    def get(self) -> threading.BoundedSemaphore:
+        """Return the semaphore sized by `GOVHUB_EXCHANGE_PAGE_QUERIES` (0: one per CPU)."""
+        size = get_exchange_settings().page_queries or os.cpu_count() or 1
+        if size != self.size:
+            with self.lock:
+                if size != self.size:
+                    self.semaphore, self.size = threading.BoundedSemaphore(size), size
+        return self.semaphore
+
+
+_page_slots = _PageSlots()
 
 
 def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> str:
@@ -263,12 +334,15 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
     con = _engine.get()
     path = _source(con, get_storage(), p.storage_key)
     try:
-        table = _run(con, sql, {"path": path, **statement.params}).to_arrow_table()
+        with _page_slots.get():
+            began = time.perf_counter()
+            table = _run(con, sql, {"path": path, **statement.params}).to_arrow_table()
+            read_seconds = time.perf_counter() - began
     except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
         raise InvalidInput(TYPE_MISMATCH) from exc
     more = table.num_rows > request.limit
     rows = [jsonable(r) for r in _transform(table.slice(0, request.limit), p).to_pylist()]
-    return QueryResult(
+    page = QueryResult(
         resource_id=p.resource_id,
         version=p.version,
         fields=p.columns,
@@ -278,6 +352,13 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
         next_offset=request.offset + request.limit if more else None,
         digest=ledger.payload_digest(rows),
     )
+    page._engine_seconds = read_seconds
+    return page
+
+
+def engine_seconds(page: QueryResult) -> float:
+    """Return how long DuckDB took to read the page (not counting the wait for a slot)."""
+    return page._engine_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,11 +417,8 @@ def record_access(
 ) -> None:
     """Ledger what left (consumer, resource, version, fields, rows, purpose, digest) and count
     it for the owner's usage view."""
-    session.add(
-        GrantAccess(
-            grant_id=plan.grant_id, kind=kind, rows=rows, fields=plan.columns, digest=digest
-        )
-    )
+    access = {"grant_id": plan.grant_id, "kind": kind, "rows": rows, "fields": plan.columns}
+    session.connection().execute(_INSERT_ACCESS, {**access, "digest": digest})
     ledger.record(
         session,
         kind=EntryKind.DATA_ACCESS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +18,17 @@ class ExchangeSettings(BaseSettings):
     max_page_rows: int = Field(default=1000, ge=1, description="Largest page of a query")
     requests_per_minute: int = Field(default=600, ge=1, description="Calls per consumer")
     exports_per_hour: int = Field(default=30, ge=1, description="Bulk exports per consumer")
+    cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a grant read from the database is reused by this process "
+        "(changes made here invalidate it at once; 0: never reuse)",
+    )
+    page_queries: int = Field(
+        default=0,
+        ge=0,
+        description="Page queries run at once by this process (0: one per CPU); the rest wait",
+    )
     export_batch_rows: int = Field(default=131_072, ge=1024, description="Rows per export batch")
     webhook_allow_private: bool = Field(
         default=False, description="Allow webhooks to plain HTTP and private addresses (dev)"
@@ -30,6 +43,17 @@ class ExchangeSettings(BaseSettings):
     )
 
 
+_PREFIX = "GOVHUB_EXCHANGE_"
+_cached: tuple[tuple[tuple[str, str], ...], ExchangeSettings] | None = None
+
+
 def get_exchange_settings() -> ExchangeSettings:
-    """Return the exchange settings (read from the environment on each call)."""
-    return ExchangeSettings()
+    """Return the exchange settings, read again whenever a `GOVHUB_EXCHANGE_*` variable changed."""
+    global _cached  # noqa: PLW0603 - one snapshot per process, replaced whole
+    environ = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIX)))
+    cached = _cached
+    if cached is not None and cached[0] == environ:
+        return cached[1]
+    settings = ExchangeSettings()
+    _cached = (environ, settings)
+    return settings
