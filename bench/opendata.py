@@ -111,13 +111,16 @@ def ours(
         result = search(lattice)
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
-    assert result is not None and result.optimum is not None
+    if result is None or result.optimum is None:
+        raise SystemExit(f"no optimum for {criteria}")
     lattice = Lattice(encoded, criteria, suppression_limit=limit)
     full = exhaustive_search(lattice)
-    assert full.optimum is not None
+    if full.optimum is None:
+        raise SystemExit(f"the exhaustive search found no optimum for {criteria}")
     optimum = result.optimum
-    release = apply(table, trees, criteria, dict(zip(QIS, optimum.levels, strict=True)),
-                    suppression_limit=limit)
+    release = apply(
+        table, trees, criteria, dict(zip(QIS, optimum.levels, strict=True)), suppression_limit=limit
+    )
     return {
         "levels": dict(zip(QIS, optimum.levels, strict=True)),
         "loss": optimum.loss,
@@ -197,8 +200,9 @@ def anonypy_run(
                 label = ",".join(distinct)
             loss_sum += len(rows) * (covered - 1) / (leaves - 1)
             generalized[q][rows] = label
-    released = pa.table({**{q: generalized[q].tolist() for q in QIS},
-                         SENSITIVE: table.column(SENSITIVE)})
+    released = pa.table(
+        {**{q: generalized[q].tolist() for q in QIS}, SENSITIVE: table.column(SENSITIVE)}
+    )
     from pycanon import anonymity as canon  # noqa: PLC0415
 
     checked = released.to_pandas()
@@ -269,7 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deid", action="store_true", help="run the de-identification part")
     parser.add_argument("--adult", default=str(ADULT), help="folder of the Adult extract")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each search (best kept)")
-    parser.add_argument("--peer-k", type=int, nargs="*", default=[5], help="k at which anonypy runs")
+    parser.add_argument(
+        "--peer-k", type=int, nargs="*", default=[5], help="k at which anonypy runs"
+    )
     parser.add_argument("--peer-l", action="store_true", help="also run anonypy with l = 3")
     parser.add_argument("--peer-t", action="store_true", help="also run anonypy with p = 0.2")
     parser.add_argument("--no-peer", action="store_true", help="skip anonypy")

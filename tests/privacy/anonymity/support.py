@@ -45,9 +45,7 @@ def adult() -> tuple[pa.Table, dict[str, hierarchies.Hierarchy]]:
         parse_options=pcsv.ParseOptions(delimiter=";"),
         convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
     )
-    found = {
-        q: hierarchies.load_csv(folder / f"adult_hierarchy_{q}.csv", q) for q in ADULT_QIS
-    }
+    found = {q: hierarchies.load_csv(folder / f"adult_hierarchy_{q}.csv", q) for q in ADULT_QIS}
     return table, found
 
 
@@ -83,16 +81,16 @@ def brute_force(
 ) -> tuple[tuple[int, ...], float] | None:
     """Find the optimum by generalizing every record of every node with dicts and Counters."""
     names = list(trees)
-    tables = {
-        name: {row[0]: row for row in tree.rows} for name, tree in trees.items()
-    }
+    tables = {name: {row[0]: row for row in tree.rows} for name, tree in trees.items()}
     leaves = {name: len(tree.rows) for name, tree in trees.items()}
     overall = Counter(str(r[sensitive]) for r in rows) if sensitive else Counter()
     best: tuple[tuple[float, int, tuple[int, ...]], tuple[int, ...], float] | None = None
     for levels in itertools.product(*(range(len(trees[n].rows[0])) for n in names)):
         groups: dict[tuple[str, ...], list[Mapping[str, object]]] = defaultdict(list)
         for r in rows:
-            groups[tuple(tables[n][str(r[n])][lv] for n, lv in zip(names, levels))].append(r)
+            groups[
+                tuple(tables[n][str(r[n])][lv] for n, lv in zip(names, levels, strict=True))
+            ].append(r)
         suppressed: list[Mapping[str, object]] = []
         for members in groups.values():
             values = Counter(str(m[sensitive]) for m in members) if sensitive else Counter()
@@ -116,7 +114,7 @@ def brute_force(
         for key, members in groups.items():
             if any(m in suppressed for m in members):
                 continue
-            for n, label, lv in zip(names, key, levels):
+            for n, label, lv in zip(names, key, levels, strict=True):
                 size = sum(1 for row in trees[n].rows if row[lv] == label)
                 kept_loss += len(members) * (size - 1) / max(leaves[n] - 1, 1)
         loss = (kept_loss + len(suppressed) * len(names)) / (len(rows) * len(names))

@@ -33,7 +33,8 @@ def test_fast_search_finds_the_exhaustive_optimum(
     lattice = Lattice(encode(table, trees, ["occupation"]), criteria, suppression_limit=limit)
     fast, full = search(lattice), exhaustive_search(lattice)
     assert full.nodes_checked == 4320
-    assert fast.optimum is not None and full.optimum is not None
+    assert fast.optimum is not None
+    assert full.optimum is not None
     assert fast.optimum.levels == full.optimum.levels
     assert close(fast.optimum.loss, full.optimum.loss)
     assert fast.nodes_checked < full.nodes_checked / 4
@@ -71,6 +72,8 @@ def test_k_anonymity_at_other_k_is_confirmed(k: int) -> None:
             lower = list(fast.optimum.levels)
             lower[a] -= 1
             assert not lattice.evaluate(lower).passes
-    release = apply(table, trees, [KAnonymity(k)], dict(zip(ADULT_QIS, fast.optimum.levels)))
+    release = apply(
+        table, trees, [KAnonymity(k)], dict(zip(ADULT_QIS, fast.optimum.levels, strict=True))
+    )
     assert canon.k_anonymity(release.table.to_pandas(), list(ADULT_QIS)) >= k
     assert release.report.classes == fast.optimum.classes

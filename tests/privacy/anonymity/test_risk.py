@@ -51,9 +51,7 @@ def test_journalist_risk_from_a_population_table() -> None:
         }
     )
     population = pa.concat_tables([SMALL, extra])
-    release = anonymize(
-        SMALL, small_hierarchies(), [KAnonymity(2)], population=population
-    )
+    release = anonymize(SMALL, small_hierarchies(), [KAnonymity(2)], population=population)
     risk = release.report.risk
     assert risk.journalist_basis == "population"
     assert risk.journalist.highest == 0.25  # F: 4 of the population

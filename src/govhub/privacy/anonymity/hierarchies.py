@@ -9,6 +9,7 @@ generalizing a column is one ``numpy`` lookup.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -199,7 +200,7 @@ def _distinct(values: Iterable[object]) -> list[str]:
 def _check_widths(widths: Sequence[float]) -> None:
     if not widths or any(w <= 0 for w in widths):
         raise InvalidInput("band widths must be positive")
-    for small, large in zip(widths, widths[1:], strict=False):
+    for small, large in itertools.pairwise(widths):
         if large <= small or (large / small) != int(large / small):
             raise InvalidInput("each band width must be a multiple of the previous one")
 

@@ -34,6 +34,7 @@ from govhub.privacy.anonymity.models import Criterion, KAnonymity, Metric
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 MAX_NODES = 2_000_000
 DENSE_FACTOR = 8
@@ -123,13 +124,9 @@ class Lattice:
         self.sensitive_names = tuple(
             dict.fromkeys(c.attribute for c in self.criteria if c.attribute is not None)
         )
-        self.sensitive_cards = tuple(
-            len(data.sensitive[s].values) for s in self.sensitive_names
-        )
+        self.sensitive_cards = tuple(len(data.sensitive[s].values) for s in self.sensitive_names)
         self._maps: dict[tuple[int, int, int], IntArray] = {}
-        self.class_loss = [
-            [_class_loss(h, lv) for lv in range(h.height)] for h in data.hierarchies
-        ]
+        self.class_loss = [[_class_loss(h, lv) for lv in range(h.height)] for h in data.hierarchies]
         # per quasi-identifier and level: the summed loss of all records (for the lower bound)
         leaf_freq = [
             np.bincount(data.leaves[:, a], minlength=len(h.leaves)).astype(np.float64)
@@ -182,18 +179,19 @@ class Lattice:
         mapped = self._map(cells, target)
         inverse, classes = _group(mapped, self._cards(target))
         counts = cells.counts
-        sizes = np.bincount(inverse, weights=counts, minlength=classes)
+        sizes = _weighted(inverse, weights=counts, minlength=classes)
         ok = np.ones(classes, dtype=np.bool_)
         ok_monotone = np.ones(classes, dtype=np.bool_)
         histograms: dict[str, FloatArray] = {}
         for criterion, monotone in zip(self.criteria, self.monotone, strict=True):
-            histogram = overall = None
+            histogram: FloatArray | None = None
+            overall: FloatArray | None = None
             if criterion.attribute is not None:
                 histogram = histograms.get(criterion.attribute)
                 if histogram is None:
                     s = self.sensitive_names.index(criterion.attribute)
                     card = self.sensitive_cards[s]
-                    flat = np.bincount(
+                    flat = _weighted(
                         inverse * card + cells.sensitive[s],
                         weights=counts,
                         minlength=classes * card,
@@ -205,17 +203,26 @@ class Lattice:
             ok &= verdict
             if monotone:
                 ok_monotone &= verdict
-        suppressed = int(round(float(sizes[~ok].sum())))
-        suppressed_monotone = int(round(float(sizes[~ok_monotone].sum())))
+        suppressed = round(float(sizes[~ok].sum()))
+        suppressed_monotone = round(float(sizes[~ok_monotone].sum()))
         if suppressed > self.limit and not full:
-            return Node(target, False, suppressed_monotone > self.limit, 0, suppressed,
-                        math.inf, math.inf, math.inf, 0.0)
+            return Node(
+                target,
+                False,
+                suppressed_monotone > self.limit,
+                0,
+                suppressed,
+                math.inf,
+                math.inf,
+                math.inf,
+                0.0,
+            )
         general = sum(float(self.level_loss[a][target[a]]) for a in range(self.q))
         if suppressed:
             row_loss = np.zeros(len(counts))
             for a in range(self.q):
                 row_loss += self.class_loss[a][target[a]][mapped[a]]
-            per_class = np.bincount(inverse, weights=counts * row_loss, minlength=classes)
+            per_class = _weighted(inverse, weights=counts * row_loss, minlength=classes)
             general -= float(per_class[~ok].sum())
         loss = (general + suppressed * self.q) / (self.n * self.q)
         share = sum(float(self.level_precision[a][target[a]]) for a in range(self.q)) / self.q
@@ -228,7 +235,7 @@ class Lattice:
             levels=target,
             passes=suppressed <= self.limit,
             monotone_fails=suppressed_monotone > self.limit,
-            classes=int(len(kept)),
+            classes=len(kept),
             suppressed=suppressed,
             loss=float(loss),
             precision=float(precision),
@@ -236,22 +243,21 @@ class Lattice:
             average_class_size=average,
         )
 
-    def classes(self, levels: Sequence[int]) -> tuple[IntArray, IntArray]:
+    def classes(self, levels: Sequence[int]) -> tuple[IntArray, BoolArray]:
         """Return per record its equivalence class at `levels`, and whether the class passes."""
         target = tuple(int(v) for v in levels)
-        columns = [
-            self.mapping(a, 0, target[a])[self.data.leaves[:, a]] for a in range(self.q)
-        ]
+        columns = [self.mapping(a, 0, target[a])[self.data.leaves[:, a]] for a in range(self.q)]
         inverse, classes = _group(columns, self._cards(target))
         ones = np.ones(len(inverse))
-        sizes = np.bincount(inverse, weights=ones, minlength=classes)
+        sizes = _weighted(inverse, weights=ones, minlength=classes)
         ok = np.ones(classes, dtype=np.bool_)
         for criterion in self.criteria:
-            histogram = overall = None
+            histogram: FloatArray | None = None
+            overall: FloatArray | None = None
             if criterion.attribute is not None:
                 sensitive = self.data.sensitive[criterion.attribute]
                 card = len(sensitive.values)
-                histogram = np.bincount(
+                histogram = _weighted(
                     inverse * card + sensitive.codes, weights=ones, minlength=classes * card
                 ).reshape(classes, card)
                 overall = sensitive.overall
@@ -266,7 +272,7 @@ class Lattice:
             key, space = _dense(key * card + cells.sensitive[s], space * card)
         first = np.empty(space, dtype=np.int64)
         first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
-        counts = np.bincount(key, weights=cells.counts, minlength=space)
+        counts = _weighted(key, weights=cells.counts, minlength=space)
         return Cells(
             levels,
             tuple(column[first] for column in mapped),
@@ -275,9 +281,7 @@ class Lattice:
         )
 
     def _map(self, cells: Cells, target: tuple[int, ...]) -> list[IntArray]:
-        return [
-            self.mapping(a, cells.levels[a], target[a])[cells.codes[a]] for a in range(self.q)
-        ]
+        return [self.mapping(a, cells.levels[a], target[a])[cells.codes[a]] for a in range(self.q)]
 
     def _cards(self, target: tuple[int, ...]) -> list[int]:
         return [h.cardinality(lv) for h, lv in zip(self.data.hierarchies, target, strict=True)]
@@ -317,6 +321,11 @@ def _group(columns: Sequence[IntArray], cards: Sequence[int]) -> tuple[IntArray,
         key *= card
         key += column
     return _dense(key, space)
+
+
+def _weighted(index: IntArray, *, weights: FloatArray, minlength: int) -> FloatArray:
+    """Return the weights summed per index value (``np.bincount`` typed as float)."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=minlength), np.float64)
 
 
 def _dense(key: IntArray, space: int) -> tuple[IntArray, int]:
@@ -375,9 +384,9 @@ def search(lattice: Lattice, *, anchors: int = 1) -> SearchResult:
     tagged = 0
     best: Node | None = None
     best_rank: tuple[float, int, tuple[int, ...]] | None = None
-    widest = sorted(
-        range(lattice.q), key=lambda a: -len(lattice.data.hierarchies[a].leaves)
-    )[:anchors]
+    widest = sorted(range(lattice.q), key=lambda a: -len(lattice.data.hierarchies[a].leaves))[
+        :anchors
+    ]
     cache: dict[tuple[int, ...], Cells] = {lattice.bottom.levels: lattice.bottom}
     evaluated: list[Node] = []
     while True:
@@ -389,7 +398,9 @@ def search(lattice: Lattice, *, anchors: int = 1) -> SearchResult:
         anchor = tuple(int(levels[a]) if a in widest else 0 for a in range(lattice.q))
         source = cache.get(anchor)
         if source is None:
-            below = [c for lv, c in cache.items() if all(x <= y for x, y in zip(lv, anchor))]
+            below = [
+                c for lv, c in cache.items() if all(x <= y for x, y in zip(lv, anchor, strict=True))
+            ]
             source = lattice.roll_up(min(below, key=lambda c: len(c.counts)), anchor)
             cache[anchor] = source
         node = lattice.evaluate(levels, source)

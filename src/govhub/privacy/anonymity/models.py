@@ -70,7 +70,7 @@ class DistinctLDiversity:
         self, sizes: FloatArray, histogram: FloatArray | None, overall: FloatArray | None
     ) -> BoolArray:
         """Return per class whether it has at least l distinct sensitive values."""
-        assert histogram is not None  # noqa: S101 - the engine always passes it
+        histogram = _required(histogram)
         return np.asarray((histogram > 0).sum(axis=1) >= self.l)
 
     def describe(self) -> dict[str, object]:
@@ -98,7 +98,7 @@ class RecursiveCLDiversity:
         self, sizes: FloatArray, histogram: FloatArray | None, overall: FloatArray | None
     ) -> BoolArray:
         """Return per class whether its most frequent value is rare enough."""
-        assert histogram is not None  # noqa: S101
+        histogram = _required(histogram)
         ranked = -np.sort(-histogram, axis=1)
         if ranked.shape[1] < self.l:
             return np.zeros(len(sizes), dtype=np.bool_)
@@ -134,7 +134,7 @@ class EntropyLDiversity:
         self, sizes: FloatArray, histogram: FloatArray | None, overall: FloatArray | None
     ) -> BoolArray:
         """Return per class whether its entropy reaches log(l)."""
-        assert histogram is not None  # noqa: S101
+        histogram = _required(histogram)
         p = histogram / np.maximum(histogram.sum(axis=1, keepdims=True), 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = np.where(p > 0, -p * np.log(p), 0.0)
@@ -183,8 +183,8 @@ class TCloseness:
         self, sizes: FloatArray, histogram: FloatArray | None, overall: FloatArray | None
     ) -> BoolArray:
         """Return per class whether its distance to the overall distribution is at most t."""
-        assert histogram is not None and overall is not None  # noqa: S101
-        return np.asarray(self.distances(histogram, overall) <= self.t + 1e-12)
+        distances = self.distances(_required(histogram), _required(overall))
+        return np.asarray(distances <= self.t + 1e-12)
 
     def describe(self) -> dict[str, object]:
         """Return the criterion as JSON-ready parameters."""
@@ -194,6 +194,13 @@ class TCloseness:
             "t": self.t,
             "distance": self.distance,
         }
+
+
+def _required(values: FloatArray | None) -> FloatArray:
+    """Return the histogram a sensitive-attribute criterion needs, or refuse."""
+    if values is None:
+        raise InvalidInput("this criterion needs the values of a sensitive attribute")
+    return values
 
 
 Criterion = KAnonymity | DistinctLDiversity | RecursiveCLDiversity | EntropyLDiversity | TCloseness

@@ -152,7 +152,9 @@ def _release(
     inverse, ok = lattice.classes(node.levels)
     kept = ok[inverse]
     table = encoded.table
-    for a, (name, hierarchy) in enumerate(zip(encoded.quasi_identifiers, encoded.hierarchies)):
+    for a, (name, hierarchy) in enumerate(
+        zip(encoded.quasi_identifiers, encoded.hierarchies, strict=True)
+    ):
         labels = np.asarray(hierarchy.labels[node.levels[a]], dtype=object)
         values = labels[hierarchy.codes[node.levels[a]][encoded.leaves[:, a]]]
         if keep_suppressed:
@@ -223,7 +225,7 @@ def _population_sizes(
     """Return per sample class the size of the matching class in the population table."""
     encoded = lattice.data
     other: Encoded = encode(
-        as_table(population), dict(zip(encoded.quasi_identifiers, encoded.hierarchies))
+        as_table(population), dict(zip(encoded.quasi_identifiers, encoded.hierarchies, strict=True))
     )
     cards = [h.cardinality(lv) for h, lv in zip(encoded.hierarchies, levels, strict=True)]
 
