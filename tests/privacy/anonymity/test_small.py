@@ -231,3 +231,40 @@ def test_hostile_input() -> None:
     for bad in (lambda: KAnonymity(0), lambda: TCloseness("disease", 2.0)):
         with pytest.raises(InvalidInput):
             bad()
+
+
+def test_precision_metric_searches_agree() -> None:
+    trees = small_hierarchies()
+    lattice = Lattice(
+        encode(SMALL, trees, ["disease"]),
+        [KAnonymity(2), DistinctLDiversity("disease", 2)],
+        suppression_limit=0.25,
+        metric="precision",
+    )
+    fast, full = search(lattice), exhaustive_search(lattice)
+    assert fast.optimum is not None
+    assert full.optimum is not None
+    assert fast.optimum.levels == full.optimum.levels
+    assert fast.optimum.precision == min(n.precision for n in full.evaluated if n.passes)
+
+
+def test_divisions_and_dates_release() -> None:
+    from datetime import date  # noqa: PLC0415
+
+    table = pa.table(
+        {
+            "home": ["110105001001", "110105002003", "110108001001", "110108001002"],
+            "born": [date(1990, 5, 17), date(1990, 5, 2), date(1990, 7, 1), date(1990, 8, 9)],
+            "income": [1, 2, 3, 4],
+        }
+    )
+    trees = {
+        "home": hierarchies.divisions("home", table.column("home").to_pylist()),
+        "born": hierarchies.dates("born", table.column("born").to_pylist()),
+    }
+    release = anonymize(table, trees, [KAnonymity(2)])
+    # counties 110105 and 110108 with the birth year: two classes of two
+    assert release.report.levels == {"home": 2, "born": 2}
+    assert release.table.column("home").to_pylist() == ["110105", "110105", "110108", "110108"]
+    assert release.table.column("born").to_pylist() == ["1990"] * 4
+    assert canon.k_anonymity(release.table.to_pandas(), ["home", "born"]) == 2
