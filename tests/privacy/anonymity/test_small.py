@@ -24,6 +24,7 @@ from govhub.privacy.anonymity import (
     search,
 )
 from govhub.privacy.anonymity.dataset import encode
+from govhub.privacy.anonymity.models import Criterion
 from tests.privacy.anonymity.support import (
     SMALL,
     brute_force,
@@ -268,3 +269,62 @@ def test_divisions_and_dates_release() -> None:
     assert release.table.column("home").to_pylist() == ["110105", "110105", "110108", "110108"]
     assert release.table.column("born").to_pylist() == ["1990"] * 4
     assert canon.k_anonymity(release.table.to_pandas(), ["home", "born"]) == 2
+
+
+def test_criteria_describe_themselves_and_their_monotonicity() -> None:
+    criteria: list[Criterion] = [
+        KAnonymity(2),
+        DistinctLDiversity("disease", 2),
+        RecursiveCLDiversity("disease", 3, 2),
+        EntropyLDiversity("disease", 2),
+        TCloseness("disease", 0.2, "ordered"),
+    ]
+    assert [c.describe()["criterion"] for c in criteria] == [
+        "k-anonymity",
+        "distinct-l-diversity",
+        "recursive-(c,l)-diversity",
+        "entropy-l-diversity",
+        "t-closeness",
+    ]
+    assert [c.monotonic(0.0) for c in criteria] == [True] * 5
+    assert [c.monotonic(0.05) for c in criteria] == [True, True, False, False, False]
+    import numpy as np  # noqa: PLC0415
+
+    sizes = np.asarray([3.0])
+    with pytest.raises(InvalidInput, match="sensitive attribute"):
+        DistinctLDiversity("disease", 2).check(sizes, None, None)
+    one_value = TCloseness("x", 0.1, "ordered").distances(np.asarray([[3.0]]), np.asarray([3.0]))
+    assert one_value.tolist() == [0.0]
+    for bad in (
+        lambda: DistinctLDiversity("d", 0),
+        lambda: RecursiveCLDiversity("d", 2, 1),
+        lambda: EntropyLDiversity("d", 0.5),
+        lambda: TCloseness("d", 0.2, "hierarchical"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidInput):
+            bad()
+
+
+def test_nulls_and_whole_floats_find_their_hierarchy_values() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    table = pa.table(
+        {
+            "age": [23.0, 25.0, None, None],
+            "seen": [
+                datetime(2024, 1, 2, tzinfo=UTC),
+                datetime(2024, 1, 2, tzinfo=UTC),
+                None,
+                None,
+            ],
+        }
+    )
+    trees = {
+        "age": hierarchies.from_rows(
+            "age", [("23", "20-29", "*"), ("25", "20-29", "*"), ("", "", "*")]
+        ),
+        "seen": hierarchies.suppression("seen", ["2024-01-02", None]),
+    }
+    release = anonymize(table, trees, [KAnonymity(2)])
+    assert release.report.levels == {"age": 1, "seen": 0}
+    assert release.table.column("age").to_pylist() == ["20-29", "20-29", "", ""]
