@@ -116,9 +116,7 @@ class TestBooking:
         reservation = _book(session, campaign, _citizen(session, world))
         assert reservation.slot_id == campaign.slots[0].id
         remaining = session.scalar(
-            select(func.sum(QuotaShard.remaining)).where(
-                QuotaShard.slot_id == campaign.slots[0].id
-            )
+            select(func.sum(QuotaShard.remaining)).where(QuotaShard.slot_id == campaign.slots[0].id)
         )
         assert remaining == 2
 
@@ -175,7 +173,9 @@ class TestBooking:
             for _ in range(2)
         ]  # both planned before either executed
         assert all(isinstance(p, BookingPlan) for p in plans)
-        done = [service.execute_booking(session, plan=p) for p in plans if isinstance(p, BookingPlan)]
+        done = [
+            service.execute_booking(session, plan=p) for p in plans if isinstance(p, BookingPlan)
+        ]
         assert done[0].id == done[1].id
         assert _count(session, Reservation) == 1
 

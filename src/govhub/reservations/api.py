@@ -97,6 +97,7 @@ def book(
     )
     if isinstance(plan, Reservation):
         return service.to_read(session, plan)
+    session.commit()  # end the read-only transaction: a request holds one connection at a time
     with session_scope() as write:
         reservation = service.execute_booking(write, plan=plan)
     return service.to_read(session, reservation)
@@ -115,6 +116,7 @@ def register(
     plan = service.plan_registration(
         session, principal=principal, campaign_id=campaign_id, data=data
     )
+    session.commit()  # end the read-only transaction: a request holds one connection at a time
     with session_scope() as write:
         registration = service.execute_registration(write, plan=plan)
         return RegistrationRead.model_validate(registration)
