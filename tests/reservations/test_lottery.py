@@ -93,7 +93,8 @@ class TestLottery:
             _register(session, world, campaign, slot_index=i % 2)
         _closed_draw(session, world, campaign)
         view = service.draw_view(session, campaign_id=campaign.id)
-        assert view.seed is not None and view.winners is not None
+        assert view.seed is not None
+        assert view.winners is not None
         seed = bytes.fromhex(view.seed)
         assert hashlib.sha256(seed).hexdigest() == view.seed_commitment == campaign.seed_commitment
         entries = [(str(e.registration_id), str(e.slot_id)) for e in view.registrations]
@@ -134,7 +135,8 @@ class TestLottery:
             _register(session, world, campaign, slot_index=i % 2)
         _closed_draw(session, world, campaign)
         view = service.draw_view(session, campaign_id=campaign.id)
-        assert view.seed is not None and view.winners is not None
+        assert view.seed is not None
+        assert view.winners is not None
         entries = [(str(e.registration_id), str(e.slot_id)) for e in view.registrations]
         published = sorted(str(w) for w in view.winners)
         # drop one winner from the list: the recomputation and the digest both change

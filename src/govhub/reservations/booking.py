@@ -22,9 +22,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import CursorResult, Insert, select, update
+from sqlalchemy import Insert, Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -138,13 +138,17 @@ def insert_claim(
         "campaign_id": campaign_id,
         "created_at": utcnow(),
     }
+    connection = session.connection()
+    table = cast(Table, Claim.__table__)
     statement: Insert
-    if session.get_bind().dialect.name == "postgresql":
-        statement = pg_insert(Claim).values(values).on_conflict_do_nothing()
+    if connection.dialect.name == "postgresql":
+        statement = pg_insert(table).values(values).on_conflict_do_nothing()
+        statement = statement.returning(table.c.resident_id)
     else:
-        statement = sqlite_insert(Claim).values(values).on_conflict_do_nothing()
-    result = cast(CursorResult[Any], session.execute(statement))
-    return result.rowcount == 1
+        statement = sqlite_insert(table).values(values).on_conflict_do_nothing()
+        statement = statement.returning(table.c.resident_id)
+    # RETURNING says whether a row went in (a conflict returns none) on every driver.
+    return connection.execute(statement).first() is not None
 
 
 def _decrement(session: Session, slot_id: uuid.UUID, shard: int) -> bool:

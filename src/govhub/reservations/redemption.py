@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
@@ -44,16 +43,14 @@ def redeem(
         raise PickupCodeInvalid("the pickup code matches no reservation", field="code")
     if not principal.covers(point.division_code):
         raise PermissionDenied("this pickup point is outside your division")
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Reservation)
-            .where(Reservation.id == reservation.id, Reservation.redeemed_at.is_(None))
-            .values(redeemed_at=now, redeemed_by=principal.account_id)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if result.rowcount != 1:
+    marked = session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation.id, Reservation.redeemed_at.is_(None))
+        .values(redeemed_at=now, redeemed_by=principal.account_id)
+        .returning(Reservation.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if marked is None:
         raise PickupCodeUsed("this pickup code has already been redeemed")
     ledger.record(
         session,
