@@ -104,7 +104,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    Role.PLATFORM_ADMIN: frozenset(Permission),
+    # Booking is a resident's own act: administrators hold every other permission.
+    Role.PLATFORM_ADMIN: frozenset(Permission) - {Permission.RESERVATIONS_BOOK},
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),

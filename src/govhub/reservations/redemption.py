@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
-from govhub.core.errors import InvalidInput, PermissionDenied
+from govhub.core.errors import InvalidInput, NotFound
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
@@ -42,7 +42,7 @@ def redeem(
     if point is None or campaign is None:  # pragma: no cover - foreign keys guarantee both
         raise PickupCodeInvalid("the pickup code matches no reservation", field="code")
     if not principal.covers(point.division_code):
-        raise PermissionDenied("this pickup point is outside your division")
+        raise NotFound("no such pickup point in your division")
     marked = session.execute(
         update(Reservation)
         .where(Reservation.id == reservation.id, Reservation.redeemed_at.is_(None))
