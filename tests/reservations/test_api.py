@@ -86,6 +86,7 @@ class TestBooking:
         retry = _book(client, headers, campaign, extra=key)
         assert first.status_code == retry.status_code == 201
         assert retry.json() == first.json()
+        assert admission.booking_gate.active == 0  # every admitted request left the gate
         other = _book(client, headers, campaign, slot=1, extra=key)
         assert other.status_code == 422
         assert _type(other) == "idempotency-key-reused"

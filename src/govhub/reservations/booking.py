@@ -28,12 +28,12 @@ from sqlalchemy import Insert, Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from govhub.core.db import utcnow
-from govhub.core.errors import InvalidInput
+from govhub.core.errors import InvalidInput, NotFound
 from govhub.identity.principal import Principal
-from govhub.reservations.campaigns import ensure_open, get_campaign
+from govhub.reservations.campaigns import ensure_open
 from govhub.reservations.eligibility import check_eligible
 from govhub.reservations.errors import (
     AlreadyReserved,
@@ -71,12 +71,22 @@ def request_digest(campaign_id: uuid.UUID, data: BookingCreate) -> str:
     return hashlib.sha256(f"{campaign_id}:{data.slot_id}".encode()).hexdigest()
 
 
-def campaign_slot(campaign: Campaign, slot_id: uuid.UUID) -> Slot:
-    """Return the slot of `campaign` with `slot_id`."""
-    for slot in campaign.slots:
-        if slot.id == slot_id:
-            return slot
-    raise InvalidInput("the campaign has no such slot", field="slot_id")
+def campaign_and_slot(
+    session: Session, campaign_id: uuid.UUID, slot_id: uuid.UUID
+) -> tuple[Campaign, Slot]:
+    """Return a campaign and one of its slots in one query (the hot path loads nothing more)."""
+    row = session.execute(
+        select(Campaign, Slot)
+        .outerjoin(Slot, (Slot.campaign_id == Campaign.id) & (Slot.id == slot_id))
+        .where(Campaign.id == campaign_id)
+        .options(lazyload("*"))
+    ).first()
+    if row is None:
+        raise NotFound("no such campaign")
+    campaign, slot = row
+    if slot is None:
+        raise InvalidInput("the campaign has no such slot", field="slot_id")
+    return campaign, slot
 
 
 def idempotent_answer(
@@ -111,11 +121,10 @@ def plan_booking(
         )
         if earlier is not None:
             return earlier
-    campaign = get_campaign(session, campaign_id)
+    campaign, slot = campaign_and_slot(session, campaign_id, data.slot_id)
     if campaign.mode is not AllocationMode.FCFS:
         raise WrongMode("this campaign allocates by lottery: register instead")
     ensure_open(campaign, now)
-    slot = campaign_slot(campaign, data.slot_id)
     resident_id = check_eligible(session, campaign=campaign, principal=principal, now=now)
     return BookingPlan(
         campaign_id=campaign.id,

@@ -25,7 +25,7 @@ from govhub.core.db import utcnow
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
-from govhub.reservations.booking import campaign_slot, insert_claim
+from govhub.reservations.booking import campaign_and_slot, insert_claim
 from govhub.reservations.campaigns import (
     SEED_CONTEXT,
     ensure_open,
@@ -91,11 +91,10 @@ def plan_registration(
 ) -> RegistrationPlan:
     """Check a lottery registration (reads only)."""
     now = now or utcnow()
-    campaign = get_campaign(session, campaign_id)
+    campaign, slot = campaign_and_slot(session, campaign_id, data.slot_id)
     if campaign.mode is not AllocationMode.LOTTERY:
         raise WrongMode("this campaign is first come, first served: book instead")
     ensure_open(campaign, now)
-    slot = campaign_slot(campaign, data.slot_id)
     resident_id = check_eligible(session, campaign=campaign, principal=principal, now=now)
     return RegistrationPlan(campaign.id, campaign.period_key, slot.id, resident_id)
 

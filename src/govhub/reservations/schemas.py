@@ -10,6 +10,14 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from govhub.core.schemas import DivisionCode, Name, ReadSchema, Schema
 from govhub.reservations.models import AllocationMode
 
+MAX_SLOTS = 2_000
+MAX_SHARD_ROWS = 100_000
+
+
+def _plausible(moment: datetime, field: str) -> None:
+    if not 2000 <= moment.year < 2200:
+        raise ValueError(f"{field} must lie between the years 2000 and 2199")
+
 
 class PointCreate(Schema):
     """A pickup point of a new campaign."""
@@ -26,6 +34,8 @@ class WindowCreate(Schema):
 
     @model_validator(mode="after")
     def _ordered(self) -> WindowCreate:
+        _plausible(self.starts_at, "starts_at")
+        _plausible(self.ends_at, "ends_at")
         if self.ends_at <= self.starts_at:
             raise ValueError("a window ends after it starts")
         return self
@@ -50,6 +60,13 @@ class CampaignCreate(Schema):
 
     @model_validator(mode="after")
     def _consistent(self) -> CampaignCreate:
+        _plausible(self.opens_at, "opens_at")
+        _plausible(self.closes_at, "closes_at")
+        slots = len(self.points) * len(self.windows)
+        if slots > MAX_SLOTS:
+            raise ValueError(f"at most {MAX_SLOTS} point-window slots per campaign")
+        if slots * min(self.shards, self.quota_per_slot) > MAX_SHARD_ROWS:
+            raise ValueError("too many quota shards: use fewer shards or slots")
         if self.closes_at <= self.opens_at:
             raise ValueError("a campaign closes after it opens")
         if self.min_age is not None and self.max_age is not None and self.max_age < self.min_age:
