@@ -1,4 +1,4 @@
-"""Builders for the reservation rows of the authorization matrix (tests/identity/test_authz_matrix.py).
+"""Builders for the reservation rows of the authorization matrix (tests/identity).
 
 They write through the test session factory (bound to the test's rolled-back connection):
 fresh campaigns of city A's market bureau, lotteries ready to draw, and the matrix citizen's
