@@ -32,6 +32,7 @@ from govhub.identity import oidc
 from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
 from govhub.privacy import api as privacy_api
+from govhub.reservations import api as reservations_api
 from govhub.web import pages as web_pages
 
 
@@ -80,5 +81,6 @@ def create_app() -> FastAPI:
     app.include_router(lineage_api.router)
     app.include_router(ledger_api.router)
     app.include_router(privacy_api.router)
+    app.include_router(reservations_api.router)
     web_pages.mount(app)
     return app

@@ -5,5 +5,13 @@ from govhub.data import models as data_models
 from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
 from govhub.privacy import models as privacy_models
+from govhub.reservations import models as reservations_models
 
-__all__ = ["Base", "data_models", "identity_models", "ledger_models", "privacy_models"]
+__all__ = [
+    "Base",
+    "data_models",
+    "identity_models",
+    "ledger_models",
+    "privacy_models",
+    "reservations_models",
+]

@@ -31,6 +31,9 @@ class Permission(StrEnum):
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
     PROFILE_READ = "profile:read"
+    RESERVATIONS_BOOK = "reservations:book"
+    RESERVATIONS_MANAGE = "reservations:manage"
+    RESERVATIONS_REDEEM = "reservations:redeem"
     SHARING_DECIDE = "sharing:decide"
     SHARING_REQUEST = "sharing:request"
     STANDARDS_EDIT = "standards:edit"
@@ -76,7 +79,9 @@ _DATA_STEWARD = frozenset(
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CITIZEN: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
+    Role.CITIZEN: frozenset(
+        {Permission.PROFILE_READ, Permission.CONSENTS_MANAGE, Permission.RESERVATIONS_BOOK}
+    ),
     Role.ENTERPRISE: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
     Role.OFFICIAL: _OFFICIAL_BASE,
     Role.DEPT_ADMIN: _OFFICIAL_BASE
@@ -88,15 +93,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CLIENTS_MANAGE,
         Permission.DATA_SOURCES,
         Permission.LEDGER_WITNESS,
+        Permission.RESERVATIONS_MANAGE,
+        Permission.RESERVATIONS_REDEEM,
     }
     | _DATA_STEWARD,
     Role.DATA_OWNER: _OFFICIAL_BASE | _DATA_STEWARD,
-    Role.APPROVER: _OFFICIAL_BASE,
+    # Front-line staff who act on residents' matters also hand out reserved goods.
+    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM},
     Role.REGULATOR: _OFFICIAL_BASE,
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    Role.PLATFORM_ADMIN: frozenset(Permission),
+    # Booking is a resident's own act: administrators hold every other permission.
+    Role.PLATFORM_ADMIN: frozenset(Permission) - {Permission.RESERVATIONS_BOOK},
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -354,6 +355,24 @@ def find_citizen_by_id_number(session: Session, id_number: str) -> Account | Non
     return session.scalar(
         select(Account).where(Account.id_number_index == id_number_lookup_key(id_number))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenFacts:
+    """What eligibility rules may know of a citizen: birth date and division of registration."""
+
+    birth_date: date
+    registered_division: str
+
+
+def citizen_facts(session: Session, account_id: uuid.UUID) -> CitizenFacts | None:
+    """Return the birth date and registration county encoded in a citizen's ID number."""
+    account = session.get(Account, account_id)
+    if account is None or account.id_number_encrypted is None:
+        return None
+    number = decrypt_field(account.id_number_encrypted, context=ID_NUMBER_CONTEXT)
+    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return CitizenFacts(birth_date=born, registered_division=number[:6])
 
 
 # --- OAuth clients ---------------------------------------------------------------------------

@@ -26,6 +26,11 @@ class EntryKind(StrEnum):
     LINEAGE_RECORDED = "lineage_recorded"
     LICENSE_REVOKED = "license_revoked"
     OFFICIAL_LOGIN = "official_login"
+    PICKUP_REDEEMED = "pickup_redeemed"
+    RESERVATION_CAMPAIGN_PUBLISHED = "reservation_campaign_published"
+    RESERVATION_DRAW_RESULT = "reservation_draw_result"
+    RESERVATION_SEED_COMMITTED = "reservation_seed_committed"
+    RESERVATION_SEED_REVEALED = "reservation_seed_revealed"
     ROLES_CHANGED = "roles_changed"
     SHARE_GRANTED = "share_granted"
     SHARE_REJECTED = "share_rejected"
@@ -39,6 +44,10 @@ PUBLIC_KINDS = frozenset(
         EntryKind.GRANT_REVOKED,
         EntryKind.LICENSE_ISSUED,
         EntryKind.LICENSE_REVOKED,
+        EntryKind.RESERVATION_CAMPAIGN_PUBLISHED,
+        EntryKind.RESERVATION_DRAW_RESULT,
+        EntryKind.RESERVATION_SEED_COMMITTED,
+        EntryKind.RESERVATION_SEED_REVEALED,
         EntryKind.SHARE_GRANTED,
     }
 )

@@ -1,0 +1,108 @@
+"""The reservations domain's operations, in one place for the API and other domains.
+
+Each lives in a module named for its job: `campaigns` (publication, counts), `booking`
+(first come, first served), `lottery` (registration, draw, verification), `redemption`,
+`codes` (signed pickup codes and QR), `eligibility` and `admission`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govhub.core.errors import NotFound
+from govhub.identity.principal import Principal
+from govhub.reservations import codes
+from govhub.reservations.booking import execute_booking, plan_booking, take_quota
+from govhub.reservations.campaigns import (
+    close_campaign,
+    counts,
+    create_campaign,
+    get_campaign,
+    managed_campaign,
+)
+from govhub.reservations.lottery import (
+    draw,
+    draw_view,
+    execute_registration,
+    plan_registration,
+    registrations_digest,
+    verify_draw,
+)
+from govhub.reservations.models import Registration, Reservation, Slot, TimeWindow
+from govhub.reservations.redemption import redeem
+from govhub.reservations.schemas import ReservationRead
+
+__all__ = [
+    "close_campaign",
+    "counts",
+    "create_campaign",
+    "draw",
+    "draw_view",
+    "execute_booking",
+    "execute_registration",
+    "get_campaign",
+    "get_own",
+    "list_own",
+    "list_own_registrations",
+    "managed_campaign",
+    "plan_booking",
+    "plan_registration",
+    "redeem",
+    "registrations_digest",
+    "take_quota",
+    "to_read",
+    "verify_draw",
+]
+
+
+def to_read(session: Session, reservation: Reservation) -> ReservationRead:
+    """Shape a reservation for its holder, with its signed pickup code."""
+    slot = session.get(Slot, reservation.slot_id)
+    window = session.get(TimeWindow, slot.window_id) if slot is not None else None
+    if slot is None or window is None:  # pragma: no cover - foreign keys guarantee both
+        raise NotFound("no such reservation")
+    claim = codes.PickupClaim(reservation.id, slot.point_id, slot.window_id, window.ends_at)
+    return ReservationRead(
+        id=reservation.id,
+        campaign_id=reservation.campaign_id,
+        slot_id=reservation.slot_id,
+        point_id=slot.point_id,
+        window_id=slot.window_id,
+        created_at=reservation.created_at,
+        redeemed_at=reservation.redeemed_at,
+        pickup_code=codes.issue(claim),
+        expires_at=window.ends_at,
+    )
+
+
+def list_own(session: Session, *, principal: Principal) -> list[Reservation]:
+    """List the caller's reservations, newest first."""
+    return list(
+        session.scalars(
+            select(Reservation)
+            .where(Reservation.resident_id == principal.account_id)
+            .order_by(Reservation.created_at.desc())
+        )
+    )
+
+
+def get_own(session: Session, *, principal: Principal, reservation_id: uuid.UUID) -> Reservation:
+    """Return one of the caller's reservations (anyone else's: not found)."""
+    reservation = session.get(Reservation, reservation_id)
+    if reservation is None or reservation.resident_id != principal.account_id:
+        raise NotFound("no such reservation")
+    return reservation
+
+
+def list_own_registrations(session: Session, *, principal: Principal) -> list[Registration]:
+    """List the caller's lottery registrations."""
+    return list(
+        session.scalars(
+            select(Registration)
+            .where(Registration.resident_id == principal.account_id)
+            .order_by(Registration.created_at.desc())
+        )
+    )

@@ -1,0 +1,28 @@
+"""The reservations domain's tunables (`GOVHUB_RESERVATIONS_*`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ReservationSettings(BaseSettings):
+    """Admission control and rate limits of the booking endpoints."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOVHUB_RESERVATIONS_", env_file=".env", extra="ignore"
+    )
+
+    # Bookings served at once by one process; more answer 429 at once, never queue. Keep it
+    # below the database pool size (10 + 20 overflow) so admitted requests never wait for one.
+    max_concurrent_bookings: int = 16
+    retry_after_seconds: int = 1
+    per_identity_per_minute: int = 30
+    per_ip_per_minute: int = 600
+
+
+@lru_cache
+def get_reservation_settings() -> ReservationSettings:
+    """Return the reservation settings (cached)."""
+    return ReservationSettings()

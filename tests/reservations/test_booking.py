@@ -1,0 +1,273 @@
+"""Campaign publication and first-come-first-served booking at service level."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govhub.core.db import utcnow
+from govhub.core.errors import InvalidInput, NotFound
+from govhub.identity.principal import Principal
+from govhub.ledger.service import payload_digest
+from govhub.reservations import service
+from govhub.reservations.booking import BookingPlan
+from govhub.reservations.errors import (
+    AlreadyReserved,
+    CampaignClosed,
+    IdempotencyKeyReused,
+    NotEligible,
+    SoldOut,
+    WrongMode,
+)
+from govhub.reservations.models import (
+    AllocationMode,
+    Campaign,
+    Claim,
+    QuotaShard,
+    Reservation,
+)
+from govhub.reservations.schemas import BookingCreate
+from tests.factories import World
+from tests.reservations.helpers import add_citizen, campaign_data, ledgered
+
+
+def _publish(session: Session, world: World, **overrides: object) -> Campaign:
+    return service.create_campaign(
+        session, principal=world.principal(world.city_a_admin), data=campaign_data(**overrides)
+    )
+
+
+def _book(
+    session: Session,
+    campaign: Campaign,
+    principal: Principal,
+    slot_index: int = 0,
+    key: str | None = None,
+) -> Reservation:
+    plan = service.plan_booking(
+        session,
+        principal=principal,
+        campaign_id=campaign.id,
+        data=BookingCreate(slot_id=campaign.slots[slot_index].id),
+        idempotency_key=key,
+    )
+    if isinstance(plan, Reservation):
+        return plan
+    with session.begin_nested():  # the write transaction: a refusal rolls all of it back
+        return service.execute_booking(session, plan=plan)
+
+
+def _citizen(session: Session, world: World, **kwargs: str) -> Principal:
+    return world.principal(add_citizen(session, with_password=False, **kwargs))
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+class TestPublication:
+    def test_slots_and_shards_carry_the_quota(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=7, shards=3)
+        assert len(campaign.slots) == 2  # two points x one window
+        for slot in campaign.slots:
+            shards = session.scalars(select(QuotaShard).where(QuotaShard.slot_id == slot.id))
+            assert sorted(s.remaining for s in shards) == [2, 2, 3]
+        assert campaign.period_key == f"campaign:{campaign.id}"
+        assert campaign.seed_commitment is None
+
+    def test_publication_is_ledgered_without_personal_data(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world)
+        entries = ledgered(session, f"campaign:{campaign.id}")
+        assert [kind for kind, _ in entries] == ["reservation_campaign_published"]
+        slots = sorted([str(s.id), s.quota] for s in campaign.slots)
+        assert entries[0][1] == payload_digest(
+            {
+                "mode": "fcfs",
+                "opens_at": campaign.opens_at.isoformat(),
+                "closes_at": campaign.closes_at.isoformat(),
+                "slots": slots,
+            }
+        )
+
+    def test_points_outside_scope_are_refused(self, session: Session, world: World) -> None:
+        with pytest.raises(InvalidInput, match="outside your scope"):
+            service.create_campaign(
+                session,
+                principal=world.principal(world.city_b_admin),
+                data=campaign_data(),
+            )
+        assert _count(session, Campaign) == 0
+
+    def test_a_campaign_already_over_is_refused(self, session: Session, world: World) -> None:
+        past = utcnow() - timedelta(hours=1)
+        with pytest.raises(InvalidInput, match="already be closed"):
+            _publish(session, world, opens_at=past - timedelta(hours=1), closes_at=past)
+
+
+class TestBooking:
+    def test_a_resident_books_and_the_quota_drops(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world)
+        reservation = _book(session, campaign, _citizen(session, world))
+        assert reservation.slot_id == campaign.slots[0].id
+        remaining = session.scalar(
+            select(func.sum(QuotaShard.remaining)).where(QuotaShard.slot_id == campaign.slots[0].id)
+        )
+        assert remaining == 2
+
+    def test_no_slot_is_sold_twice(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=3, shards=2)
+        for _ in range(3):
+            _book(session, campaign, _citizen(session, world))
+        late = _citizen(session, world)
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)
+        assert _count(session, Reservation) == 3
+        # the refusal changed nothing: the late resident holds no claim
+        assert session.get(Claim, (campaign.period_key, late.account_id)) is None
+        # another slot of the same campaign still has places
+        assert _book(session, campaign, late, slot_index=1).slot_id == campaign.slots[1].id
+
+    def test_one_reservation_per_resident_and_period(self, session: Session, world: World) -> None:
+        first = _publish(session, world, period_key="masks-2026-w48")
+        second = _publish(session, world, period_key="masks-2026-w48")
+        resident = _citizen(session, world)
+        _book(session, first, resident)
+        with pytest.raises(AlreadyReserved):
+            _book(session, first, resident, slot_index=1)
+        with pytest.raises(AlreadyReserved):
+            _book(session, second, resident)
+        assert _count(session, Reservation) == 1
+
+    def test_an_idempotent_retry_returns_the_first_reservation(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world)
+        resident = _citizen(session, world)
+        first = _book(session, campaign, resident, key="retry-key-1")
+        again = _book(session, campaign, resident, key="retry-key-1")
+        assert again.id == first.id
+        with pytest.raises(IdempotencyKeyReused):
+            _book(session, campaign, resident, slot_index=1, key="retry-key-1")
+        assert _count(session, Reservation) == 1
+
+    def test_a_retry_racing_its_first_attempt_gets_the_first_answer(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world)
+        resident = _citizen(session, world)
+        data = BookingCreate(slot_id=campaign.slots[0].id)
+        plans = [
+            service.plan_booking(
+                session,
+                principal=resident,
+                campaign_id=campaign.id,
+                data=data,
+                idempotency_key="same-key-77",
+            )
+            for _ in range(2)
+        ]  # both planned before either executed
+        assert all(isinstance(p, BookingPlan) for p in plans)
+        done = [
+            service.execute_booking(session, plan=p) for p in plans if isinstance(p, BookingPlan)
+        ]
+        assert done[0].id == done[1].id
+        assert _count(session, Reservation) == 1
+
+
+class TestRefusals:
+    def test_unknown_campaign(self, session: Session, world: World) -> None:
+        with pytest.raises(NotFound):
+            service.plan_booking(
+                session,
+                principal=_citizen(session, world),
+                campaign_id=uuid.uuid4(),
+                data=BookingCreate(slot_id=uuid.uuid4()),
+            )
+
+    def test_unknown_slot(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world)
+        with pytest.raises(InvalidInput, match="no such slot"):
+            service.plan_booking(
+                session,
+                principal=_citizen(session, world),
+                campaign_id=campaign.id,
+                data=BookingCreate(slot_id=uuid.uuid4()),
+            )
+
+    def test_not_yet_open_and_closed(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world)
+        resident = _citizen(session, world)
+        data = BookingCreate(slot_id=campaign.slots[0].id)
+        with pytest.raises(CampaignClosed, match="not opened"):
+            service.plan_booking(
+                session,
+                principal=resident,
+                campaign_id=campaign.id,
+                data=data,
+                now=campaign.opens_at - timedelta(seconds=1),
+            )
+        service.close_campaign(
+            session, principal=world.principal(world.city_a_admin), campaign_id=campaign.id
+        )
+        with pytest.raises(CampaignClosed, match="closed"):
+            _book(session, campaign, resident)
+        assert _count(session, Reservation) == 0
+
+    def test_officials_are_not_residents(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world)
+        with pytest.raises(NotEligible):
+            _book(session, campaign, world.principal(world.city_a_official))
+
+    @pytest.mark.parametrize(
+        ("born", "division", "allowed"),
+        [
+            ("19900307", "330102", True),
+            ("20150101", "330102", False),  # too young
+            ("19400101", "330102", False),  # too old
+            ("19900307", "330203", False),  # registered in another city
+        ],
+    )
+    def test_age_and_residence_rules(
+        self, session: Session, world: World, born: str, division: str, allowed: bool
+    ) -> None:
+        campaign = _publish(session, world, min_age=18, max_age=70, residence_division="330100")
+        resident = _citizen(session, world, born=born, division=division)
+        if allowed:
+            assert _book(session, campaign, resident).resident_id == resident.account_id
+        else:
+            with pytest.raises(NotEligible):
+                _book(session, campaign, resident)
+            assert _count(session, Reservation) == 0
+
+    def test_lottery_campaigns_are_not_booked(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, mode=AllocationMode.LOTTERY)
+        with pytest.raises(WrongMode):
+            _book(session, campaign, _citizen(session, world))
+
+
+class TestCounts:
+    def test_live_counts_per_point(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=4)
+        for _ in range(3):
+            _book(session, campaign, _citizen(session, world))
+        counts = service.counts(
+            session, principal=world.principal(world.city_a_admin), campaign_id=campaign.id
+        )
+        by_point = {p.point_id: p for p in counts.points}
+        first = by_point[campaign.slots[0].point_id]
+        assert (first.quota, first.remaining, first.booked, first.redeemed) == (4, 1, 3, 0)
+        other = by_point[campaign.slots[1].point_id]
+        assert (other.quota, other.remaining, other.booked) == (4, 4, 0)
+
+    def test_counts_of_another_city_are_not_found(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world)
+        with pytest.raises(NotFound):
+            service.counts(
+                session, principal=world.principal(world.city_b_admin), campaign_id=campaign.id
+            )
