@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,14 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest import service as ingest_service
 from govhub.data.opendata import api as opendata_api
+from govhub.data.opendata import service as opendata_service
 from govhub.data.opendata import usage
 from tests.data.helpers import make_resource
 from tests.factories import World
@@ -37,14 +41,14 @@ ROWS = [
 ]
 
 
-def csv_text(rows: list[tuple[str, ...]] = ROWS) -> str:
+def csv_text(rows: Sequence[tuple[str, ...]] = ROWS) -> str:
     """The dataset as CSV."""
     lines = ["qymc,szqh,zczb,clrq", *(",".join(row) for row in rows)]
     return "\n".join(lines) + "\n"
 
 
 def publish(
-    session: Session, world: World, tmp_path: Path, *, rows: list[tuple[str, ...]] = ROWS,
+    session: Session, world: World, tmp_path: Path, *, rows: Sequence[tuple[str, ...]] = ROWS,
     **overrides: Any,
 ) -> Resource:  # fmt: skip
     """Create a resource of city A's market bureau and publish `rows` as its dataset."""
@@ -55,7 +59,7 @@ def publish(
 
 def add_version(
     session: Session, world: World, tmp_path: Path, resource: Resource, *,
-    rows: list[tuple[str, ...]] = ROWS,
+    rows: Sequence[tuple[str, ...]] = ROWS,
 ) -> DatasetVersion:  # fmt: skip
     """Publish `rows` as the resource's next dataset version."""
     source = tmp_path / f"data-{resource.id}-{time.monotonic_ns()}.csv"
@@ -81,17 +85,26 @@ class Catalog:
     no_data: Resource
     withdrawn: Resource
 
+    public_versions: list[uuid.UUID]
+    hidden_versions: list[uuid.UUID]
+
     @property
     def hidden(self) -> list[Resource]:
         """The resources the public may not see."""
         return [self.closed, self.conditional, self.no_data, self.withdrawn]
 
 
+def version_ids(session: Session, *resources: Resource) -> list[uuid.UUID]:
+    """Return the dataset version ids of `resources`."""
+    query = select(DatasetVersion.id).where(
+        DatasetVersion.resource_id.in_([r.id for r in resources])
+    )
+    return list(session.scalars(query.order_by(DatasetVersion.resource_id, DatasetVersion.version)))
+
+
 @pytest.fixture
 def catalog(session: Session, world: World, tmp_path: Path) -> Catalog:
     """The catalog the tests read."""
-    from govhub.data.catalog import service as catalog_service
-
     public = publish(
         session, world, tmp_path, opening_type="open", title="企业登记信息",
         keywords=["企业", "登记"], themes=["market", "credit"],
@@ -114,7 +127,21 @@ def catalog(session: Session, world: World, tmp_path: Path) -> Catalog:
         session, principal=world.principal(world.city_a_admin), resource_id=withdrawn.id
     )
     session.flush()
-    return Catalog(public, public_two, closed, conditional, no_data, withdrawn)
+    return Catalog(
+        public, public_two, closed, conditional, no_data, withdrawn,
+        public_versions=version_ids(session, public),
+        hidden_versions=version_ids(session, closed, conditional, withdrawn),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def api_key(session: Session, world: World) -> str:
+    """A public API key of city A's administrator."""
+    _, key = opendata_service.issue_key(
+        session, principal=world.principal(world.city_a_admin), name="tests"
+    )
+    session.flush()
+    return key
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,9 @@ def _api_key(request: Request) -> str | None:
     return value.removeprefix("Bearer ").strip() if value.startswith("Bearer ") else value
 
 
-def _answer(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def _answer(
+    status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     return JSONResponse(body, status_code=status_code, media_type=JSON_TYPE, headers=headers)
 
 

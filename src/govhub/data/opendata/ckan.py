@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -78,9 +79,7 @@ def _required(data: dict[str, Any], key: str) -> str:
     return value
 
 
-def _int(
-    data: dict[str, Any], key: str, default: int, *, maximum: int | None = None
-) -> int:
+def _int(data: dict[str, Any], key: str, default: int, *, maximum: int | None = None) -> int:
     value = data.get(key, default)
     if value is None or value == "":
         return default
@@ -199,9 +198,7 @@ def organization_list(ctx: Context, data: dict[str, Any]) -> list[Any]:
     """List the departments that publish open data (names, or dictionaries with all_fields)."""
     rows = service.public_departments(ctx.session)
     wanted = set(_names(data, "organizations") or [])
-    found = [
-        (d, n) for d, n in rows if not wanted or service.organization_name(d) in wanted
-    ]
+    found = [(d, n) for d, n in rows if not wanted or service.organization_name(d) in wanted]
     offset, limit = _int(data, "offset", 0), _int(data, "limit", 1000, maximum=1000)
     found = found[offset : offset + limit]
     if _bool(data, "all_fields", False):
@@ -348,8 +345,7 @@ def datastore_search_sql(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
             raise NotFoundError(f'Resource "{name[:64]}" was not found.') from None
         if str(version.id) != name:
             raise NotFoundError(f'Resource "{name[:64]}" was not found.')
-        key = version.storage_key
-        loaders[name] = lambda key=key: datastore.arrow_dataset(ctx.storage, key)
+        loaders[name] = partial(datastore.arrow_dataset, ctx.storage, version.storage_key)
         counted.add(resource.id)
     found = datastore.run_sql(
         tree,

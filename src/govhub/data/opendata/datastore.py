@@ -274,6 +274,53 @@ def _cast(column_type: str) -> str:
     return column_type if re.fullmatch(r"[A-Z0-9_(), ]+", column_type) else "VARCHAR"
 
 
+class _Params(dict[str, Any]):
+    """Named parameters of one statement."""
+
+    def bind(self, value: Any) -> str:
+        """Add a parameter and return its placeholder."""
+        name = f"p{len(self)}"
+        self[name] = value
+        return f"${name}"
+
+
+def _filter_sql(filters: dict[str, Any], known: dict[str, str], params: _Params) -> list[str]:
+    where: list[str] = []
+    for name, value in filters.items():
+        if name != ID and name not in known:
+            raise invalid("filters", f'field "{name[:60]}" not in resource')
+        values = value if isinstance(value, list) else [value]
+        if not values or len(values) > 100:
+            raise invalid("filters", f"give one to a hundred values for {name[:60]}")
+        if any(isinstance(v, dict | list) for v in values):
+            raise invalid("filters", f"the values of {name[:60]} must be plain values")
+        if name == ID:
+            values = [int(v) - 1 if str(v).lstrip("-").isdigit() else None for v in values]
+        column = quote(ROW_NUMBER) if name == ID else quote(name)
+        cast = "BIGINT" if name == ID else _cast(known[name])
+        texts = [params.bind(None if v is None else str(v)) for v in values]
+        where.append(f"{column} IN ({', '.join(f'TRY_CAST({t} AS {cast})' for t in texts)})")
+    return where
+
+
+def _q_sql(q: str | dict[str, str] | None, known: dict[str, str], params: _Params) -> list[str]:
+    if isinstance(q, dict):
+        where: list[str] = []
+        for name, text in q.items():
+            if name not in known:
+                raise invalid("q", f'field "{name[:60]}" not in resource')
+            pattern = params.bind(_pattern(str(text)))
+            where.append(f"CAST({quote(name)} AS VARCHAR) ILIKE {pattern} ESCAPE '\\'")
+        return where
+    if not q:
+        return []
+    pattern = params.bind(_pattern(q))
+    texts = [n for n, t in known.items() if t == "VARCHAR"]
+    if not texts:
+        return ["FALSE"]
+    return ["(" + " OR ".join(f"{quote(n)} ILIKE {pattern} ESCAPE '\\'" for n in texts) + ")"]
+
+
 def search(storage: Storage, key: str, request: SearchRequest, *, row_count: int) -> dict[str, Any]:
     """Search one dataset version's rows; return CKAN's `datastore_search` result parts."""
     path = source_path(storage, key)
@@ -282,62 +329,31 @@ def search(storage: Storage, key: str, request: SearchRequest, *, row_count: int
     for name in wanted:
         if name != ID and name not in known:
             raise invalid("fields", f'field "{name[:60]}" not in resource')
-    params: dict[str, Any] = {"path": path}
-
-    def bind(value: Any) -> str:
-        name = f"p{len(params)}"
-        params[name] = value
-        return f"${name}"
-
-    where: list[str] = []
-    for name, value in request.filters.items():
-        if name != ID and name not in known:
-            raise invalid("filters", f'field "{name[:60]}" not in resource')
-        column = quote(ROW_NUMBER) if name == ID else quote(name)
-        cast = "BIGINT" if name == ID else _cast(known[name])
-        values = value if isinstance(value, list) else [value]
-        if not values or len(values) > 100:
-            raise invalid("filters", f"give one to a hundred values for {name[:60]}")
-        if any(isinstance(v, dict | list) for v in values):
-            raise invalid("filters", f"the values of {name[:60]} must be plain values")
-        if name == ID:
-            values = [int(v) - 1 if str(v).lstrip("-").isdigit() else None for v in values]
-        texts = [bind(None if v is None else str(v)) for v in values]
-        where.append(f"{column} IN ({', '.join(f'TRY_CAST({t} AS {cast})' for t in texts)})")
-    if isinstance(request.q, dict):
-        for name, text in request.q.items():
-            if name not in known:
-                raise invalid("q", f'field "{name[:60]}" not in resource')
-            where.append(f"CAST({quote(name)} AS VARCHAR) ILIKE {bind(_pattern(str(text)))}")
-    elif request.q:
-        pattern = bind(_pattern(request.q))
-        texts = [n for n, t in known.items() if t == "VARCHAR"]
-        if texts:
-            where.append("(" + " OR ".join(f"{quote(n)} ILIKE {pattern}" for n in texts) + ")")
-        else:
-            where.append("FALSE")
+    params = _Params(path=path)
+    where = _filter_sql(request.filters, known, params) + _q_sql(request.q, known, params)
     order = _sort_terms(request.sort, known) or [quote(ROW_NUMBER)]
     select = ", ".join(
         f"{quote(ROW_NUMBER)} + 1 AS {quote(ID)}" if n == ID else quote(n) for n in wanted
     )
-    source = f"read_parquet($path, file_row_number = true) AS t"
+    # Column names are checked against the file's schema and quoted; values are parameters.
+    source = "read_parquet($path, file_row_number = true) AS t"
     condition = f" WHERE {' AND '.join(where)}" if where else ""
+    page = f"LIMIT {int(request.limit)} OFFSET {int(request.offset)}"
     con = _engines.plain_cursor()
     try:
         rows = con.execute(
-            f"SELECT {select} FROM {source}{condition} ORDER BY {', '.join(order)} "  # noqa: S608
-            f"LIMIT {int(request.limit)} OFFSET {int(request.offset)}",
-            params,
+            f"SELECT {select} FROM {source}{condition} ORDER BY {', '.join(order)} {page}",  # noqa: S608
+            dict(params),
         ).fetchall()
         total: int | None = None
         if request.include_total:
+            total = row_count
             if where:
                 counted = con.execute(
-                    f"SELECT count(*) FROM {source}{condition}", params  # noqa: S608
+                    f"SELECT count(*) FROM {source}{condition}",  # noqa: S608
+                    dict(params),
                 ).fetchone()
                 total = int(counted[0]) if counted else 0
-            else:
-                total = row_count
     except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
         raise invalid("filters", "a value does not fit its field's type") from exc
     types = {ID: "int", **{n: ckan_type(t) for n, t in known.items()}}
@@ -362,7 +378,7 @@ def _function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def check_sql(sql: str, *, max_length: int = 8000) -> tuple[exp.Expression, list[str]]:
+def check_sql(sql: str, *, max_length: int = 8000) -> tuple[exp.Query, list[str]]:
     """Check that `sql` is one read-only query; return its tree and the table names it reads."""
     if len(sql) > max_length:
         raise invalid("sql", f"the query is longer than {max_length} characters")
@@ -404,7 +420,7 @@ class SqlResult:
 
 
 def run_sql(
-    tree: exp.Expression,
+    tree: exp.Query,
     datasets: dict[str, Callable[[], pads.Dataset]],
     *,
     timeout: float,

@@ -1,12 +1,12 @@
 """CKAN's action errors: each has CKAN's `__type`, its HTTP status and its message shape.
 
-    ActionError                 500  Internal Server Error
-    ├── BadRequest              400  Bad request            (unknown action, malformed JSON)
-    ├── SearchQueryError        400  Search Query Error     (malformed q, fq or sort)
-    ├── AuthorizationError      403  Authorization Error
-    ├── NotFoundError           404  Not Found Error
-    ├── ValidationError         409  Validation Error       (a list of messages per field)
-    └── RateLimitError          429  Rate Limit Error       (carries Retry-After)
+ActionError                 500  Internal Server Error
+├── BadRequest              400  Bad request            (unknown action, malformed JSON)
+├── SearchQueryError        400  Search Query Error     (malformed q, fq or sort)
+├── AuthorizationError      403  Authorization Error
+├── NotFoundError           404  Not Found Error
+├── ValidationError         409  Validation Error       (a list of messages per field)
+└── RateLimitError          429  Rate Limit Error       (carries Retry-After)
 """
 
 from __future__ import annotations

@@ -45,15 +45,22 @@ from govhub.data.opendata import service
 from govhub.data.opendata.errors import SearchQueryError
 from govhub.identity.models import Department
 
-
 _CLAUSE = re.compile(
-    r'\s*(?P<sign>[+-]?)(?P<field>[A-Za-z_][A-Za-z0-9_.]*):'
+    r"\s*(?P<sign>[+-]?)(?P<field>[A-Za-z_][A-Za-z0-9_.]*):"
     r'(?P<value>[\[{][^\]}]*[\]}]|"(?:[^"\\]|\\.)*"|[^\s"\[\]{}()]+)\s*'
 )
 _RANGE = re.compile(r"^([\[{])\s*(\S+)\s+TO\s+(\S+)\s*([\]}])$")
 _SORT = re.compile(r"^\s*([A-Za-z_]+)\s+(asc|desc)\s*$", re.IGNORECASE)
 FACETS = ("organization", "groups", "tags", "res_format", "license_id")
 FORMAT = "CSV"
+# Fields whose value is the same for every public dataset.
+_CONSTANT = {
+    "res_format": "csv",
+    "dataset_type": "dataset",
+    "type": "dataset",
+    "capacity": "public",
+    "state": "active",
+}
 
 
 # --- CKAN dictionaries -----------------------------------------------------------------------
@@ -204,7 +211,7 @@ def _when(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _range(column: ColumnElement[datetime], value: str) -> ColumnElement[bool]:
+def _range(column: Any, value: str) -> ColumnElement[bool]:
     match = _RANGE.match(value)
     if match is None:
         raise SearchQueryError(f"expected a range like [2024-01-01T00:00:00Z TO *]: {value[:60]}")
@@ -223,50 +230,54 @@ def _json_holds(column: Any, value: str) -> ColumnElement[bool]:
     return cast(column, String).contains(json.dumps(value), autoescape=True)
 
 
-def _clause(field: str, raw: str) -> ColumnElement[bool]:
-    """Return the condition of one `field:value` clause."""
-    if field in {"metadata_modified", "metadata_created"}:
-        column = service.modified_column() if field == "metadata_modified" else None
-        return _range(column if column is not None else Resource.created_at, raw)
-    value = _unquote(raw)
-    if value == "*":
-        return true()
-    if field == "id":
-        try:
-            return Resource.id == uuid.UUID(value)
-        except ValueError:
-            return false()
+def _identity_clause(field: str, value: str) -> ColumnElement[bool]:
+    """Return the condition on a dataset's or its organization's id or name."""
     if field == "name":
         return func.lower(Resource.identifier) == value.lower()
-    if field in {"organization", "owner_org"}:
-        by = Department.id if field == "owner_org" else func.lower(Department.code)
-        try:
-            key: Any = uuid.UUID(value) if field == "owner_org" else value.lower()
-        except ValueError:
-            return false()
-        return Resource.department_id.in_(select(Department.id).where(by == key))
+    if field == "organization":
+        by_name = select(Department.id).where(func.lower(Department.code) == value.lower())
+        return Resource.department_id.in_(by_name)
+    try:
+        key = uuid.UUID(value)
+    except ValueError:
+        return false()
+    return Resource.id == key if field == "id" else Resource.department_id == key
+
+
+def _attribute_clause(field: str, value: str) -> ColumnElement[bool]:
+    """Return the condition on a theme, keyword, licence, frequency or the text."""
     if field == "groups":
+        if value not in {t.value for t in Theme}:
+            return false()
         return Resource.id.in_(
             select(ResourceTheme.resource_id).where(ResourceTheme.theme == value)
-        ) if value in {t.value for t in Theme} else false()  # fmt: skip
+        )
     if field == "tags":
         return _json_holds(Resource.keywords, value)
-    if field == "res_format":
-        return true() if value.upper() == FORMAT else false()
     if field == "license_id":
         return Resource.license == value
     if field == "update_frequency":
         known = {f.value for f in UpdateFrequency}
         return Resource.update_frequency == value if value in known else false()
-    if field in {"dataset_type", "type"}:
-        return true() if value == "dataset" else false()
-    if field == "capacity":
-        return true() if value == "public" else false()
-    if field == "state":
-        return true() if value == "active" else false()
     if field == "text":
         return catalog_search.matches(value)
     raise SearchQueryError(f"unknown field {field[:40]!r}")
+
+
+def _clause(field: str, raw: str) -> ColumnElement[bool]:
+    """Return the condition of one `field:value` clause."""
+    if field == "metadata_modified":
+        return _range(service.modified_column(), raw)
+    if field == "metadata_created":
+        return _range(Resource.created_at, raw)
+    value = _unquote(raw)
+    if value == "*":
+        return true()
+    if field in _CONSTANT:
+        return true() if value.lower() == _CONSTANT[field] else false()
+    if field in {"id", "name", "organization", "owner_org"}:
+        return _identity_clause(field, value)
+    return _attribute_clause(field, value)
 
 
 def parse_clauses(text: str) -> list[ColumnElement[bool]]:
@@ -343,9 +354,7 @@ class Search:
     facet_limit: int
 
 
-def _facet_rows(
-    session: Session, field: str, matching: Select[tuple[uuid.UUID]]
-) -> list[tuple[str, str, int]]:
+def _facet_rows(session: Session, field: str, matching: Select[Any]) -> list[tuple[str, str, int]]:
     """Return (name, display name, count) of one facet over the matching resources."""
     ids = matching.scalar_subquery()
     if field == "organization":
