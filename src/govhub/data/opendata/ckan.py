@@ -292,7 +292,9 @@ def datastore_search(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     filters = _json_param(data, "filters") or {}
     if not isinstance(filters, dict):
         raise invalid("filters", "Must be a JSON object")
-    q = _json_param(data, "q") if _text(data, "q").lstrip().startswith("{") else data.get("q")
+    q = data.get("q")
+    if isinstance(q, str) and q.lstrip().startswith("{"):
+        q = _json_param(data, "q")
     if q is not None and not isinstance(q, str | dict):
         raise invalid("q", "Must be text or a JSON object")
     sort = _names(data, "sort") or []

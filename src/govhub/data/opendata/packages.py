@@ -392,12 +392,12 @@ def _facet_rows(session: Session, field: str, matching: Select[Any]) -> list[tup
 
 def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, Any]:
     """Run a package search over public datasets; return CKAN's result dictionary."""
-    where = and_(service.public_condition(), *search.conditions)
-    count = session.scalar(select(func.count()).select_from(Resource).where(where)) or 0
+    where = and_(true(), *search.conditions)
+    count = session.scalar(service.public_select(func.count()).where(where)) or 0
     results: list[dict[str, Any]] = []
     if search.rows > 0 and search.start < count:
         page = session.scalars(
-            select(Resource)
+            service.public_select(Resource)
             .where(where)
             .order_by(*search.order, Resource.id)
             .limit(search.rows)
@@ -406,7 +406,7 @@ def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, 
         results = package_dicts(session, page, base_url=base_url)
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
-    matching = select(Resource.id).where(where)
+    matching = service.public_select(Resource.id).where(where)
     for field in search.facet_fields:
         rows = sorted(_facet_rows(session, field, matching), key=lambda r: (-r[2], r[0]))
         if search.facet_limit >= 0:

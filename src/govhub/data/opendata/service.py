@@ -15,8 +15,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, not_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, not_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement as SqlColumn
 
@@ -53,27 +54,25 @@ def public_condition() -> ColumnElement[bool]:
     return and_(
         Resource.opening_type == OpeningType.OPEN,
         Resource.withdrawn_at.is_(None),
-        exists(select(_published.id).where(_published.resource_id == Resource.id)).correlate(
-            Resource
-        ),
+        Resource.id.in_(select(_published.resource_id)),
         release_gate(),
-    )
-
-
-def latest_version_at() -> SqlColumn[datetime]:
-    """The creation time of the resource's newest dataset version (a correlated subquery)."""
-    return (
-        select(func.max(_published.created_at))
-        .where(_published.resource_id == Resource.id)
-        .correlate(Resource)
-        .scalar_subquery()
     )
 
 
 def modified_column() -> SqlColumn[datetime]:
     """CKAN's `metadata_modified`: the later of the metadata change and the newest data."""
-    latest = latest_version_at()
+    latest = (
+        select(func.max(_published.created_at))
+        .where(_published.resource_id == Resource.id)
+        .correlate(Resource)
+        .scalar_subquery()
+    )
     return case((latest > Resource.updated_at, latest), else_=Resource.updated_at)
+
+
+def public_select(*columns: Any) -> Select[Any]:
+    """Select `columns` from the public resources."""
+    return select(*columns).select_from(Resource).where(public_condition())
 
 
 def package_name(resource: Resource) -> str:
