@@ -258,7 +258,7 @@ def measure(version: uuid.UUID, requests: int) -> dict[str, Any]:
                 source = "read_parquet($p, file_row_number = true)"
                 con.execute(
                     f"SELECT file_row_number + 1, * FROM {source} WHERE szqh = $c "  # noqa: S608
-                    "ORDER BY file_row_number LIMIT 100",
+                    "LIMIT 100",
                     {"p": path, "c": county},
                 ).fetchall()
                 con.execute(

@@ -23,6 +23,7 @@ from govhub.data.ingest import service as ingest_service
 from govhub.data.opendata import api as opendata_api
 from govhub.data.opendata import service as opendata_service
 from govhub.data.opendata import usage
+from govhub.identity.models import Account
 from tests.data.helpers import make_resource
 from tests.factories import World
 
@@ -51,22 +52,23 @@ def publish(
     session: Session, world: World, tmp_path: Path, *, rows: Sequence[tuple[str, ...]] = ROWS,
     **overrides: Any,
 ) -> Resource:  # fmt: skip
-    """Create a resource of city A's market bureau and publish `rows` as its dataset."""
+    """Create a resource (city A's market bureau's unless `account` says otherwise) and
+    publish `rows` as its dataset."""
     resource = make_resource(session, world, fields=FIELDS, **overrides)
-    add_version(session, world, tmp_path, resource, rows=rows)
+    add_version(session, world, tmp_path, resource, rows=rows, account=overrides.get("account"))
     return resource
 
 
 def add_version(
     session: Session, world: World, tmp_path: Path, resource: Resource, *,
-    rows: Sequence[tuple[str, ...]] = ROWS,
+    rows: Sequence[tuple[str, ...]] = ROWS, account: Account | None = None,
 ) -> DatasetVersion:  # fmt: skip
     """Publish `rows` as the resource's next dataset version."""
     source = tmp_path / f"data-{resource.id}-{time.monotonic_ns()}.csv"
     source.write_text(csv_text(rows), encoding="utf-8")
     version, _ = ingest_service.ingest(
         session,
-        principal=world.principal(world.city_a_admin),
+        principal=world.principal(account or world.city_a_admin),
         resource_id=resource.id,
         source=source,
         filename="register.csv",

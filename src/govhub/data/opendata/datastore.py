@@ -331,7 +331,9 @@ def search(storage: Storage, key: str, request: SearchRequest, *, row_count: int
             raise invalid("fields", f'field "{name[:60]}" not in resource')
     params = _Params(path=path)
     where = _filter_sql(request.filters, known, params) + _q_sql(request.q, known, params)
-    order = _sort_terms(request.sort, known) or [quote(ROW_NUMBER)]
+    # Without a sort, rows come in file order (`_id`): DuckDB keeps insertion order by default,
+    # so the scan stops at the page's last row instead of sorting every match.
+    order = _sort_terms(request.sort, known)
     select = ", ".join(
         f"{quote(ROW_NUMBER)} + 1 AS {quote(ID)}" if n == ID else quote(n) for n in wanted
     )
@@ -339,10 +341,11 @@ def search(storage: Storage, key: str, request: SearchRequest, *, row_count: int
     source = "read_parquet($path, file_row_number = true) AS t"
     condition = f" WHERE {' AND '.join(where)}" if where else ""
     page = f"LIMIT {int(request.limit)} OFFSET {int(request.offset)}"
+    sorting = f" ORDER BY {', '.join(order)}" if order else ""
     con = _engines.plain_cursor()
     try:
         rows = con.execute(
-            f"SELECT {select} FROM {source}{condition} ORDER BY {', '.join(order)} {page}",  # noqa: S608
+            f"SELECT {select} FROM {source}{condition}{sorting} {page}",  # noqa: S608
             dict(params),
         ).fetchall()
         total: int | None = None
