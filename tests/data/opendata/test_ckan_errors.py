@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.data.opendata.models import ApiKey, UsageDaily
+from govhub.identity import service as identity_service
+from govhub.identity.schemas import ClientCreate
 from tests.data.opendata.conftest import Catalog
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -303,6 +305,25 @@ class TestKeyRoutes:
         assert client.post("/api/v1/opendata/keys", json={"name": "x"}).status_code == 401
         assert client.get("/api/v1/opendata/keys").status_code == 401
         assert client.delete(f"/api/v1/opendata/keys/{UNKNOWN}").status_code == 401
+
+    def test_systems_may_not_hold_keys(
+        self, client: TestClient, session: Session, world: Any
+    ) -> None:
+        system, secret = identity_service.create_client(
+            session,
+            principal=world.principal(world.platform_admin),
+            data=ClientCreate(name="数据采集系统", department_id=world.city_a_market.id),
+        )
+        token = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(system.client_id, secret),
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        response = client.post("/api/v1/opendata/keys", json={"name": "x"}, headers=headers)
+        assert response.status_code == 403
+        assert client.get("/api/v1/opendata/keys", headers=headers).status_code == 403
+        assert session.scalar(select(func.count()).select_from(ApiKey)) == 0
 
     def test_keys_are_shown_once_and_kept_as_digests(
         self, client: TestClient, session: Session, login: Any, world: Any
