@@ -106,9 +106,9 @@ def _run(
             settings=settings,
         )
         status_code, body = ckan.call(context, name, data)
-        if usage.buffer.due(settings.usage_flush_seconds):
-            usage.buffer.flush(session)
-        return status_code, body, {}
+    if usage.buffer.due(settings.usage_flush_seconds):
+        usage.buffer.save()
+    return status_code, body, {}
 
 
 async def _action(request: Request, name: str, api_path: str) -> Response:
@@ -155,7 +155,7 @@ def download(version_id: str, fmt: str, session: DbSession) -> Response:
     resource, version = service.get_public_version(session, version_id)
     usage.buffer.count(resource.id, usage.Usage.DOWNLOAD)
     if usage.buffer.due(get_opendata_settings().usage_flush_seconds):
-        usage.buffer.flush(session)
+        usage.buffer.save()
     storage = get_storage()
     name = f"{service.package_name(resource)}-v{version.version}"
     source = datastore.source_path(storage, version.storage_key)
@@ -205,6 +205,6 @@ def dataset_usage(id_or_name: str, session: DbSession) -> UsageRead:
     """Return how often a public dataset was called, downloaded and viewed."""
     if len(id_or_name) > 100:
         raise InvalidInput("the id is too long", field="id_or_name")
+    usage.buffer.save()  # before this session's first read, so that it sees the counts
     resource = service.get_public_resource(session, id_or_name)
-    usage.buffer.flush(session)
     return UsageRead(dataset_id=resource.id, **usage.totals(session, resource.id))

@@ -8,6 +8,7 @@ can afford; a request never waits on a counter row another request holds for lon
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -16,10 +17,10 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from govhub.core.db import utcnow
+from govhub.core.db import session_scope, utcnow
 from govhub.data.opendata.models import UsageDaily
 
 
@@ -56,22 +57,45 @@ class UsageBuffer:
             self._flushed = time.monotonic()
             return counts
 
-    def flush(self, session: Session) -> None:
-        """Add the gathered counts to the daily rows (in the caller's transaction)."""
+    def write(self, session: Session, counts: Counter[tuple[uuid.UUID, date, Usage]]) -> None:
+        """Add `counts` to the daily rows (in the caller's transaction)."""
         rows: dict[tuple[uuid.UUID, date], dict[str, int]] = {}
-        for (resource_id, day, what), n in self.take().items():
+        for (resource_id, day, what), n in counts.items():
             rows.setdefault((resource_id, day), {})[what.value] = n
-        for (resource_id, day), counts in rows.items():
+        for (resource_id, day), day_counts in rows.items():
             key = (UsageDaily.resource_id == resource_id, UsageDaily.day == day)
             if session.scalar(select(UsageDaily.day).where(*key)) is None:
                 try:
                     with session.begin_nested():
-                        session.add(UsageDaily(resource_id=resource_id, day=day, **_full(counts)))
+                        session.add(
+                            UsageDaily(resource_id=resource_id, day=day, **_full(day_counts))
+                        )
                     continue
                 except IntegrityError:  # another request added the day's row meanwhile
                     pass
-            columns = {name: getattr(UsageDaily, name) + n for name, n in counts.items()}
+            columns = {name: getattr(UsageDaily, name) + n for name, n in day_counts.items()}
             session.execute(update(UsageDaily).where(*key).values(columns))
+
+    def restore(self, counts: Counter[tuple[uuid.UUID, date, Usage]]) -> None:
+        """Put back counts that could not be saved."""
+        with self._lock:
+            self._counts.update(counts)
+
+    def save(self) -> None:
+        """Save the gathered counts in a transaction of their own; keep them if that fails.
+
+        A failed save (a locked or unreachable database) never fails the call that triggered
+        it: the counts stay in memory for the next save.
+        """
+        counts = self.take()
+        if not counts:
+            return
+        try:
+            with session_scope() as session:
+                self.write(session, counts)
+        except SQLAlchemyError:
+            log.warning("usage counts not saved; kept for the next save")
+            self.restore(counts)
 
     def reset(self) -> None:
         """Forget the gathered counts."""
@@ -82,6 +106,7 @@ def _full(counts: dict[str, int]) -> dict[str, int]:
     return {what.value: counts.get(what.value, 0) for what in Usage}
 
 
+log = logging.getLogger("govhub.opendata")
 buffer = UsageBuffer()
 
 
