@@ -354,46 +354,66 @@ class Search:
     facet_limit: int
 
 
-def _facet_rows(session: Session, field: str, matching: Select[Any]) -> list[tuple[str, str, int]]:
+@dataclass
+class _Matches:
+    """What the facets count, read once for all matching datasets."""
+
+    ids: list[uuid.UUID]
+    departments: Counter[uuid.UUID]
+    licenses: Counter[str]
+    tags: Counter[str]
+
+
+def _matches(session: Session, where: ColumnElement[bool]) -> _Matches:
+    rows = session.execute(
+        service.public_select(Resource.id, Resource.department_id, Resource.license,
+                              Resource.keywords).where(where)
+    ).all()  # fmt: skip
+    found = _Matches([], Counter(), Counter(), Counter())
+    for rid, department_id, license_id, keywords in rows:
+        found.ids.append(rid)
+        found.departments[department_id] += 1
+        if license_id:
+            found.licenses[license_id] += 1
+        found.tags.update(set(keywords))
+    return found
+
+
+def _facet_rows(
+    session: Session, field: str, matches: _Matches, matching: Select[Any]
+) -> list[tuple[str, str, int]]:
     """Return (name, display name, count) of one facet over the matching resources."""
-    ids = matching.scalar_subquery()
     if field == "organization":
-        rows = session.execute(
-            select(Department, func.count(Resource.id))
-            .join(Resource, Resource.department_id == Department.id)
-            .where(Resource.id.in_(ids))
-            .group_by(Department.id)
+        departments = session.scalars(
+            select(Department).where(Department.id.in_(list(matches.departments)))
         )
-        return [(service.organization_name(d), d.name, int(n)) for d, n in rows]
+        return [
+            (service.organization_name(d), d.name, matches.departments[d.id]) for d in departments
+        ]
     if field == "groups":
         theme_rows = session.execute(
             select(ResourceTheme.theme, func.count())
-            .where(ResourceTheme.resource_id.in_(ids))
+            .where(ResourceTheme.resource_id.in_(matching.scalar_subquery()))
             .group_by(ResourceTheme.theme)
         )
         return [(t.value, THEMES[t.value], int(n)) for t, n in theme_rows]
     if field == "license_id":
-        license_rows = session.execute(
-            select(Resource.license, func.count())
-            .where(Resource.id.in_(ids), Resource.license != "")
-            .group_by(Resource.license)
-        )
-        return [(name, name, int(n)) for name, n in license_rows]
+        return [(name, name, n) for name, n in matches.licenses.items()]
     if field == "res_format":
-        total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-        return [(FORMAT, FORMAT, total)] if total else []
+        return [(FORMAT, FORMAT, len(matches.ids))] if matches.ids else []
     if field == "tags":
-        counts: Counter[str] = Counter()
-        for keywords in session.scalars(select(Resource.keywords).where(Resource.id.in_(ids))):
-            counts.update(set(keywords))
-        return [(name, name, n) for name, n in counts.items()]
+        return [(name, name, n) for name, n in matches.tags.items()]
     return []
 
 
 def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, Any]:
     """Run a package search over public datasets; return CKAN's result dictionary."""
     where = and_(true(), *search.conditions)
-    count = session.scalar(service.public_select(func.count()).where(where)) or 0
+    matches = _matches(session, where) if search.facet_fields else None
+    if matches is not None:
+        count = len(matches.ids)
+    else:
+        count = session.scalar(service.public_select(func.count()).where(where)) or 0
     results: list[dict[str, Any]] = []
     if search.rows > 0 and search.start < count:
         page = session.scalars(
@@ -407,8 +427,9 @@ def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, 
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
     matching = service.public_select(Resource.id).where(where)
-    for field in search.facet_fields:
-        rows = sorted(_facet_rows(session, field, matching), key=lambda r: (-r[2], r[0]))
+    chosen = [(f, matches) for f in search.facet_fields] if matches is not None else []
+    for field, found in chosen:
+        rows = sorted(_facet_rows(session, field, found, matching), key=lambda r: (-r[2], r[0]))
         if search.facet_limit >= 0:
             rows = rows[: search.facet_limit]
         facets[field] = {name: n for name, _, n in rows}

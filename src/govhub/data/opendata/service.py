@@ -17,7 +17,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, not_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    not_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement as SqlColumn
 
@@ -54,7 +65,9 @@ def public_condition() -> ColumnElement[bool]:
     return and_(
         Resource.opening_type == OpeningType.OPEN,
         Resource.withdrawn_at.is_(None),
-        Resource.id.in_(select(_published.resource_id)),
+        exists(select(_published.id).where(_published.resource_id == Resource.id)).correlate(
+            Resource
+        ),
         release_gate(),
     )
 
