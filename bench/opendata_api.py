@@ -214,6 +214,7 @@ def main() -> int:
             "datasets": args.datasets,
             "build_seconds": round(build_s, 1),
             "target_p99_ms": TARGET_MS,
+            "load_average_1m": round(os.getloadavg()[0], 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
             f"Python {sys.version.split()[0]}",
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
