@@ -4,6 +4,7 @@ from govhub.data.catalog import models as catalog_models
 from govhub.data.exchange import models as exchange_models
 from govhub.data.ingest import models as ingest_models
 from govhub.data.lineage import models as lineage_models
+from govhub.data.opendata import models as opendata_models
 from govhub.data.quality import models as quality_models
 from govhub.data.sharing import models as sharing_models
 from govhub.data.standards import models as standards_models
@@ -13,6 +14,7 @@ __all__ = [
     "exchange_models",
     "ingest_models",
     "lineage_models",
+    "opendata_models",
     "quality_models",
     "sharing_models",
     "standards_models",

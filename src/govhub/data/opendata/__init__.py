@@ -1,0 +1,1 @@
+"""The open data portal's machine interfaces: a CKAN-compatible Action API over public datasets."""

@@ -1,0 +1,502 @@
+"""Public datasets as CKAN packages, organizations and groups, and CKAN's package search.
+
+A package is a public catalog resource; its CKAN resources are the published dataset versions
+(each a CSV download and a DataStore table); its organization is the owner department, its
+groups the themes, its tags the keywords. Search speaks the part of Solr's syntax that CKAN
+clients and harvesters send: `q`, `fq` clauses (`field:value`, `field:"quoted"`, ranges
+`field:[a TO *]`, `+`/`-` prefixes), `sort=field dir, ...`, `rows`, `start` and facets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    not_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from govhub.data.catalog import search as catalog_search
+from govhub.data.catalog.labels import THEMES
+from govhub.data.catalog.models import (
+    DatasetVersion,
+    Resource,
+    ResourceTheme,
+    Theme,
+    UpdateFrequency,
+)
+from govhub.data.opendata import service
+from govhub.data.opendata.errors import SearchQueryError
+from govhub.identity.models import Department
+
+_CLAUSE = re.compile(
+    r"\s*(?P<sign>[+-]?)(?P<field>[A-Za-z_][A-Za-z0-9_.]*):"
+    r'(?P<value>[\[{][^\]}]*[\]}]|"(?:[^"\\]|\\.)*"|[^\s"\[\]{}()]+)\s*'
+)
+_RANGE = re.compile(r"^([\[{])\s*(\S+)\s+TO\s+(\S+)\s*([\]}])$")
+_SORT = re.compile(r"^\s*([A-Za-z_]+)\s+(asc|desc)\s*$", re.IGNORECASE)
+FACETS = ("organization", "groups", "tags", "res_format", "license_id")
+FORMAT = "CSV"
+# Fields whose value is the same for every public dataset.
+_CONSTANT = {
+    "res_format": "csv",
+    "dataset_type": "dataset",
+    "type": "dataset",
+    "capacity": "public",
+    "state": "active",
+}
+
+
+# --- CKAN dictionaries -----------------------------------------------------------------------
+
+
+def ckan_time(value: datetime) -> str:
+    """Render a timestamp as CKAN does: UTC, ISO 8601, without an offset."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+def organization_dict(department: Department, count: int | None = None) -> dict[str, Any]:
+    """Return a department as a CKAN organization."""
+    result: dict[str, Any] = {
+        "id": str(department.id),
+        "name": service.organization_name(department),
+        "title": department.name,
+        "title_en": department.name_en,
+        "display_name": department.name,
+        "description": "",
+        "image_url": "",
+        "created": ckan_time(department.created_at),
+        "is_organization": True,
+        "approval_status": "approved",
+        "state": "active",
+        "type": "organization",
+    }
+    if count is not None:
+        result["package_count"] = count
+    return result
+
+
+def group_dict(theme: Theme, count: int | None = None) -> dict[str, Any]:
+    """Return a theme as a CKAN group."""
+    result: dict[str, Any] = {
+        "id": theme.value,
+        "name": theme.value,
+        "title": THEMES[theme.value],
+        "display_name": THEMES[theme.value],
+        "description": "",
+        "image_url": "",
+        "is_organization": False,
+        "approval_status": "approved",
+        "state": "active",
+        "type": "group",
+    }
+    if count is not None:
+        result["package_count"] = count
+    return result
+
+
+def resource_dict(
+    resource: Resource, version: DatasetVersion, *, position: int, base_url: str
+) -> dict[str, Any]:
+    """Return a dataset version as a CKAN resource (a CSV distribution with a DataStore)."""
+    download = f"{base_url}/api/opendata/download/{version.id}"
+    return {
+        "id": str(version.id),
+        "package_id": str(resource.id),
+        "name": f"{resource.title} v{version.version}",
+        "description": f"Version {version.version}, {version.row_count} rows",
+        "format": FORMAT,
+        "mimetype": "text/csv",
+        "url": f"{download}.csv",
+        "parquet_url": f"{download}.parquet",
+        "url_type": None,
+        "hash": version.digest,
+        "created": ckan_time(version.created_at),
+        "last_modified": ckan_time(version.created_at),
+        "metadata_modified": ckan_time(version.created_at),
+        "position": position,
+        "state": "active",
+        "datastore_active": True,
+        "rows": version.row_count,
+    }
+
+
+def package_dict(
+    resource: Resource, versions: Sequence[DatasetVersion], *, base_url: str
+) -> dict[str, Any]:
+    """Return a public resource as a CKAN package."""
+    modified = max([resource.updated_at, *(v.created_at for v in versions)])
+    tags = [{"name": k, "display_name": k, "state": "active"} for k in resource.keywords]
+    extras = [
+        {"key": "update_frequency", "value": resource.update_frequency.value},
+        {"key": "identifier", "value": resource.identifier},
+        {"key": "spatial_divisions", "value": ",".join(resource.division_codes)},
+    ]
+    if resource.quality_grade:
+        extras.append({"key": "quality_grade", "value": resource.quality_grade})
+    if resource.temporal_start:
+        extras.append({"key": "temporal_start", "value": resource.temporal_start.isoformat()})
+    if resource.temporal_end:
+        extras.append({"key": "temporal_end", "value": resource.temporal_end.isoformat()})
+    return {
+        "id": str(resource.id),
+        "name": service.package_name(resource),
+        "title": resource.title,
+        "title_en": resource.title_en,
+        "notes": resource.description,
+        "notes_en": resource.description_en,
+        "type": "dataset",
+        "state": "active",
+        "private": False,
+        "version": str(resource.version),
+        "url": "",
+        "license_id": resource.license,
+        "license_title": resource.license,
+        "metadata_created": ckan_time(resource.created_at),
+        "metadata_modified": ckan_time(modified),
+        "owner_org": str(resource.department_id),
+        "organization": organization_dict(resource.department),
+        "groups": [group_dict(theme) for theme in resource.themes],
+        "tags": tags,
+        "num_tags": len(tags),
+        "resources": [
+            resource_dict(resource, v, position=i, base_url=base_url)
+            for i, v in enumerate(versions)
+        ],
+        "num_resources": len(versions),
+        "extras": extras,
+    }
+
+
+def package_dicts(
+    session: Session, resources: Sequence[Resource], *, base_url: str
+) -> list[dict[str, Any]]:
+    """Return public resources as CKAN packages (their versions read in one query)."""
+    versions = service.versions_of(session, [r.id for r in resources])
+    return [package_dict(r, versions[r.id], base_url=base_url) for r in resources]
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
+def _when(text: str) -> datetime | None:
+    if text == "*":
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SearchQueryError(f"cannot read the date {text[:40]!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _range(column: Any, value: str) -> ColumnElement[bool]:
+    match = _RANGE.match(value)
+    if match is None:
+        raise SearchQueryError(f"expected a range like [2024-01-01T00:00:00Z TO *]: {value[:60]}")
+    opening, low_text, high_text, closing = match.groups()
+    low, high = _when(low_text), _when(high_text)
+    parts: list[ColumnElement[bool]] = []
+    if low is not None:
+        parts.append(column >= low if opening == "[" else column > low)
+    if high is not None:
+        parts.append(column <= high if closing == "]" else column < high)
+    return and_(true(), *parts)
+
+
+def _json_holds(column: Any, value: str) -> ColumnElement[bool]:
+    """True when a JSON list column holds `value` (matched on the stored JSON text)."""
+    return cast(column, String).contains(json.dumps(value), autoescape=True)
+
+
+def _identity_clause(field: str, value: str) -> ColumnElement[bool]:
+    """Return the condition on a dataset's or its organization's id or name."""
+    if field == "name":
+        return func.lower(Resource.identifier) == value.lower()
+    if field == "organization":
+        by_name = select(Department.id).where(func.lower(Department.code) == value.lower())
+        return Resource.department_id.in_(by_name)
+    try:
+        key = uuid.UUID(value)
+    except ValueError:
+        return false()
+    return Resource.id == key if field == "id" else Resource.department_id == key
+
+
+def _attribute_clause(field: str, value: str) -> ColumnElement[bool]:
+    """Return the condition on a theme, keyword, licence, frequency or the text."""
+    if field == "groups":
+        if value not in {t.value for t in Theme}:
+            return false()
+        return Resource.id.in_(
+            select(ResourceTheme.resource_id).where(ResourceTheme.theme == value)
+        )
+    if field == "tags":
+        return _json_holds(Resource.keywords, value)
+    if field == "license_id":
+        return Resource.license == value
+    if field == "update_frequency":
+        known = {f.value for f in UpdateFrequency}
+        return Resource.update_frequency == value if value in known else false()
+    if field == "text":
+        return catalog_search.matches(value)
+    raise SearchQueryError(f"unknown field {field[:40]!r}")
+
+
+def _clause(field: str, raw: str) -> ColumnElement[bool]:
+    """Return the condition of one `field:value` clause."""
+    if field == "metadata_modified":
+        return _range(service.modified_column(), raw)
+    if field == "metadata_created":
+        return _range(Resource.created_at, raw)
+    value = _unquote(raw)
+    if value == "*":
+        return true()
+    if field in _CONSTANT:
+        return true() if value.lower() == _CONSTANT[field] else false()
+    if field in {"id", "name", "organization", "owner_org"}:
+        return _identity_clause(field, value)
+    return _attribute_clause(field, value)
+
+
+def parse_clauses(text: str) -> list[ColumnElement[bool]]:
+    """Parse `fq` (or a fielded `q`) into conditions; raise `SearchQueryError` if malformed."""
+    conditions: list[ColumnElement[bool]] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        if text.startswith("*:*", position):
+            position += 3
+            continue
+        word = re.match(r"\s*(AND|&&)\s+", text[position:])
+        if word and conditions:
+            position += word.end()
+            continue
+        match = _CLAUSE.match(text, position)
+        if match is None or match.end() == position:
+            raise SearchQueryError(f"cannot parse the query at {text[position : position + 40]!r}")
+        condition = _clause(match["field"], match["value"])
+        conditions.append(not_(condition) if match["sign"] == "-" else condition)
+        position = match.end()
+    return conditions
+
+
+def query_conditions(q: str) -> list[ColumnElement[bool]]:
+    """Return the conditions of `q`: fielded clauses, `*:*`, or free text."""
+    q = q.strip()
+    if not q or q == "*:*":
+        return []
+    if _CLAUSE.match(q) or q.startswith("*:*"):
+        try:
+            return parse_clauses(q)
+        except SearchQueryError:
+            pass
+    return [catalog_search.matches(q)]
+
+
+def sort_order(text: str) -> list[Any]:
+    """Parse `sort` (`field asc|desc`, comma-separated) into ORDER BY terms."""
+    columns: dict[str, Any] = {
+        "id": Resource.id,
+        "name": Resource.identifier,
+        "title": Resource.title,
+        "title_string": Resource.title,
+        "metadata_modified": service.modified_column(),
+        "metadata_created": Resource.created_at,
+    }
+    order: list[Any] = []
+    for part in text.split(","):
+        if not part.strip():
+            raise SearchQueryError(f"cannot parse the sort {text[:60]!r}")
+        match = _SORT.match(part)
+        if match is None:
+            raise SearchQueryError(f"cannot parse the sort {part.strip()[:60]!r}")
+        field, direction = match[1], match[2].lower()
+        if field == "score":
+            continue
+        if field not in columns:
+            raise SearchQueryError(f"cannot sort by {field[:40]!r}")
+        column = columns[field]
+        order.append(column.asc() if direction == "asc" else column.desc())
+    return order
+
+
+@dataclass
+class Search:
+    """A parsed package search."""
+
+    conditions: list[ColumnElement[bool]]
+    order: list[Any]
+    rows: int
+    start: int
+    facet_fields: list[str]
+    facet_limit: int
+
+
+@dataclass
+class _Matches:
+    """What the facets count, read once for all matching datasets."""
+
+    ids: list[uuid.UUID]
+    departments: Counter[uuid.UUID]
+    licenses: Counter[str]
+    tags: Counter[str]
+
+
+def _matches(session: Session, where: ColumnElement[bool]) -> _Matches:
+    rows = session.execute(
+        service.public_select(Resource.id, Resource.department_id, Resource.license,
+                              Resource.keywords).where(where)
+    ).all()  # fmt: skip
+    found = _Matches([], Counter(), Counter(), Counter())
+    for rid, department_id, license_id, keywords in rows:
+        found.ids.append(rid)
+        found.departments[department_id] += 1
+        if license_id:
+            found.licenses[license_id] += 1
+        found.tags.update(set(keywords))
+    return found
+
+
+def _facet_rows(
+    session: Session, field: str, matches: _Matches, matching: Select[Any]
+) -> list[tuple[str, str, int]]:
+    """Return (name, display name, count) of one facet over the matching resources."""
+    if field == "organization":
+        departments = session.scalars(
+            select(Department).where(Department.id.in_(list(matches.departments)))
+        )
+        return [
+            (service.organization_name(d), d.name, matches.departments[d.id]) for d in departments
+        ]
+    if field == "groups":
+        theme_rows = session.execute(
+            select(ResourceTheme.theme, func.count())
+            .where(ResourceTheme.resource_id.in_(matching.scalar_subquery()))
+            .group_by(ResourceTheme.theme)
+        )
+        return [(t.value, THEMES[t.value], int(n)) for t, n in theme_rows]
+    if field == "license_id":
+        return [(name, name, n) for name, n in matches.licenses.items()]
+    if field == "res_format":
+        return [(FORMAT, FORMAT, len(matches.ids))] if matches.ids else []
+    if field == "tags":
+        return [(name, name, n) for name, n in matches.tags.items()]
+    return []
+
+
+def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, Any]:
+    """Run a package search over public datasets; return CKAN's result dictionary."""
+    where = and_(true(), *search.conditions)
+    matches = _matches(session, where) if search.facet_fields else None
+    if matches is not None:
+        count = len(matches.ids)
+    else:
+        count = session.scalar(service.public_select(func.count()).where(where)) or 0
+    results: list[dict[str, Any]] = []
+    if search.rows > 0 and search.start < count:
+        page = session.scalars(
+            service.public_select(Resource)
+            .where(where)
+            .order_by(*search.order, Resource.id)
+            .limit(search.rows)
+            .offset(search.start)
+        ).all()
+        results = package_dicts(session, page, base_url=base_url)
+    facets: dict[str, dict[str, int]] = {}
+    search_facets: dict[str, Any] = {}
+    matching = service.public_select(Resource.id).where(where)
+    chosen = [(f, matches) for f in search.facet_fields] if matches is not None else []
+    for field, found in chosen:
+        rows = sorted(_facet_rows(session, field, found, matching), key=lambda r: (-r[2], r[0]))
+        if search.facet_limit >= 0:
+            rows = rows[: search.facet_limit]
+        facets[field] = {name: n for name, _, n in rows}
+        search_facets[field] = {
+            "title": field,
+            "items": [{"name": name, "display_name": shown, "count": n} for name, shown, n in rows],
+        }
+    return {
+        "count": count,
+        "results": results,
+        "facets": facets,
+        "search_facets": search_facets,
+        "sort": None,
+    }
+
+
+def list_names(session: Session, *, limit: int | None, offset: int) -> list[str]:
+    """Return the CKAN names of the public datasets, by name."""
+    query = (
+        select(Resource.identifier)
+        .where(service.public_condition())
+        .order_by(Resource.identifier)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [service.package_name(Resource(identifier=i)) for i in session.scalars(query)]
+
+
+def theme_counts(session: Session) -> dict[Theme, int]:
+    """Return how many public datasets each theme holds (every theme, zero included)."""
+    rows = session.execute(
+        select(ResourceTheme.theme, func.count())
+        .join(Resource, Resource.id == ResourceTheme.resource_id)
+        .where(service.public_condition())
+        .group_by(ResourceTheme.theme)
+    )
+    found = {theme: int(n) for theme, n in rows}
+    return {theme: found.get(theme, 0) for theme in Theme}
+
+
+def theme_packages(session: Session, theme: Theme, *, limit: int) -> list[Resource]:
+    """Return the first public datasets of a theme, by name."""
+    query = (
+        select(Resource)
+        .join(ResourceTheme, ResourceTheme.resource_id == Resource.id)
+        .where(ResourceTheme.theme == theme, service.public_condition())
+        .order_by(Resource.identifier)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def department_packages(session: Session, department: Department, *, limit: int) -> list[Resource]:
+    """Return the first public datasets of a department, by name."""
+    query = (
+        select(Resource)
+        .where(Resource.department_id == department.id, service.public_condition())
+        .order_by(Resource.identifier)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def tag_names(session: Session) -> list[str]:
+    """Return the distinct keywords of the public datasets, sorted."""
+    found: set[str] = set()
+    for keywords in session.scalars(select(Resource.keywords).where(service.public_condition())):
+        found.update(keywords)
+    return sorted(found)

@@ -1,0 +1,222 @@
+"""What the public may see of the catalog, and the operations of the open data API.
+
+`public_condition()` is the single definition of a public dataset: a catalog resource opened
+to the public, not withdrawn, with at least one published dataset version, that passes the
+release gate. Every list, search, count, facet and lookup of this package goes through it, so
+a resource outside it is never revealed: looking one up answers `NotFound`, exactly like an
+unknown id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    not_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement as SqlColumn
+
+from govhub.core.db import utcnow
+from govhub.core.errors import NotFound
+from govhub.data.catalog.models import DatasetVersion, OpeningType, Resource
+from govhub.data.opendata.models import ApiKey
+from govhub.identity.models import Department
+from govhub.identity.principal import Principal
+
+NOT_FOUND = "Not found"
+_NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+KEY_PREFIX = "ghk_"
+# Dataset versions as the subqueries of the public condition see them (apart from any join).
+_published = aliased(DatasetVersion)
+
+
+# --- what is public --------------------------------------------------------------------------
+
+
+def release_gate() -> ColumnElement[bool]:
+    """A condition on `Resource`: its release is cleared for publication.
+
+    The hook of the de-identification release gate. Until a resource with personal fields
+    carries a cleared release decision (the gate's own table, joined here), such a resource is
+    never public; resources without personal fields pass. The catalog already refuses to open
+    a resource with personal fields, so this is a second lock, not the only one.
+    """
+    return not_(cast(Resource.fields, String).contains('"is_personal": true'))
+
+
+def public_condition() -> ColumnElement[bool]:
+    """A condition on `Resource`: the public may find and read it."""
+    return and_(
+        Resource.opening_type == OpeningType.OPEN,
+        Resource.withdrawn_at.is_(None),
+        exists(select(_published.id).where(_published.resource_id == Resource.id)).correlate(
+            Resource
+        ),
+        release_gate(),
+    )
+
+
+def modified_column() -> SqlColumn[datetime]:
+    """CKAN's `metadata_modified`: the later of the metadata change and the newest data."""
+    latest = (
+        select(func.max(_published.created_at))
+        .where(_published.resource_id == Resource.id)
+        .correlate(Resource)
+        .scalar_subquery()
+    )
+    return case((latest > Resource.updated_at, latest), else_=Resource.updated_at)
+
+
+def public_select(*columns: Any) -> Select[Any]:
+    """Select `columns` from the public resources."""
+    return select(*columns).select_from(Resource).where(public_condition())
+
+
+def package_name(resource: Resource) -> str:
+    """Return the URL-safe CKAN name of a resource (its identifier, lower-cased)."""
+    return _NAME_UNSAFE.sub("-", resource.identifier.lower()).strip("-")
+
+
+def organization_name(department: Department) -> str:
+    """Return the URL-safe CKAN name of a department (its code, lower-cased)."""
+    return _NAME_UNSAFE.sub("-", department.code.lower()).strip("-")
+
+
+def get_public_resource(session: Session, id_or_name: str) -> Resource:
+    """Return the public resource with this id or CKAN name, else raise `NotFound`."""
+    text = id_or_name.strip()[:100]
+    condition: ColumnElement[bool]
+    try:
+        condition = Resource.id == uuid.UUID(text)
+    except ValueError:
+        condition = func.lower(Resource.identifier) == text.lower()
+    resource = session.scalar(select(Resource).where(condition, public_condition()))
+    if resource is None:
+        raise NotFound(NOT_FOUND)
+    return resource
+
+
+def versions_of(
+    session: Session, resource_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[DatasetVersion]]:
+    """Return the dataset versions of the given resources, oldest first, by resource."""
+    found: dict[uuid.UUID, list[DatasetVersion]] = {rid: [] for rid in resource_ids}
+    if not resource_ids:
+        return found
+    rows = session.scalars(
+        select(DatasetVersion)
+        .where(DatasetVersion.resource_id.in_(resource_ids))
+        .order_by(DatasetVersion.resource_id, DatasetVersion.version)
+    )
+    for row in rows:
+        found[row.resource_id].append(row)
+    return found
+
+
+def get_public_version(session: Session, version_id: str) -> tuple[Resource, DatasetVersion]:
+    """Return a published dataset version of a public resource, by its id."""
+    try:
+        key = uuid.UUID(version_id.strip()[:64])
+    except ValueError:
+        raise NotFound(NOT_FOUND) from None
+    row = session.execute(
+        select(Resource, DatasetVersion)
+        .join(DatasetVersion, DatasetVersion.resource_id == Resource.id)
+        .where(DatasetVersion.id == key, public_condition())
+    ).first()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return row[0], row[1]
+
+
+def public_departments(session: Session) -> list[tuple[Department, int]]:
+    """Return the departments owning public datasets, with how many, by code."""
+    count = func.count(Resource.id)
+    rows = session.execute(
+        select(Department, count)
+        .join(Resource, Resource.department_id == Department.id)
+        .where(public_condition())
+        .group_by(Department.id)
+        .order_by(Department.code)
+    )
+    return [(department, int(n)) for department, n in rows]
+
+
+def get_public_department(session: Session, id_or_name: str) -> tuple[Department, int]:
+    """Return a department owning public datasets, by id or CKAN name, with its count."""
+    text = id_or_name.strip().lower()
+    for department, count in public_departments(session):
+        if text in {str(department.id), organization_name(department)}:
+            return department, count
+    raise NotFound(NOT_FOUND)
+
+
+# --- public API keys -------------------------------------------------------------------------
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def issue_key(session: Session, *, principal: Principal, name: str) -> tuple[ApiKey, str]:
+    """Issue a public API key to the principal's account; the key is returned only here."""
+    if principal.account_id is None:
+        raise NotFound("only accounts hold API keys")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        id=uuid.uuid4(),
+        account_id=principal.account_id,
+        name=name,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        digest=_digest(key),
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def list_keys(session: Session, *, principal: Principal) -> list[ApiKey]:
+    """List the API keys of the principal's account, newest first."""
+    query = (
+        select(ApiKey)
+        .where(ApiKey.account_id == principal.account_id)
+        .order_by(ApiKey.created_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def revoke_key(session: Session, *, principal: Principal, key_id: uuid.UUID) -> ApiKey:
+    """Revoke one of the principal's API keys (revoking twice changes nothing)."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.account_id != principal.account_id:
+        raise NotFound("no such API key")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
+
+
+def find_key(session: Session, key: str) -> ApiKey | None:
+    """Return the live API key `key` names, or None."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 100:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.digest == _digest(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    return row
