@@ -518,6 +518,15 @@ def local_copy(
     return target
 
 
+def read_bytes(key: str, storage: Storage | None = None) -> bytes:
+    """Return the plain Parquet bytes of a version (decrypted if sealed)."""
+    storage = storage or get_storage()
+    if read_pointer(storage, key) is None:
+        with storage.open(key) as handle:
+            return handle.read()
+    return b"".join(_plaintext(storage, key))
+
+
 # --- rotation --------------------------------------------------------------------------------
 
 
@@ -531,6 +540,7 @@ class Rotation:
     plain: int = 0
     previous: set[str] = field(default_factory=set)
     removed: list[str] = field(default_factory=list)
+    payload: dict[str, object] = field(default_factory=dict)  # what the ledger entry digests
 
 
 def usage(session: Session, storage: Storage | None = None) -> dict[str, int]:
@@ -596,18 +606,19 @@ def rotate(
                 digest.update(f"{key}|{pointer.key_id}|{pointer.sha256}\n".encode())
         if progress is not None:
             progress(number, len(keys))
+    done.payload = {
+        "key_id": new_id,
+        "previous_key_ids": sorted(done.previous),
+        "reencrypted": done.reencrypted,
+        "rewrapped": done.rewrapped,
+        "versions_sha256": digest.hexdigest(),
+    }
     ledger.record(
         session,
         kind=EntryKind.KEYS_ROTATED,
         actor=actor,
         subject=f"vault:{new_id}",
-        payload={
-            "key_id": new_id,
-            "previous_key_ids": sorted(done.previous),
-            "reencrypted": done.reencrypted,
-            "rewrapped": done.rewrapped,
-            "versions_sha256": digest.hexdigest(),
-        },
+        payload=done.payload,
     )
     session.flush()
     return done
