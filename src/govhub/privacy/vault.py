@@ -52,7 +52,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, Protocol
 
 import duckdb
 import pyarrow.parquet as pq
@@ -77,6 +77,14 @@ TAG = 16
 POINTER_FORMAT = "govhub-vault/1"
 _PARQUET_MAGIC = b"PAR1"
 PLAIN_PREFIX = "govhubplain://"
+
+
+class Readable(Protocol):
+    """Anything with a binary `read(size)`."""
+
+    def read(self, size: int, /) -> bytes:
+        """Return up to `size` bytes."""
+        ...
 
 
 class VaultError(GovHubError):
@@ -271,7 +279,7 @@ def _chunk_aad(object_key: str, index: int, final: bool) -> bytes:
     return f"govhub-chunk|{object_key}|{index}|{int(final)}".encode()
 
 
-def _seal(source: BinaryIO, sink: BinaryIO, dek: bytes, object_key: str) -> tuple[str, int]:
+def _seal(source: Readable, sink: BinaryIO, dek: bytes, object_key: str) -> tuple[str, int]:
     """Encrypt `source` into `sink` chunk by chunk; return the plaintext digest and size."""
     aead, digest, size, index = AESGCM(dek), hashlib.sha256(), 0, 0
     chunk = source.read(CHUNK)
@@ -317,7 +325,13 @@ def _put_path(storage: Storage, key: str, path: Path) -> None:
         storage.put(key, path.read_bytes())
 
 
-def _write_sealed(storage: Storage, plain: BinaryIO, ring: Keyring, storage_key: str) -> Pointer:
+def _write_sealed(
+    storage: Storage,
+    plain: Readable,
+    ring: Keyring,
+    storage_key: str,
+    put: Callable[[Storage, str, Path], None] | None = None,
+) -> Pointer:
     """Seal a plaintext stream under a fresh data key as a new object; return its pointer."""
     object_key = f"vault/{storage_key.removeprefix('datasets/')}.{uuid.uuid4().hex}.sealed"
     dek = secrets.token_bytes(32)
@@ -325,7 +339,7 @@ def _write_sealed(storage: Storage, plain: BinaryIO, ring: Keyring, storage_key:
         sealed = Path(tmp) / "object"
         with sealed.open("wb") as sink:
             digest, size = _seal(plain, sink, dek, object_key)
-        _put_path(storage, object_key, sealed)
+        (put or _put_path)(storage, object_key, sealed)
     pointer = Pointer(object_key, ring.active, "", digest, size)
     pointer.wrapped_dek = wrap_dek(
         ring, ring.active, dek, _dek_aad(ring.active, storage_key, pointer)
@@ -385,14 +399,23 @@ def should_encrypt(resource: Resource, parquet: Path) -> bool:
     return bool(detect(source.read_row_group(0).slice(0, SAMPLE_ROWS)))
 
 
-def store_dataset(storage: Storage, key: str, parquet: Path, *, encrypt: bool) -> Pointer | None:
-    """Store a version's Parquet file under `key`, sealed when `encrypt`; return the pointer."""
+def store_dataset(
+    storage: Storage,
+    key: str,
+    parquet: Path,
+    *,
+    encrypt: bool,
+    put: Callable[[Storage, str, Path], None] | None = None,
+) -> Pointer | None:
+    """Store a version's Parquet file under `key`, sealed when `encrypt` (`put` copies a local
+    file into storage); return the pointer."""
+    put = put or _put_path
     if not encrypt:
-        _put_path(storage, key, parquet)
+        put(storage, key, parquet)
         return None
     ring = load_keyring()
     with parquet.open("rb") as plain:
-        pointer = _write_sealed(storage, plain, ring, key)
+        pointer = _write_sealed(storage, plain, ring, key, put)
     storage.put(key, pointer.to_bytes())
     return pointer
 
@@ -412,7 +435,7 @@ def discard_dataset(storage: Storage, key: str) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 
-class _PlainFS(MemoryFileSystem):
+class _PlainFS(MemoryFileSystem):  # type: ignore[misc]  # fsspec is untyped
     """Decrypted versions, in memory only, for DuckDB to read by path."""
 
     protocol = ("govhubplain",)
@@ -643,7 +666,7 @@ class _Plaintext:
 def _reseal(storage: Storage, key: str, ring: Keyring, dek: bytes, pointer: Pointer) -> Pointer:
     with storage.open(pointer.object) as handle:
         plain = _Plaintext(_open_chunks(handle, dek, pointer.object))
-        fresh = _write_sealed(storage, plain, ring, key)  # type: ignore[arg-type]
+        fresh = _write_sealed(storage, plain, ring, key)
     if fresh.sha256 != pointer.sha256:  # pragma: no cover - the chunks are authenticated
         raise VaultError(f"re-encrypting {key!r} changed its content")
     return fresh

@@ -221,7 +221,9 @@ def _publish(
     storage = get_storage()
     try:
         encrypt = vault.should_encrypt(resource, converted.path)
-        vault.store_dataset(storage, dataset.storage_key, converted.path, encrypt=encrypt)
+        vault.store_dataset(
+            storage, dataset.storage_key, converted.path, encrypt=encrypt, put=put_file
+        )
         storage.put(log_key(dataset.storage_key), json.dumps(converted.log.to_dict()).encode())
     except BaseException:
         vault.discard_dataset(storage, dataset.storage_key)
