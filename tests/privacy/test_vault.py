@@ -355,6 +355,25 @@ class TestRotation:
         assert seen
         assert set(seen) == {expected}
 
+    def test_keys_from_the_environment_rotate_to_the_last_one(
+        self, session: Session, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        first = "k1=" + base64.b64encode(b"\x11" * 32).decode()
+        monkeypatch.setenv("GOVHUB_VAULT_KEYS", first)
+        [key] = versions(session, world, tmp_path, 1)
+        before = answer(key)
+        monkeypatch.setenv(
+            "GOVHUB_VAULT_KEYS", first + ",k2=" + base64.b64encode(b"\x22" * 32).decode()
+        )
+        result = vault.rotate(session, actor="service:test")
+        assert (result.key_id, result.rewrapped) == ("k2", 1)
+        vault.forget()
+        assert answer(key) == before
+        monkeypatch.setenv("GOVHUB_VAULT_KEYS", first)  # k2 withdrawn too early
+        vault.forget()
+        with pytest.raises(vault.VaultError, match="'k2' is not in the keyring"):
+            answer(key)
+
     def test_retirement(
         self, session: Session, world: World, tmp_path: Path, own_keyring: Path
     ) -> None:

@@ -347,17 +347,13 @@ def _write_sealed(
     return pointer
 
 
-def _read_head(storage: Storage, key: str) -> bytes:
-    with storage.open(key) as handle:
-        return handle.read(64 * 1024)
-
-
 def read_pointer(storage: Storage, key: str) -> Pointer | None:
     """Return the pointer stored under `key`, or None when it holds plain Parquet."""
-    head = _read_head(storage, key)
-    if head.startswith(_PARQUET_MAGIC):
-        return None
-    return Pointer.parse(head)
+    with storage.open(key) as handle:
+        head = handle.read(len(_PARQUET_MAGIC))
+        if head == _PARQUET_MAGIC:
+            return None
+        return Pointer.parse(head + handle.read(64 * 1024))
 
 
 def _plaintext(storage: Storage, key: str, ring: Keyring | None = None) -> Iterator[bytes]:
@@ -451,6 +447,7 @@ class _PlainFS(MemoryFileSystem):  # type: ignore[misc]  # fsspec is untyped
 _plain_fs = _PlainFS()
 _cache_lock = threading.Lock()
 _cached: OrderedDict[str, int] = OrderedDict()  # plain path -> bytes, least recently used first
+_plain_sources: dict[str, Source] = {}  # versions stored in clear: where they are
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,14 +481,18 @@ def open_dataset(key: str, storage: Storage | None = None) -> Source:
         if path in _cached:
             _cached.move_to_end(path)
             return Source(f"{PLAIN_PREFIX}{path}", _plain_fs)
-    if not storage.exists(key):
-        raise NotFound(f"no stored object {key!r}")
-    if read_pointer(storage, key) is None:
+        if path in _plain_sources:
+            return _plain_sources[path]
+    if read_pointer(storage, key) is None:  # plain objects never change: remember the answer
         if isinstance(storage, LocalStorage):
-            return Source(str(storage.local_path(key)))
-        if isinstance(storage, FsspecStorage):
-            return Source(storage.url(key), storage.fs)
-        raise TypeError("unknown storage backend")  # pragma: no cover
+            source = Source(str(storage.local_path(key)))
+        elif isinstance(storage, FsspecStorage):
+            source = Source(storage.url(key), storage.fs)
+        else:  # pragma: no cover - two backends exist
+            raise TypeError("unknown storage backend")
+        with _cache_lock:
+            _plain_sources[path] = source
+        return source
     data = b"".join(_plaintext(storage, key))
     with _cache_lock:
         _plain_fs.pipe_file(path, data)
@@ -510,6 +511,7 @@ def forget() -> None:
         for path in list(_cached):
             _plain_fs.rm_file(path)
         _cached.clear()
+        _plain_sources.clear()
 
 
 def attach(con: duckdb.DuckDBPyConnection, source: Source) -> str:
@@ -594,7 +596,8 @@ def rotate(
     pointer switched."""
     storage = storage or get_storage()
     ring = load_keyring()
-    new_id = ring.add()
+    # A file keyring gains a key; keys from the environment are rotated there (the last is active).
+    new_id = ring.add() if ring.path is not None else ring.active
     done = Rotation(new_id)
     keys = list(
         session.scalars(select(DatasetVersion.storage_key).order_by(DatasetVersion.storage_key))
