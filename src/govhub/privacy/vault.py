@@ -21,9 +21,17 @@ Why this design (measured on this machine with DuckDB 2.0.0 and PyArrow 26, 10^6
   version's storage key, so what a version resolves to changes by one atomic object replace.
 * Readers decrypt a version once per process into an in-memory filesystem (never a disk file)
   that DuckDB reads like any other; plaintext of an immutable version never changes, so the
-  cache needs no invalidation, and rotation does not disturb it. Decrypting 10 MB costs about
-  0.1 s once; afterwards page latency and export throughput are those of the plaintext file
-  (numbers in the README's exchange section).
+  cache needs no invalidation, and rotation does not disturb it. Decrypting the 10 MB version
+  of 10^6 rows costs about 0.09 s once; afterwards a gateway page costs what it costs on the
+  plain file (0.98x at p50) and a masked export measured 0.75x the plain rows/s on a loaded
+  machine (bench/encryption.py; numbers in the README's exchange section).
+
+Rotation adds a master key version and re-wraps every data key (only pointers are rewritten);
+with re-encryption it seals each version under a fresh data key as a new object beside the old,
+switches the pointer (one atomic object replace: the pointer *is* the version's current state,
+so readers need no database session and no migration is needed), and deletes the old objects
+only after the rotation's ledger entry committed. A reader that read an old pointer whose object
+was just removed re-reads the pointer once. A master key can be retired when no pointer uses it.
 
 Which versions are encrypted: by default (``GOVHUB_VAULT_MODE=personal``) those whose resource
 marks a field personal or sensitive, maps it to a personal data element, or whose values PII
