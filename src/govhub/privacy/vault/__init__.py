@@ -23,8 +23,8 @@ Why this design (measured on this machine with DuckDB 2.0.0 and PyArrow 26, 10^6
   that DuckDB reads like any other; plaintext of an immutable version never changes, so the
   cache needs no invalidation, and rotation does not disturb it. Decrypting the 10 MB version
   of 10^6 rows costs about 0.09 s once; afterwards a gateway page costs what it costs on the
-  plain file (0.98x at p50) and a masked export measured 0.75x the plain rows/s on a loaded
-  machine (bench/encryption.py; numbers in the README's exchange section).
+  plain file within noise (1.15x and 0.98x at p50 in two runs) and a masked export 1.02x and
+  0.75x the plain rows/s (bench/encryption.py on a loaded machine; see the README).
 
 Rotation adds a master key version and re-wraps every data key (only pointers are rewritten);
 with re-encryption it seals each version under a fresh data key as a new object beside the old,
