@@ -53,6 +53,7 @@ from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.identity.schemas import DepartmentRead, OfficialCreate
 from govhub.ledger import cli as ledger_cli
+from govhub.privacy import vault_cli
 
 EXIT_DOMAIN_ERROR = 1
 EXIT_BAD_ARGUMENTS = 2
@@ -117,6 +118,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(dept_app, name="dept")
 app.add_typer(keys_app, name="keys")
+keys_app.add_typer(vault_cli.app, name="data")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(ingest_cli.app, name="data")
 app.add_typer(sharing_cli.app, name="sharing")

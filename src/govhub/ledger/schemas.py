@@ -22,6 +22,7 @@ class EntryKind(StrEnum):
     DATA_ACCESS = "data_access"
     DATASET_PUBLISHED = "dataset_published"
     GRANT_REVOKED = "grant_revoked"
+    KEYS_ROTATED = "keys_rotated"
     LICENSE_ISSUED = "license_issued"
     LINEAGE_RECORDED = "lineage_recorded"
     LICENSE_REVOKED = "license_revoked"

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -25,7 +26,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from govhub import cli
-from govhub.core.storage import get_storage
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest import pull, sources
 from govhub.data.ingest.models import DataSource, LoadJob
@@ -33,6 +33,7 @@ from govhub.data.ingest.schemas import DataSourceCreate
 from govhub.data.ingest.settings import get_ingest_settings
 from govhub.data.lineage.models import EntityKind, LineageEntity
 from govhub.identity.models import Account
+from govhub.privacy import vault
 from tests.data.helpers import make_resource
 from tests.factories import World
 
@@ -126,8 +127,7 @@ class TestPull:
         assert job["source_kind"] == "database"
         dataset = _dataset(session, resource)
         assert dataset.row_count == 250
-        with get_storage().open(dataset.storage_key) as handle:
-            table = pq.read_table(handle)
+        table = pq.read_table(pa.BufferReader(vault.read_bytes(dataset.storage_key)))
         assert table.column_names == ["uscc", "name", "capital", "founded"]
         assert table.column("name")[0].as_py() == "企业1"
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from govhub.core.db import utcnow
 from govhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govhub.core.ratelimit import SlidingWindow
-from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
+from govhub.core.storage import Storage, get_storage
 from govhub.data.catalog.models import DatasetVersion
 from govhub.data.exchange.cache import DatasetView, GrantView, grants
 from govhub.data.exchange.schemas import ExportRequest, QueryRequest, QueryResult
@@ -38,6 +38,7 @@ from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
 from govhub.privacy import policy as privacy
+from govhub.privacy import vault
 from govhub.privacy.masking import MaskStyle
 from govhub.privacy.pseudonyms import pseudonym_key
 
@@ -257,16 +258,14 @@ _page_slots = _PageSlots()
 
 
 def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> str:
-    """Return the path DuckDB reads the object at `key` from."""
-    if isinstance(storage, LocalStorage):
-        return str(storage.local_path(key))
-    if not isinstance(storage, FsspecStorage):  # pragma: no cover - two backends exist
-        raise TypeError("unknown storage backend")
-    with _Engine.root_lock:
-        if id(storage.fs) not in _Engine.registered:
-            con.register_filesystem(storage.fs)
-            _Engine.registered.add(id(storage.fs))
-    return storage.url(key)
+    """Return the path DuckDB reads the version at `key` from (decrypted by the vault if sealed)."""
+    source = vault.open_dataset(key, storage)
+    if source.filesystem is not None:
+        with _Engine.root_lock:
+            if id(source.filesystem) not in _Engine.registered:
+                con.register_filesystem(source.filesystem)
+                _Engine.registered.add(id(source.filesystem))
+    return source.path
 
 
 def _transform(table: pa.Table, plan: Plan) -> pa.Table:

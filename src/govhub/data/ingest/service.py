@@ -28,6 +28,7 @@ from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger_service
 from govhub.ledger.schemas import EntryKind
+from govhub.privacy import vault
 
 NOT_FOUND = "no such resource"
 
@@ -224,10 +225,13 @@ def _publish(
     )
     storage = get_storage()
     try:
-        put_file(storage, dataset.storage_key, converted.path)
+        encrypt = vault.should_encrypt(resource, converted.path)
+        vault.store_dataset(
+            storage, dataset.storage_key, converted.path, encrypt=encrypt, put=put_file
+        )
         storage.put(log_key(dataset.storage_key), json.dumps(converted.log.to_dict()).encode())
     except BaseException:
-        storage.delete(dataset.storage_key)
+        vault.discard_dataset(storage, dataset.storage_key)
         storage.delete(log_key(dataset.storage_key))
         raise
     # Quality assessment of the new version (inline, in a savepoint; never fails the publish).

@@ -20,7 +20,6 @@ only; other resources answer `NotFound`.
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import InvalidInput, NotFound
-from govhub.core.storage import LocalStorage, Storage, get_storage
+from govhub.core.storage import Storage, get_storage
 from govhub.data.catalog import scope
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, OpeningType, Resource, SharingType
@@ -47,6 +46,7 @@ from govhub.data.quality.rules import Dimension, RuleSet, derive_rules, merge_ru
 from govhub.data.standards.models import DataElement
 from govhub.identity.models import Division
 from govhub.identity.principal import Principal
+from govhub.privacy import vault
 
 log = logging.getLogger("govhub.data.quality")
 
@@ -127,13 +127,7 @@ def _element_specs(session: Session, rules: RuleSet) -> dict[str, ElementSpec]:
 
 @contextmanager
 def _local_copy(storage: Storage, key: str, workdir: Path) -> Iterator[Path]:
-    if isinstance(storage, LocalStorage):
-        yield storage.root / key
-        return
-    target = workdir / "dataset.parquet"
-    with storage.open(key) as source, target.open("wb") as sink:
-        shutil.copyfileobj(source, sink, 1 << 20)
-    yield target
+    yield vault.local_copy(key, workdir, storage)
 
 
 def _readable(path: Path) -> bool:
@@ -163,10 +157,7 @@ def _references(
         latest = _latest_dataset(session, other.id)
         if latest is None or not storage.exists(latest.storage_key):
             continue
-        target = workdir / f"ref-{name}.parquet"
-        with storage.open(latest.storage_key) as source, target.open("wb") as sink:
-            shutil.copyfileobj(source, sink, 1 << 20)
-        references[name] = [target]
+        references[name] = [vault.local_copy(latest.storage_key, workdir, storage, f"ref-{name}")]
     return references
 
 
