@@ -57,7 +57,7 @@ def child(mode: str, rows: int, requests: int) -> dict[str, Any]:
             )
             first_ms = round((time.perf_counter() - start) * 1000, 1)
             response.raise_for_status()
-        page, page_rows = gateway.measure_gateway(base, built, requests)
+        _, page, _, page_rows = gateway.measure_pages(base, built, requests)
         export = gateway.measure_export(base, built)
     finally:
         server.terminate()
