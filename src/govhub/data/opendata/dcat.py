@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import InvalidInput
@@ -168,7 +168,7 @@ class CatalogPage:
 
 def public_resources(
     modified_since: datetime | None = None,
-) -> Select[tuple[Resource, datetime, datetime]]:
+) -> Select[Resource, datetime, datetime]:
     """Select open resources with a published dataset, their first and last publication."""
     mine = DatasetVersion.resource_id == Resource.id
     first = select(func.min(DatasetVersion.created_at)).where(mine).scalar_subquery()
@@ -186,7 +186,7 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _dataset(row: tuple[Resource, datetime, datetime]) -> PublicDataset:
+def _dataset(row: Row[Resource, datetime, datetime]) -> PublicDataset:
     resource, issued, modified = row
     public = scope.to_schema(resource, None)
     assert isinstance(public, ResourcePublicRead)  # noqa: S101 - anonymous readers get no more

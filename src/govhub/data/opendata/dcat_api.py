@@ -7,7 +7,7 @@ malformed value is a 400 problem. An unknown id and a non-public one get the sam
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
@@ -21,7 +21,7 @@ from govhub.identity.deps import DbSession
 router = APIRouter(tags=["open data (DCAT-AP)"])
 
 NOT_FOUND = "no such open dataset"
-_RESPONSES = {200: {"content": {media: {} for media in dcat.MEDIA_TYPES.values()}}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {media: {} for media in dcat.MEDIA_TYPES.values()}}}
 RawParam = Annotated[str | None, Query()]
 
 
