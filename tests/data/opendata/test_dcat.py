@@ -68,7 +68,8 @@ def shapes_graph() -> Graph:
     graph = Graph()
     for name in ("dcat-ap-3.0.1-SHACL.ttl", "dcat-ap-3.0.1-ranges.ttl"):
         graph.parse(SHAPES_DIR / name, format="turtle")
-    dangling = [(s, o) for s, o in graph.subject_objects(SH.property) if (o, SH.path, None) not in graph]  # fmt: skip
+    pairs = graph.subject_objects(SH.property)
+    dangling = [(s, o) for s, o in pairs if (o, SH.path, None) not in graph]
     assert len(dangling) <= 5
     for shape, prop in dangling:
         graph.remove((shape, SH.property, prop))
@@ -126,6 +127,19 @@ class TestSerializations:
         dataset = parse(client.get("/dataset/A-SCJG-0001.ttl").content, "ttl")
         catalog = parse(client.get("/catalog.ttl").content, "ttl")
         assert set(dataset) <= set(catalog)
+
+    def test_hostile_text_survives_every_serialization(
+        self, client: TestClient, session: Session, world: World
+    ) -> None:
+        title = 'A\x0b<b>"&amp;</b>]]> 数据'
+        resource = publish(session, world, title, keywords=["</rdf:RDF>"])
+        for syntax in SYNTAXES:
+            response = client.get(f"/dataset/{resource.id}.{syntax}")
+            assert response.status_code == 200
+            graph = parse(response.content, syntax)
+            node = URIRef(f"http://127.0.0.1:8000/dataset/{resource.id}")
+            assert (node, DCTERMS.title, Literal('A<b>"&amp;</b>]]> 数据', lang="zh")) in graph
+            assert (node, DCAT.keyword, Literal("</rdf:RDF>", lang="en")) in graph
 
     def test_a_dataset_carries_dcat_ap_properties(
         self, client: TestClient, session: Session, world: World
