@@ -21,7 +21,9 @@ from govhub.identity.deps import DbSession
 router = APIRouter(tags=["open data (DCAT-AP)"])
 
 NOT_FOUND = "no such open dataset"
-_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {media: {} for media in dcat.MEDIA_TYPES.values()}}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media: {} for media in dcat.MEDIA_TYPES.values()}}
+}
 RawParam = Annotated[str | None, Query()]
 
 
@@ -48,9 +50,7 @@ def get_catalog(
     chosen = _syntax(syntax)
     number = dcat.parse_page(page)
     since = dcat.parse_modified_since(modified_since)
-    result = dcat.catalog_page(
-        session, page=number, modified_since=since, page_size=dcat.PAGE_SIZE
-    )
+    result = dcat.catalog_page(session, page=number, modified_since=since, page_size=dcat.PAGE_SIZE)
     base = _base_url()
 
     def page_url(n: int) -> str:
