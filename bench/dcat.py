@@ -19,11 +19,14 @@ import json
 import platform
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph
+from rdflib.namespace import SH
 
 from govhub.data.catalog.schemas import ResourcePublicRead
 from govhub.data.opendata import dcat
@@ -81,6 +84,22 @@ def page_graph(datasets: list[dcat.PublicDataset]) -> Graph:
     )
 
 
+def timed(rows: list[dict[str, Any]], step: str, work: Callable[[], Any]) -> Any:
+    """Run `work`, keep its wall and CPU time as a row, print the row at once; return its result."""
+    began, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    row: dict[str, Any] = {
+        "step": step,
+        "seconds": round(time.perf_counter() - began, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+        "mb": round(len(result) / 1e6, 2) if isinstance(result, bytes) else None,
+    }
+    rows.append(row)
+    mb = f"{row['mb']:.1f}" if row["mb"] is not None else "-"
+    print(f"{step:<36} {row['seconds']:>8.2f} {row['cpu_seconds']:>8.2f} {mb:>8}", flush=True)
+    return result
+
+
 def main() -> None:
     """Run the benchmark and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -88,42 +107,37 @@ def main() -> None:
     parser.add_argument("--validate", type=int, default=100)
     args = parser.parse_args()
 
+    print(f"DCAT-AP export of {args.datasets:,} datasets (wall and CPU seconds)")
+    print(f"{'step':<36} {'wall s':>8} {'CPU s':>8} {'MB':>8}")
     datasets = synthetic(args.datasets)
-    began = time.perf_counter()
-    graph = page_graph(datasets)
-    rows: list[dict[str, Any]] = [
-        {"step": "build graph", "seconds": time.perf_counter() - began, "mb": None,
-         "triples": len(graph)}
-    ]  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    graph = timed(rows, "build graph", lambda: page_graph(datasets))
     for syntax in dcat.Syntax:
-        began = time.perf_counter()
-        body = dcat.serialize(graph, syntax)
-        seconds = time.perf_counter() - began
-        rows.append({"step": f"serialize {syntax.value}", "seconds": seconds,
-                     "mb": len(body) / 1e6, "triples": len(graph)})  # fmt: skip
+        timed(rows, f"serialize {syntax.value}", partial(dcat.serialize, graph, syntax))
+    conforms = None
     if SHAPES.is_dir() and args.validate:
         from pyshacl import validate  # noqa: PLC0415 - a dev tool, imported only when used
 
         shapes = Graph()
         for name in ("dcat-ap-3.0.1-SHACL.ttl", "dcat-ap-3.0.1-ranges.ttl"):
             shapes.parse(SHAPES / name, format="turtle")
+        for shape, prop in list(shapes.subject_objects(SH.property)):
+            if (prop, SH.path, None) not in shapes:  # five dangling references upstream
+                shapes.remove((shape, SH.property, prop))
         small = page_graph(datasets[: args.validate])
-        began = time.perf_counter()
-        conforms, _, _ = validate(small, shacl_graph=shapes, allow_warnings=True)
-        rows.append({"step": f"pyshacl, {args.validate} datasets (conforms={conforms})",
-                     "seconds": time.perf_counter() - began, "mb": None,
-                     "triples": len(small)})  # fmt: skip
-
-    print(f"DCAT-AP export of {args.datasets:,} datasets")
-    print(f"{'step':<42} {'seconds':>8} {'MB':>8} {'triples':>10}")
-    for row in rows:
-        mb = f"{row['mb']:.1f}" if row["mb"] is not None else "-"
-        print(f"{row['step']:<42} {row['seconds']:>8.2f} {mb:>8} {row['triples']:>10,}")
+        report = timed(
+            rows,
+            f"pyshacl, {args.validate} datasets",
+            lambda: validate(small, shacl_graph=shapes, allow_warnings=True),
+        )
+        conforms = bool(report[0])
+        print(f"conforms: {conforms}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {"datasets": args.datasets, "python": platform.python_version(),
-             "machine": platform.machine(), "rows": rows}, indent=2,
+            {"datasets": args.datasets, "triples": len(graph), "conforms": conforms,
+             "python": platform.python_version(), "machine": platform.machine(),
+             "rows": rows}, indent=2,
         ) + "\n"
     )  # fmt: skip
 
