@@ -441,6 +441,8 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/oauth/token"): "client authentication; tests/identity/test_oidc.py",
     ("GET", "/oauth/userinfo"): "bearer token with openid scope; tests/identity/test_oidc.py",
     ("POST", "/oauth/userinfo"): "bearer token with openid scope; tests/identity/test_oidc.py",
+    ("GET", "/catalog.{syntax}"): "public DCAT-AP; tests/data/opendata/test_dcat.py",
+    ("GET", "/dataset/{key}.{syntax}"): "public DCAT-AP; tests/data/opendata/test_dcat.py",
 }
 
 

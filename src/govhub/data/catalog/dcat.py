@@ -21,7 +21,7 @@ CONTEXT = {
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
-_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+FREQUENCY_BASE = "http://publications.europa.eu/resource/authority/frequency/"
 FREQUENCIES = {
     UpdateFrequency.REAL_TIME: "CONT",
     UpdateFrequency.DAILY: "DAILY",
@@ -32,7 +32,7 @@ FREQUENCIES = {
     UpdateFrequency.IRREGULAR: "IRREG",
     UpdateFrequency.NEVER: "NEVER",
 }
-_ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
+ACCESS_RIGHTS_BASE = "http://publications.europa.eu/resource/authority/access-right/"
 ACCESS_RIGHTS = {
     OpeningType.OPEN: "PUBLIC",
     OpeningType.CONDITIONAL: "RESTRICTED",
@@ -67,8 +67,8 @@ def to_dcat(resource: ResourceRead | ResourcePublicRead, *, url: str) -> dict[st
         },
         "dcat:keyword": [{"@value": k, "@language": "zh"} for k in resource.keywords],
         "dcat:theme": [{"@id": f"urn:govhub:theme:{t.value}"} for t in resource.themes],
-        "dct:accrualPeriodicity": {"@id": _FREQUENCY + FREQUENCIES[resource.update_frequency]},
-        "dct:accessRights": {"@id": _ACCESS + ACCESS_RIGHTS[resource.opening_type]},
+        "dct:accrualPeriodicity": {"@id": FREQUENCY_BASE + FREQUENCIES[resource.update_frequency]},
+        "dct:accessRights": {"@id": ACCESS_RIGHTS_BASE + ACCESS_RIGHTS[resource.opening_type]},
         "dct:spatial": [{"@id": f"urn:govhub:division:{c}"} for c in resource.division_codes],
         "dct:modified": {"@value": resource.updated_at.isoformat(), "@type": "xsd:dateTime"},
         "owl:versionInfo": str(resource.version),

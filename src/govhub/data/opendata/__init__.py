@@ -1,1 +1,1 @@
-"""The open data portal's machine interfaces: a CKAN-compatible Action API over public datasets."""
+"""The open data portal: public datasets, the CKAN-compatible Action API and the DCAT-AP catalog."""
