@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from tests.data.opendata.conftest import ROWS, Catalog
+from govhub.core.storage import get_storage
+from govhub.data.catalog.models import DatasetVersion
+from govhub.privacy import vault
+from tests.data.opendata.conftest import ROWS, Catalog, publish, version_ids
+from tests.factories import World
 
 
 def search(client: TestClient, catalog: Catalog, **params: Any) -> Any:
@@ -58,3 +66,39 @@ class TestDatastoreSearch:
         last = search(client, catalog, limit=2, offset=4, include_total=False)
         assert [r["_id"] for r in last["records"]] == [5]
         assert "total" not in last
+
+
+class TestSealedVersions:
+    """Versions encrypted at rest read the same through every open-data path."""
+
+    @pytest.fixture
+    def sealed(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session: Session, world: World
+    ) -> Iterator[Catalog]:
+        monkeypatch.setenv("GOVHUB_VAULT_KEYRING_FILE", str(tmp_path / "keyring.json"))
+        monkeypatch.delenv("GOVHUB_VAULT_KEYS", raising=False)
+        monkeypatch.setenv("GOVHUB_VAULT_MODE", "all")
+        vault.forget()
+        public = publish(session, world, tmp_path, opening_type="open", title="加密存储数据")
+        versions = version_ids(session, public)
+        session.flush()
+        yield Catalog(public, public, public, public, public, public, versions, [])
+        vault.forget()
+
+    def test_search_sql_and_download(
+        self, client: TestClient, session: Session, sealed: Catalog
+    ) -> None:
+        version = session.get(DatasetVersion, sealed.public_versions[0])
+        assert version is not None
+        assert vault.read_pointer(get_storage(), version.storage_key) is not None
+        found = search(client, sealed, filters={"szqh": "330106"}, fields="qymc")
+        assert found["total"] == 2
+        sql = f'SELECT count(*) AS n FROM "{sealed.public_versions[0]}"'  # noqa: S608
+        answer = client.post("/api/action/datastore_search_sql", json={"sql": sql})
+        assert answer.json()["result"]["records"] == [{"n": len(ROWS)}], answer.text
+        for fmt in ("csv", "parquet"):
+            download = client.get(f"/api/opendata/download/{sealed.public_versions[0]}.{fmt}")
+            assert download.status_code == 200
+            assert len(download.content) > 0
+        csv_body = client.get(f"/api/opendata/download/{sealed.public_versions[0]}.csv").text
+        assert "宁波甲公司" in csv_body

@@ -32,8 +32,9 @@ import sqlglot
 from pyarrow.fs import FSSpecHandler, PyFileSystem
 from sqlglot import exp
 
-from govhub.core.storage import FsspecStorage, LocalStorage, Storage
+from govhub.core.storage import Storage
 from govhub.data.opendata.errors import AuthorizationError, ValidationError, invalid
+from govhub.privacy import vault
 
 ID = "_id"
 ROW_NUMBER = "file_row_number"
@@ -186,27 +187,25 @@ def sandbox_connection() -> duckdb.DuckDBPyConnection:
 
 
 def source_path(storage: Storage, key: str) -> str:
-    """Return the path or URL DuckDB reads the object at `key` from."""
-    if isinstance(storage, LocalStorage):
-        return str(storage.local_path(key))
-    if not isinstance(storage, FsspecStorage):  # pragma: no cover - two backends exist
-        raise TypeError("unknown storage backend")
-    con = _engines.plain_cursor()
-    with _Engines.lock:
-        if id(storage.fs) not in _Engines.registered:
-            con.register_filesystem(storage.fs)
-            _Engines.registered.add(id(storage.fs))
-    return storage.url(key)
+    """Return the path or URL DuckDB reads the version at `key` from (decrypted if sealed)."""
+    source = vault.open_dataset(key, storage)
+    if source.filesystem is not None:
+        con = _engines.plain_cursor()
+        with _Engines.lock:
+            if id(source.filesystem) not in _Engines.registered:
+                con.register_filesystem(source.filesystem)
+                _Engines.registered.add(id(source.filesystem))
+    return source.path
 
 
 def arrow_dataset(storage: Storage, key: str) -> pads.Dataset:
-    """Return the Parquet object at `key` as an Arrow dataset (read lazily)."""
-    if isinstance(storage, LocalStorage):
-        return pads.dataset(str(storage.local_path(key)), format="parquet")
-    if not isinstance(storage, FsspecStorage):  # pragma: no cover - two backends exist
-        raise TypeError("unknown storage backend")
-    fs = PyFileSystem(FSSpecHandler(storage.fs))
-    return pads.dataset(storage._path(key), format="parquet", filesystem=fs)
+    """Return the version at `key` as an Arrow dataset (read lazily; decrypted if sealed)."""
+    source = vault.open_dataset(key, storage)
+    if source.filesystem is None:
+        return pads.dataset(source.path, format="parquet")
+    filesystem: Any = source.filesystem
+    fs = PyFileSystem(FSSpecHandler(filesystem))
+    return pads.dataset(filesystem._strip_protocol(source.path), format="parquet", filesystem=fs)
 
 
 @lru_cache(maxsize=512)
