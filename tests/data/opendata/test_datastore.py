@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -102,3 +105,29 @@ class TestSealedVersions:
             assert len(download.content) > 0
         csv_body = client.get(f"/api/opendata/download/{sealed.public_versions[0]}.csv").text
         assert "宁波甲公司" in csv_body
+
+
+class TestDownloads:
+    """The newest version of a public dataset in each DCAT distribution format."""
+
+    def test_every_format(self, client: TestClient, catalog: Catalog) -> None:
+        base = f"/dataset/{catalog.public.identifier}/download"
+        csv_body = client.get(f"{base}/csv")
+        assert csv_body.status_code == 200
+        assert csv_body.text.splitlines()[0] == "qymc,szqh,zczb,clrq"
+        records = client.get(f"{base}/json").json()
+        assert [r["qymc"] for r in records] == [row[0] for row in ROWS]
+        parquet = client.get(f"{base}/parquet")
+        assert pq.read_table(io.BytesIO(parquet.content)).num_rows == len(ROWS)
+        book = openpyxl.load_workbook(io.BytesIO(client.get(f"{base}/xlsx").content))
+        rows = list(book.active.iter_rows(values_only=True))
+        assert rows[0] == ("qymc", "szqh", "zczb", "clrq")
+        assert [r[0] for r in rows[1:]] == [row[0] for row in ROWS]
+
+    def test_hidden_unknown_and_bad_format(self, client: TestClient, catalog: Catalog) -> None:
+        for resource in catalog.hidden:
+            assert client.get(f"/dataset/{resource.identifier}/download/csv").status_code == 404
+        assert client.get("/dataset/no-such-dataset/download/csv").status_code == 404
+        bad = client.get(f"/dataset/{catalog.public.identifier}/download/exe")
+        assert bad.status_code == 404
+        assert bad.headers["content-type"].startswith("application/problem+json")

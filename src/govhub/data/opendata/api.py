@@ -21,6 +21,7 @@ from govhub.core.db import session_scope
 from govhub.core.errors import InvalidInput, NotFound, RateLimited
 from govhub.core.ratelimit import SlidingWindow
 from govhub.core.storage import get_storage
+from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.opendata import ckan, datastore, service, usage
 from govhub.data.opendata.errors import (
     ActionError,
@@ -147,30 +148,53 @@ async def action_v3(request: Request, name: str) -> Response:
 # --- downloads -------------------------------------------------------------------------------
 
 
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @router.get("/api/opendata/download/{version_id}.{fmt}", response_class=Response)
 def download(version_id: str, fmt: str, session: DbSession) -> Response:
-    """Download a public dataset version as CSV or Parquet."""
-    if fmt not in {"csv", "parquet"}:
+    """Download a public dataset version as CSV, JSON, Parquet or xlsx."""
+    if fmt not in MEDIA_TYPES:
         raise NotFound("no such download format")
     resource, version = service.get_public_version(session, version_id)
+    return _serve(resource, version, fmt)
+
+
+@router.get("/dataset/{id_or_name}/download/{fmt}", response_class=Response)
+def download_latest(id_or_name: str, fmt: str, session: DbSession) -> Response:
+    """Download the newest version of a public dataset (the DCAT distributions' URL)."""
+    if fmt not in MEDIA_TYPES:
+        raise NotFound("no such download format")
+    resource = service.get_public_resource(session, id_or_name)
+    version = service.versions_of(session, [resource.id])[resource.id][-1]
+    return _serve(resource, version, fmt)
+
+
+def _serve(resource: Resource, version: DatasetVersion, fmt: str) -> Response:
+    """Count the download and answer the version in `fmt` (Parquet in clear as it is stored)."""
     usage.buffer.count(resource.id, usage.Usage.DOWNLOAD)
     if usage.buffer.due(get_opendata_settings().usage_flush_seconds):
         usage.buffer.save()
-    storage = get_storage()
     name = f"{service.package_name(resource)}-v{version.version}"
-    source = datastore.source_path(storage, version.storage_key)
+    source = datastore.source_path(get_storage(), version.storage_key)
     if fmt == "parquet" and Path(source).is_file():
-        return FileResponse(
-            source, media_type="application/vnd.apache.parquet", filename=f"{name}.parquet"
-        )
+        return FileResponse(source, media_type=MEDIA_TYPES[fmt], filename=f"{name}.parquet")
     handle, temp = tempfile.mkstemp(suffix=f".{fmt}")
     os.close(handle)
     Path(temp).unlink()
-    datastore.export(source, temp, fmt)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet"
+    try:
+        datastore.export(source, temp, fmt)
+    except Exception:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return FileResponse(
         temp,
-        media_type=media,
+        media_type=MEDIA_TYPES[fmt],
         filename=f"{name}.{fmt}",
         background=BackgroundTask(Path(temp).unlink, missing_ok=True),
     )

@@ -32,6 +32,7 @@ import sqlglot
 from pyarrow.fs import FSSpecHandler, PyFileSystem
 from sqlglot import exp
 
+from govhub.core.errors import Conflict
 from govhub.core.storage import Storage
 from govhub.data.opendata.errors import AuthorizationError, ValidationError, invalid
 from govhub.privacy import vault
@@ -456,14 +457,54 @@ def run_sql(
     return SqlResult(fields, records, truncated=len(rows) > max_rows)
 
 
+EXCEL_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
+
+
 def export(source: str, target: str, fmt: str) -> None:
-    """Write the Parquet file at `source` to `target` as CSV (or Parquet), header included."""
+    """Write the Parquet file at `source` to `target` as CSV, JSON (an array), Parquet or xlsx."""
     con = _engines.plain_cursor()
-    option = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
+    if fmt == "xlsx":
+        _export_xlsx(con, source, target)
+        return
+    option = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json, ARRAY true"}.get(
+        fmt, "FORMAT parquet"
+    )
     con.execute(
         f"COPY (SELECT * FROM read_parquet($source)) TO '{_literal(target)}' ({option})",  # noqa: S608
         {"source": source},
     )
+
+
+def _export_xlsx(con: duckdb.DuckDBPyConnection, source: str, target: str) -> None:
+    """Stream the rows into a write-only workbook (one sheet; Excel's row limit applies)."""
+    import openpyxl  # noqa: PLC0415 - only this format needs it
+
+    count = con.execute("SELECT count(*) FROM read_parquet($source)", {"source": source})
+    total = int(count.fetchone()[0])  # type: ignore[index]
+    if total > EXCEL_MAX_ROWS:
+        raise Conflict(
+            f"{total:,} rows do not fit one Excel sheet ({EXCEL_MAX_ROWS:,}); "
+            "download CSV or Parquet"
+        )
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("data")
+    reader = con.execute("SELECT * FROM read_parquet($source)", {"source": source})
+    sheet.append([column[0] for column in reader.description or []])
+    while batch := reader.fetchmany(10_000):
+        for row in batch:
+            sheet.append([_cell(value) for value in row])
+    book.save(target)
+
+
+def _cell(value: Any) -> Any:
+    """Return a value openpyxl writes: decimals as text, time zones dropped to UTC."""
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
 
 
 def _literal(text: str) -> str:

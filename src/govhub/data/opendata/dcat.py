@@ -31,14 +31,14 @@ from urllib.parse import quote
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
-from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import InvalidInput
-from govhub.data.catalog import scope
 from govhub.data.catalog.dcat import ACCESS_RIGHTS, ACCESS_RIGHTS_BASE, FREQUENCIES, FREQUENCY_BASE
 from govhub.data.catalog.models import DatasetVersion, Resource, Theme
 from govhub.data.catalog.schemas import ResourcePublicRead
+from govhub.data.opendata import service as opendata
 from govhub.identity.models import Division
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -169,14 +169,11 @@ class CatalogPage:
 def public_resources(
     modified_since: datetime | None = None,
 ) -> Select[Resource, datetime, datetime]:
-    """Select open resources with a published dataset, their first and last publication."""
+    """Select the public resources (`opendata.service`), their first publication and last change."""
     mine = DatasetVersion.resource_id == Resource.id
     first = select(func.min(DatasetVersion.created_at)).where(mine).scalar_subquery()
-    latest = select(func.max(DatasetVersion.created_at)).where(mine).scalar_subquery()
-    modified = case((latest > Resource.updated_at, latest), else_=Resource.updated_at)
-    query = select(Resource, first.label("issued"), modified.label("modified")).where(
-        scope.visible(None), first.is_not(None)
-    )
+    modified = opendata.modified_column()
+    query = opendata.public_select(Resource, first.label("issued"), modified.label("modified"))
     if modified_since is not None:
         query = query.where(modified >= modified_since)
     return query.order_by(Resource.created_at, Resource.id)
