@@ -268,6 +268,8 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/sharing/requests/{request_id}/decision", Permission.SHARING_DECIDE,
          params=sharing.pending_request, body=lambda a: {"outcome": "approve"},
          out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/sharing/requests/{request_id}/withdrawal", Permission.SHARING_REQUEST,
+         params=sharing.pending_request, out_of_scope=frozenset({"admin_a", "admin_b"})),
     Rule("GET", "/api/v1/sharing/grants", Permission.SHARING_REQUEST),
     Rule("GET", "/api/v1/sharing/grants/{grant_id}", Permission.SHARING_REQUEST,
          params=sharing.grant, out_of_scope=frozenset({"admin_b"})),

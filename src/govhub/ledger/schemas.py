@@ -36,6 +36,7 @@ class EntryKind(StrEnum):
     SHARE_GRANTED = "share_granted"
     SHARE_REJECTED = "share_rejected"
     SHARE_REQUESTED = "share_requested"
+    SHARE_WITHDRAWN = "share_withdrawn"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.

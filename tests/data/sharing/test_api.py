@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.identity.models import Account
+from govhub.ledger.models import LedgerPending
 from tests.data.sharing.helpers import add_client, request_body, shareable
 from tests.factories import World
 
@@ -106,3 +108,35 @@ class TestBadInput:
         )
         assert foreign.status_code == missing.status_code == 404
         assert foreign.json()["detail"] == missing.json()["detail"]
+
+
+class TestWithdrawal:
+    def test_the_requester_withdraws_a_pending_request_once(
+        self, client: TestClient, session: Session, world: World, login: Login
+    ) -> None:
+        resource = shareable(session, world)
+        system = add_client(session, world.city_b_market)
+        requester, owner = login(world.city_b_admin), login(world.city_a_admin)
+        made = client.post(
+            "/api/v1/sharing/requests", json=request_body(resource, system), headers=requester
+        ).json()
+        url = f"/api/v1/sharing/requests/{made['id']}/withdrawal"
+
+        # The owner may decide but not withdraw: to the owner the withdrawal does not exist.
+        assert client.post(url, headers=owner).status_code == 404
+        withdrawn = client.post(url, headers=requester)
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert withdrawn.json()["status"] == "withdrawn"
+        again = client.post(url, headers=requester)
+        assert again.status_code == 409
+        assert again.headers["content-type"].startswith("application/problem+json")
+        decided = client.post(
+            f"/api/v1/sharing/requests/{made['id']}/decision",
+            json={"outcome": "approve"},
+            headers=owner,
+        )
+        assert decided.status_code == 409
+        kinds = session.scalars(
+            select(LedgerPending.kind).where(LedgerPending.subject == f"share-request:{made['id']}")
+        ).all()
+        assert sorted(kinds) == ["share_requested", "share_withdrawn"]

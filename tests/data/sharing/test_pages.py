@@ -420,6 +420,32 @@ class TestDeciding:
         assert share.status is RequestStatus.REJECTED
 
 
+class TestWithdrawing:
+    def test_the_requester_withdraws_from_the_list(
+        self, session: Session, world: World, sign_in: SignIn
+    ) -> None:
+        share = make_request(session, world, world.city_b_admin, shareable(session, world))
+        browser = sign_in(world.city_b_admin)
+        mine = browser.get("/sharing", headers=ZH)
+        action = f"/sharing/requests/{share.id}/withdrawal"
+        assert action in mine.text
+        assert "撤回" in mine.text
+        refused = browser.post(action, data={"csrf_token": "forged"})
+        assert refused.status_code == 403
+        session.refresh(share)
+        assert share.status is RequestStatus.PENDING
+        done = browser.post(action, data={"csrf_token": csrf_from(mine.text)})
+        assert done.status_code == 303
+        assert done.headers["location"] == f"/sharing#request-{share.id}"
+        status = session.scalar(select(ShareRequest.status).where(ShareRequest.id == share.id))
+        assert status is RequestStatus.WITHDRAWN
+        after = browser.get("/sharing", headers=EN)
+        assert 'data-state="withdrawn"' in after.text
+        assert action not in after.text
+        inbox = sign_in(world.city_a_admin).get("/sharing/inbox")
+        assert f"/sharing/requests/{share.id}/decision" not in inbox.text
+
+
 class TestGrantAndUsage:
     def test_grant_page_shows_scope_ledger_and_usage_per_day(
         self, session: Session, world: World, sign_in: SignIn

@@ -86,6 +86,15 @@ def decide(
     return _request_read(session, request)
 
 
+@router.post("/requests/{request_id}/withdrawal", response_model=ShareRequestRead)
+def withdraw(
+    session: DbSession, principal: SharingRequest, request_id: uuid.UUID
+) -> ShareRequestRead:
+    """Withdraw a pending request your department made."""
+    request = service.withdraw(session, principal=principal, request_id=request_id)
+    return _request_read(session, request)
+
+
 @router.get("/grants", response_model=list[GrantRead])
 def list_grants(
     session: DbSession, principal: SharingRequest, box: Box = "outgoing", active: bool = False

@@ -21,6 +21,7 @@ class RequestStatus(StrEnum):
     PENDING = "pending"
     GRANTED = "granted"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class ShareRequest(UUIDPrimaryKey, Base):

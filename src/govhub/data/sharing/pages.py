@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -57,6 +58,7 @@ STATUS_LABELS: dict[str, str] = {
     RequestStatus.PENDING: N_("Pending"),
     RequestStatus.GRANTED: N_("Granted"),
     RequestStatus.REJECTED: N_("Rejected"),
+    RequestStatus.WITHDRAWN: N_("Withdrawn"),
     "active": N_("Active"),
     "expiring": N_("Expiring soon"),
     "expired": N_("Expired"),
@@ -84,6 +86,7 @@ LEDGER_KIND_LABELS: dict[str, str] = {
     EntryKind.SHARE_REQUESTED: N_("Requested"),
     EntryKind.SHARE_GRANTED: N_("Granted"),
     EntryKind.SHARE_REJECTED: N_("Rejected"),
+    EntryKind.SHARE_WITHDRAWN: N_("Withdrawn"),
     EntryKind.GRANT_REVOKED: N_("Revoked"),
     EntryKind.DATA_ACCESS: N_("Data read"),
 }
@@ -583,6 +586,17 @@ def revoke(
         return _grant_page(request, session, principal, grant, errors=_errors(exc),
                            status_code=code)  # fmt: skip
     return RedirectResponse(f"/sharing/grants/{grant_id}", status_code=303)
+
+
+@router.post("/sharing/requests/{request_id}/withdrawal", response_class=HTMLResponse)
+def withdraw(
+    request_id: uuid.UUID, _: CsrfChecked, principal: SharingRequest, session: DbSession
+) -> Response:
+    """Withdraw a pending request my department made; back to the list either way."""
+    # A request decided meanwhile stays as it is; the list shows its state.
+    with contextlib.suppress(Conflict), session.begin_nested():
+        service.withdraw(session, principal=principal, request_id=request_id)
+    return RedirectResponse(f"/sharing#request-{request_id}", status_code=303)
 
 
 # --- who uses my data ---------------------------------------------------------------------------

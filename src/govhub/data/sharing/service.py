@@ -213,6 +213,20 @@ def decide(
     return request
 
 
+def withdraw(session: Session, *, principal: Principal, request_id: uuid.UUID) -> ShareRequest:
+    """Withdraw a pending request the principal's department made."""
+    request = get_request(session, principal=principal, request_id=request_id)
+    if request.department_id != principal.department_id:
+        raise NotFound(NO_REQUEST)
+    if request.status is not RequestStatus.PENDING:
+        raise Conflict(f"the request is already {request.status.value}")
+    request.status = RequestStatus.WITHDRAWN
+    request.decided_by = principal.account_id
+    request.decided_at = utcnow()
+    _ledger(session, principal, EntryKind.SHARE_WITHDRAWN, request, _request_payload(request))
+    return request
+
+
 def revoke(session: Session, *, principal: Principal, grant_id: uuid.UUID, reason: str) -> Grant:
     """End a grant of the principal's department's resource now."""
     grant = get_grant(session, principal=principal, grant_id=grant_id)
