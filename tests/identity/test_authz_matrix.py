@@ -37,6 +37,7 @@ from govhub.identity.models import Account
 from govhub.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from govhub.identity.schemas import CitizenRegister, EnterpriseRegister
 from tests.data.lineage import matrix_support as lineage
+from tests.data.opendata import matrix_support as opendata
 from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
@@ -297,6 +298,14 @@ RULES: list[Rule] = [
          out_of_scope=frozenset({"platform_admin"})),
     Rule("GET", "/api/v1/me/consents", Permission.CONSENTS_MANAGE,
          out_of_scope=frozenset({"platform_admin"})),
+    # Public API keys: any signed-in account keeps its own; another's key does not exist for it.
+    Rule("POST", "/api/v1/opendata/keys", Permission.PROFILE_READ, ok=(201,),
+         body=lambda a: {"name": "研究项目"}),
+    Rule("GET", "/api/v1/opendata/keys", Permission.PROFILE_READ),
+    Rule("DELETE", "/api/v1/opendata/keys/{key_id}", Permission.PROFILE_READ,
+         params=opendata.api_key,
+         out_of_scope=frozenset({"citizen", "enterprise", "official_a", "approver_county_a",
+                                 "admin_b", "leader_a", "platform_admin"})),
     Rule("POST", "/api/v1/me/consents/{consent_id}/withdrawal", Permission.CONSENTS_MANAGE,
          params=consents.given, out_of_scope=frozenset({"enterprise", "platform_admin"}),
          foreign="enterprise"),
@@ -445,6 +454,12 @@ OTHER_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/oauth/userinfo"): "bearer token with openid scope; tests/identity/test_oidc.py",
     ("GET", "/catalog.{syntax}"): "public DCAT-AP; tests/data/opendata/test_dcat.py",
     ("GET", "/dataset/{key}.{syntax}"): "public DCAT-AP; tests/data/opendata/test_dcat.py",
+    ("GET", "/dataset/{id_or_name}/download/{fmt}"): "public datasets only; "
+    "tests/data/opendata/test_datastore.py",
+    ("GET", "/api/opendata/download/{version_id}.{fmt}"): "public datasets only; "
+    "tests/data/opendata/test_ckan_errors.py",
+    ("GET", "/api/opendata/datasets/{id_or_name}/usage"): "public datasets only; "
+    "tests/data/opendata/test_ckan_errors.py",
 }
 
 
