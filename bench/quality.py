@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ sys.path.insert(0, str(HERE))
 
 import quality_data  # noqa: E402 - the benchmark's own modules, beside this script
 import quality_tools  # noqa: E402
+from memory import peak_rss_mib  # noqa: E402
 
 SLICE_ROWS = 100_000
 PEERS = ("gx", "pandera")
@@ -105,20 +105,6 @@ def run_ingest(csv: Path) -> dict[str, Any]:
         result = convert(csv, filename=csv.name, settings=settings, workdir=Path(scratch))
         size = result.path.stat().st_size
     return {"rows": result.row_count, "parquet_bytes": size, "columns": len(result.schema)}
-
-
-def peak_rss_mib() -> float:
-    """Return this process's RSS high-water mark in MiB.
-
-    /proc's VmHWM belongs to this program alone; `ru_maxrss` would carry over the parent's
-    high-water mark across fork and exec on Linux.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text(encoding="ascii").splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def child(tool: str, parquet: Path, csv: Path, divisions: Path) -> None:
