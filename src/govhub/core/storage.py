@@ -7,6 +7,7 @@ never leaves a half-written object under its final key.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -146,6 +147,25 @@ def open_storage(url: str) -> Storage:
     if "://" in url and not url.startswith("file://"):
         return FsspecStorage(url)
     return LocalStorage(Path(url.removeprefix("file://")))
+
+
+def put_file(storage: Storage, key: str, path: Path) -> None:
+    """Store a local file under `key` without reading it into memory where the backend allows."""
+    if isinstance(storage, LocalStorage):
+        target = storage.local_path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    elif isinstance(storage, FsspecStorage):
+        storage.fs.put_file(str(path), storage._path(key))
+    else:  # pragma: no cover - two backends exist
+        storage.put(key, path.read_bytes())
 
 
 def get_storage() -> Storage:

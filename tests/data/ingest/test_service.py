@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import NotFound
-from govhub.core.storage import get_storage, open_storage
+from govhub.core.storage import get_storage, open_storage, put_file
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest import service
 from govhub.data.ingest.errors import BadFile
@@ -371,7 +371,7 @@ class TestPutFile:
     def test_stores_the_exact_bytes_on_every_backend(self, tmp_path: Path, url: str) -> None:
         storage = open_storage(str(tmp_path / "store") if url == "local" else url)
         source = files.write_parquet(tmp_path / "a.parquet", files.enterprises(30))
-        service.put_file(storage, "datasets/x/a.parquet", source)
+        put_file(storage, "datasets/x/a.parquet", source)
         with storage.open("datasets/x/a.parquet") as handle:
             assert handle.read() == source.read_bytes()
         storage.delete("datasets/x/a.parquet")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.db import session_scope
 from govhub.core.errors import Conflict, InvalidInput, NotFound
-from govhub.core.storage import get_storage
+from govhub.core.storage import get_storage, put_file
 from govhub.data.catalog.models import Resource
 from govhub.data.ingest import pull, service
 from govhub.data.ingest import sources as sources_service
@@ -85,7 +85,7 @@ def stage_file(
     session.add(job)
     session.flush()
     # Stored before the commit: if the transaction fails, `govhub data gc` finds the orphan.
-    service.put_file(get_storage(), job.source_key, source)
+    put_file(get_storage(), job.source_key, source)
     return job
 
 

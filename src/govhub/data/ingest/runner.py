@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.db import session_scope, utcnow
 from govhub.core.errors import GovHubError, NotFound
-from govhub.core.storage import Storage, get_storage
+from govhub.core.storage import Storage, get_storage, put_file
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import Resource
 from govhub.data.catalog.schemas import FieldSpec, ResourceUpdate
@@ -270,7 +270,7 @@ def _quarantine(job: LoadJob, error: BadFile, local: Path | None, storage: Stora
         key = quarantine_key(job.id)
         if job.source_key != key:
             if local is not None:
-                service.put_file(storage, key, local)
+                put_file(storage, key, local)
             else:
                 with storage.open(job.source_key) as handle:
                     storage.put(key, handle.read())

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import Conflict, NotFound
-from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
+from govhub.core.storage import Storage, get_storage, put_file
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.exchange import webhooks
@@ -99,25 +96,6 @@ def read_load_log(dataset: DatasetVersion, storage: Storage | None = None) -> di
 def log_key(storage_key: str) -> str:
     """Return the key of the load log stored beside a Parquet object."""
     return storage_key.removesuffix(".parquet") + ".load.json"
-
-
-def put_file(storage: Storage, key: str, path: Path) -> None:
-    """Store a local file under `key` without reading it into memory where the backend allows."""
-    if isinstance(storage, LocalStorage):
-        target = storage.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        os.close(fd)
-        try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    elif isinstance(storage, FsspecStorage):
-        storage.fs.put_file(str(path), f"{storage.base.rstrip('/')}/{key}")
-    else:
-        storage.put(key, path.read_bytes())
 
 
 def ingest(

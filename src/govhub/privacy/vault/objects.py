@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from govhub.core.errors import NotFound
-from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
+from govhub.core.storage import LocalStorage, Storage, get_storage, put_file
 from govhub.data.catalog.models import Resource
 from govhub.privacy.detect import ELEMENT_CATEGORY, SAMPLE_ROWS, detect
 from govhub.privacy.vault.keys import (
@@ -115,24 +114,6 @@ def _open_chunks(source: BinaryIO, dek: bytes, object_key: str) -> Iterator[byte
         sealed, index = following, index + 1
 
 
-def _put_path(storage: Storage, key: str, path: Path) -> None:
-    if isinstance(storage, LocalStorage):
-        target = storage.local_path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        os.close(fd)
-        try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    elif isinstance(storage, FsspecStorage):
-        storage.fs.put_file(str(path), f"{storage.base.rstrip('/')}/{key}")
-    else:  # pragma: no cover - two backends exist
-        storage.put(key, path.read_bytes())
-
-
 def _write_sealed(
     storage: Storage,
     plain: Readable,
@@ -147,7 +128,7 @@ def _write_sealed(
         sealed = Path(tmp) / "object"
         with sealed.open("wb") as sink:
             digest, size = _seal(plain, sink, dek, object_key)
-        (put or _put_path)(storage, object_key, sealed)
+        (put or put_file)(storage, object_key, sealed)
     pointer = Pointer(object_key, ring.active, "", digest, size)
     pointer.wrapped_dek = wrap_dek(
         ring, ring.active, dek, _dek_aad(ring.active, storage_key, pointer)
@@ -213,7 +194,7 @@ def store_dataset(
 ) -> Pointer | None:
     """Store a version's Parquet file under `key`, sealed when `encrypt` (`put` copies a local
     file into storage); return the pointer."""
-    put = put or _put_path
+    put = put or put_file
     if not encrypt:
         put(storage, key, parquet)
         return None
