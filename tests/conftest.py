@@ -4,6 +4,7 @@ migrated once per run with Alembic, and each test inside a rolled-back outer tra
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from govhub.core.settings import get_settings
 from govhub.data.exchange import service as exchange_service
 from govhub.identity.authn import login_throttle
 from govhub.identity.models import Account
+from govhub.models import Base
 from tests.browsing import HTML, SignIn, csrf_from
 from tests.factories import PASSWORD, World, build_world
 
@@ -56,6 +58,33 @@ def engine() -> Iterator[Engine]:
     migrations.upgrade("head")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def own_url(tmp_path: Path) -> Iterator[str]:
+    """A database URL of its own with the schema created, outside the rolled-back transaction
+    (for tests whose threads or child processes commit): a fresh PostgreSQL schema, or a
+    SQLite file."""
+    base = os.environ.get("GOVHUB_TEST_DATABASE_URL", "")
+    schema = None
+    if base.startswith("postgresql"):
+        schema = f"own_{uuid.uuid4().hex[:10]}"
+        admin = db.make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+    engine = db.make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    if schema is not None:
+        admin = db.make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -12,12 +12,9 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govhub.core.db import make_engine
@@ -25,7 +22,6 @@ from govhub.ledger import service
 from govhub.ledger.models import LedgerEntry, LedgerPending, LedgerState
 from govhub.ledger.schemas import EntryKind
 from govhub.ledger.verify import audit_log
-from govhub.models import Base
 
 CHILD = """
 import sys, time
@@ -47,31 +43,6 @@ if stage == "integrating":
         time.sleep(60)
 time.sleep(60)
 """
-
-
-@pytest.fixture
-def own_url(tmp_path: Path) -> Iterator[str]:
-    """A database URL with the schema created, outside the rolled-back test transaction."""
-    base = os.environ.get("GOVHUB_TEST_DATABASE_URL", "")
-    schema = None
-    if base.startswith("postgresql"):
-        schema = f"crash_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    if schema is not None:
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _killed_child(url: str, count: int, stage: str) -> None:

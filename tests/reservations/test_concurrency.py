@@ -18,12 +18,9 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govhub.core.db import make_engine, utcnow
@@ -31,7 +28,6 @@ from govhub.core.errors import GovHubError
 from govhub.identity.models import AccountKind, DepartmentType
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
-from govhub.models import Base
 from govhub.reservations import service
 from govhub.reservations.booking import BookingPlan
 from govhub.reservations.errors import AlreadyReserved, SoldOut
@@ -67,31 +63,6 @@ for line in sys.stdin:
         print("refused", type(exc).__name__, flush=True)
 print("done", flush=True)
 """
-
-
-@pytest.fixture
-def own_url(tmp_path: Path) -> Iterator[str]:
-    """A database URL with the schema created, outside the rolled-back test transaction."""
-    base = os.environ.get("GOVHUB_TEST_DATABASE_URL", "")
-    schema = None
-    if base.startswith("postgresql"):
-        schema = f"surge_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp_path / 'surge.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    if schema is not None:
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 class Setup:
