@@ -21,6 +21,7 @@ from govhub.identity.codes import DivisionLevel, id_number_problem, uscc_problem
 from govhub.identity.models import Account, AccountKind, AccountRole, Department, Division
 from govhub.identity.permissions import Role
 from govhub.models import Base
+from govhub.reservations.models import Campaign
 from tests.factories import World
 
 Loaded = tuple[DemoPlan, LoadReport]
@@ -70,6 +71,7 @@ class TestCounts:
         assert report.tables["accounts"] == 200 + 40 + officials
         assert report.tables["account_roles"] == count(session, AccountRole)
         assert report.stages["citizens"].inserted == 200
+        assert report.tables["reservation_campaigns"] == count(session, Campaign) == 2
         assert report.changed
 
     def test_every_account_holds_the_role_of_its_kind(
@@ -222,6 +224,7 @@ class TestDeterminismAndIdempotency:
             "account_roles": 15,
             "catalog_resources": 0,
             "dataset_versions": 0,
+            "reservation_campaigns": 0,
         }
         assert count(session, Account, Account.kind == AccountKind.CITIZEN) == 215
 
@@ -263,6 +266,7 @@ def test_progress_is_reported_per_stage(session: Session) -> None:
         "enterprises",
         "catalog",
         "datasets",
+        "campaigns",
     ]
     citizens = [(done, total) for stage, done, total in calls if stage == "citizens"]
     assert citizens == [(0, 1500), (1000, 1500), (1500, 1500)]

@@ -24,6 +24,7 @@ from govhub.core.errors import PermissionDenied
 from govhub.core.settings import get_settings
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.schemas import ResourceCreate
+from govhub.demo.campaigns import DEMO_CAMPAIGNS, load_campaigns
 from govhub.demo.catalog import DEMO_RESOURCES
 from govhub.demo.datasets import DIRECTORY_TITLE, REGISTER_TITLE, load_datasets
 from govhub.demo.geography import PROVINCE_CODE
@@ -39,6 +40,7 @@ BATCH_SIZE = 1000
 LOOKUP_CHUNK = 500
 STAGES = (
     "divisions", "departments", "officials", "citizens", "enterprises", "catalog", "datasets",
+    "campaigns",
 )  # fmt: skip
 
 DEMO_DATASETS = (REGISTER_TITLE, DIRECTORY_TITLE)
@@ -70,6 +72,7 @@ class LoadReport:
                 "account_roles",
                 "catalog_resources",
                 "dataset_versions",
+                "reservation_campaigns",
             ),
             0,
         )
@@ -164,6 +167,7 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
             "enterprises": StageReport(len(plan.enterprises)),
             "catalog": StageReport(len(DEMO_RESOURCES)),
             "datasets": StageReport(len(DEMO_DATASETS)),
+            "campaigns": StageReport(len(DEMO_CAMPAIGNS)),
         }
     )
     writer = _Writer(session, report, progress or _ignore)
@@ -184,6 +188,8 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_catalog(writer, department_ids)
     with _timed(report, "datasets"):
         _load_datasets(writer, plan, department_ids)
+    with _timed(report, "campaigns"):
+        _load_campaigns(writer, plan)
     return report
 
 
@@ -390,3 +396,12 @@ def _load_catalog(writer: _Writer, department_ids: dict[str, Any]) -> None:
         writer.report.stages["catalog"].inserted += 1
         writer.report.tables["catalog_resources"] += 1
         writer.progress("catalog", done, len(missing))
+
+
+def _load_campaigns(writer: _Writer, plan: DemoPlan) -> None:
+    """Publish the demo reservation campaigns that are not there yet."""
+    writer.progress("campaigns", 0, len(DEMO_CAMPAIGNS))
+    done = load_campaigns(writer.session, plan)
+    writer.report.stages["campaigns"].inserted += done
+    writer.report.tables["reservation_campaigns"] += done
+    writer.progress("campaigns", done, len(DEMO_CAMPAIGNS))

@@ -13,12 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
-from govhub.core.db import session_scope
 from govhub.identity.deps import DbSession, require
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.reservations import admission, codes, service
-from govhub.reservations.models import Reservation
 from govhub.reservations.schemas import (
     BookingCreate,
     CampaignCounts,
@@ -88,19 +86,13 @@ def book(
     """Reserve a slot, first come first served; a retry with the same Idempotency-Key
     returns the first answer."""
     admission.check_identity(principal)
-    plan = service.plan_booking(
+    return service.book(
         session,
         principal=principal,
         campaign_id=campaign_id,
         data=data,
         idempotency_key=idempotency_key,
     )
-    if isinstance(plan, Reservation):
-        return service.to_read(session, plan)
-    session.commit()  # end the read-only transaction: a request holds one connection at a time
-    with session_scope() as write:
-        reservation = service.execute_booking(write, plan=plan)
-    return service.to_read(session, reservation)
 
 
 @router.post(
@@ -113,13 +105,7 @@ def register(
 ) -> RegistrationRead:
     """Enter a lottery campaign for one slot."""
     admission.check_identity(principal)
-    plan = service.plan_registration(
-        session, principal=principal, campaign_id=campaign_id, data=data
-    )
-    session.commit()  # end the read-only transaction: a request holds one connection at a time
-    with session_scope() as write:
-        registration = service.execute_registration(write, plan=plan)
-        return RegistrationRead.model_validate(registration)
+    return service.register(session, principal=principal, campaign_id=campaign_id, data=data)
 
 
 @router.post("/campaigns/{campaign_id}/draw", response_model=DrawRead)

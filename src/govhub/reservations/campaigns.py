@@ -200,3 +200,33 @@ def counts(session: Session, *, principal: Principal, campaign_id: uuid.UUID) ->
             for point in campaign.points
         ],
     )
+
+
+def list_campaigns(
+    session: Session,
+    *,
+    department_id: uuid.UUID | None = None,
+    closed_within: timedelta = timedelta(days=14),
+    now: datetime | None = None,
+    limit: int = 100,
+) -> list[Campaign]:
+    """List campaigns open, upcoming or closed within `closed_within`, soonest closing first;
+    only `department_id`'s when given (then closed ones of any age too)."""
+    now = now or utcnow()
+    query = select(Campaign).order_by(Campaign.closes_at.desc()).limit(limit)
+    if department_id is not None:
+        query = query.where(Campaign.department_id == department_id)
+    else:
+        query = query.where(Campaign.closes_at > now - closed_within)
+    return list(session.scalars(query))
+
+
+def remaining_by_slot(session: Session, campaign_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Return the places still free per slot of a campaign (public, as residents see them)."""
+    rows = session.execute(
+        select(QuotaShard.slot_id, func.sum(QuotaShard.remaining))
+        .join(Slot, Slot.id == QuotaShard.slot_id)
+        .where(Slot.campaign_id == campaign_id)
+        .group_by(QuotaShard.slot_id)
+    ).all()
+    return {slot_id: int(left or 0) for slot_id, left in rows}

@@ -12,6 +12,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govhub.core.db import session_scope
 from govhub.core.errors import NotFound
 from govhub.identity.principal import Principal
 from govhub.reservations import codes
@@ -21,7 +22,9 @@ from govhub.reservations.campaigns import (
     counts,
     create_campaign,
     get_campaign,
+    list_campaigns,
     managed_campaign,
+    remaining_by_slot,
 )
 from govhub.reservations.lottery import (
     draw,
@@ -33,9 +36,10 @@ from govhub.reservations.lottery import (
 )
 from govhub.reservations.models import Registration, Reservation, Slot, TimeWindow
 from govhub.reservations.redemption import redeem
-from govhub.reservations.schemas import ReservationRead
+from govhub.reservations.schemas import BookingCreate, RegistrationRead, ReservationRead
 
 __all__ = [
+    "book",
     "close_campaign",
     "counts",
     "create_campaign",
@@ -45,13 +49,16 @@ __all__ = [
     "execute_registration",
     "get_campaign",
     "get_own",
+    "list_campaigns",
     "list_own",
     "list_own_registrations",
     "managed_campaign",
     "plan_booking",
     "plan_registration",
     "redeem",
+    "register",
     "registrations_digest",
+    "remaining_by_slot",
     "take_quota",
     "to_read",
     "verify_draw",
@@ -106,3 +113,38 @@ def list_own_registrations(session: Session, *, principal: Principal) -> list[Re
             .order_by(Registration.created_at.desc())
         )
     )
+
+
+def book(
+    session: Session,
+    *,
+    principal: Principal,
+    campaign_id: uuid.UUID,
+    data: BookingCreate,
+    idempotency_key: str | None = None,
+) -> ReservationRead:
+    """Check a booking on `session` (reads only), then take the quota in a short write
+    transaction of its own; a repeated Idempotency-Key returns the first reservation."""
+    plan = plan_booking(
+        session,
+        principal=principal,
+        campaign_id=campaign_id,
+        data=data,
+        idempotency_key=idempotency_key,
+    )
+    if isinstance(plan, Reservation):
+        return to_read(session, plan)
+    session.commit()  # end the read-only transaction: a request holds one connection at a time
+    with session_scope() as write:
+        reservation = execute_booking(write, plan=plan)
+    return to_read(session, reservation)
+
+
+def register(
+    session: Session, *, principal: Principal, campaign_id: uuid.UUID, data: BookingCreate
+) -> RegistrationRead:
+    """Enter a lottery campaign for one slot (checks on `session`, the write on its own)."""
+    plan = plan_registration(session, principal=principal, campaign_id=campaign_id, data=data)
+    session.commit()  # end the read-only transaction: a request holds one connection at a time
+    with session_scope() as write:
+        return RegistrationRead.model_validate(execute_registration(write, plan=plan))

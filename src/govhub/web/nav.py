@@ -86,6 +86,7 @@ NAV: tuple[NavItem, ...] = (
             "with their standards, quality scores and update history."
         ),
     ),
+    NavItem("reservations", "/reservations", N_("Reservations"), icon="inbox"),
     NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
@@ -146,6 +147,14 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         N_("Supervision"),
         N_("Risk alerts and inspection tasks for market entities in your jurisdiction."),
         icon="shield",
+    ),
+    WorkbenchCard(
+        "reservations",
+        N_("Reservation campaigns"),
+        N_("Your department's campaigns with live figures per pickup point."),
+        icon="inbox",
+        permission=Permission.RESERVATIONS_MANAGE,
+        href="/reservations/manage",
     ),
     WorkbenchCard(
         "ledger",
