@@ -44,7 +44,7 @@ REFUSAL_TITLES = (
 )
 STATE_LABELS = {
     "upcoming": N_("Opens soon"),
-    "open": N_("Open"),
+    "open": N_("Open now"),
     "closed": N_("Closed"),
     "drawn": N_("Drawn"),
 }

@@ -18,6 +18,7 @@
       grid: { left: 56, right: 16, top: 20, bottom: 60 },
       xAxis: { type: "category", data: data.names },
       yAxis: { type: "value", minInterval: 1 },
+      color: ["#1e8e3e", "#2f6fd6", "#d5dbe3"],
       series: ["redeemed", "booked", "remaining"].map(function (key) {
         var values = key === "booked"
           ? data.booked.map(function (b, i) { return b - data.redeemed[i]; })
@@ -26,10 +27,11 @@
       })
     });
     document.documentElement.dataset.liveChart = "ready";
+    document.documentElement.dataset.liveBooked = String(
+      data.booked.reduce(function (a, b) { return a + b; }, 0)
+    );
   }
   draw();
-  document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target && event.target.id === "live-figures") { draw(); }
-  });
+  document.body.addEventListener("htmx:after:settle", draw);
   window.addEventListener("resize", function () { chart.resize(); });
 }());
