@@ -34,7 +34,9 @@ def add_citizen(session: Session, username: str | None = None) -> Account:
     )
 
 
-def order_data(payer: Account, *, amount_fen: int = 5000, subject: str | None = None) -> OrderCreate:
+def order_data(
+    payer: Account, *, amount_fen: int = 5000, subject: str | None = None
+) -> OrderCreate:
     """The body of a fee order for `payer`."""
     return OrderCreate(
         payer_id=payer.id,

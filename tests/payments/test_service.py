@@ -36,9 +36,12 @@ from tests.payments.helpers import order_data, pay, raise_order, signed
 
 
 def _ledgered(session: Session, kind: EntryKind) -> int:
-    return session.scalar(
-        select(func.count()).select_from(LedgerPending).where(LedgerPending.kind == kind)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(LedgerPending).where(LedgerPending.kind == kind)
+        )
+        or 0
+    )
 
 
 def _snapshot(session: Session, order: PaymentOrder) -> tuple[object, ...]:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, status
 
+from govhub.core.db import session_scope
 from govhub.core.errors import NotFound
 from govhub.core.schemas import Page
 from govhub.identity.deps import DbSession, require
@@ -55,10 +56,12 @@ def create_order(
 ) -> OrderRead:
     """Raise a fee order of your department; a retry with the same Idempotency-Key returns
     the first order."""
-    order = service.create_order(
-        session, principal=principal, data=data, idempotency_key=idempotency_key
-    )
-    return OrderRead.model_validate(order)
+    session.commit()  # end the read-only transaction: the write starts one of its own
+    with session_scope() as write:
+        order = service.create_order(
+            write, principal=principal, data=data, idempotency_key=idempotency_key
+        )
+        return OrderRead.model_validate(order)
 
 
 @router.get("/orders", response_model=Page[OrderRead])
@@ -148,14 +151,16 @@ def refund(
     idempotency_key: IdempotencyKey = None,
 ) -> RefundRead:
     """Refund part or all of a paid order of your department (never more than was paid)."""
-    made = service.refund(
-        session,
-        principal=principal,
-        order_id=order_id,
-        data=data,
-        idempotency_key=idempotency_key,
-    )
-    return RefundRead.model_validate(made)
+    session.commit()  # end the read-only transaction: the write starts one of its own
+    with session_scope() as write:
+        made = service.refund(
+            write,
+            principal=principal,
+            order_id=order_id,
+            data=data,
+            idempotency_key=idempotency_key,
+        )
+        return RefundRead.model_validate(made)
 
 
 @router.get("/orders/{order_id}/refunds", response_model=list[RefundRead])

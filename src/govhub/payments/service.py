@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,14 @@ _OUTCOMES = frozenset({"succeeded", "failed"})
 def _digest(payload: dict[str, Any]) -> str:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write_first(session: Session) -> None:
+    """On SQLite, make the transaction's first statement a write (it takes the write lock,
+    waiting its turn, before anything is read), as BEGIN IMMEDIATE would; concurrent writers
+    then queue instead of failing on a stale read snapshot. Other databases lock rows."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(delete(CallbackNonce).where(false()))
 
 
 def _remembered(
@@ -95,6 +103,7 @@ def create_order(
     """Raise a fee order of the caller's department for a payer and one subject."""
     if principal.department_id is None:
         raise PermissionDenied("only a department collects fees")
+    _write_first(session)
     actor = ledger.actor_of(principal)
     digest = _digest(data.model_dump(mode="json"))
     if idempotency_key is not None:
@@ -287,6 +296,7 @@ def handle_callback(
     clock = time.time() if now is None else now
     if abs(clock - body["timestamp"]) > CALLBACK_WINDOW_SECONDS:
         raise CallbackRejected("the callback's timestamp is outside the accepted window")
+    _write_first(session)
     if session.get(CallbackNonce, (provider, body["nonce"])) is not None:
         raise CallbackReplayed("this callback was already received")
     try:
@@ -338,6 +348,7 @@ def refund(
     idempotency_key: str | None = None,
 ) -> PaymentRefund:
     """Refund part or all of a paid order of the caller's department (never more than paid)."""
+    _write_first(session)
     actor = ledger.actor_of(principal)
     digest = _digest({"order": str(order_id), **data.model_dump(mode="json")})
     if idempotency_key is not None:
