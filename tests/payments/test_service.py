@@ -102,7 +102,8 @@ class TestCreateOrder:
         first = service.create_order(session, principal=cast.collector, data=data)
         service.cancel_order(session, principal=cast.citizen, order_id=first.id, as_payer=True)
         second = service.create_order(session, principal=cast.collector, data=data)
-        assert first.status is OrderStatus.CANCELLED and second.id != first.id
+        assert first.status is OrderStatus.CANCELLED
+        assert second.id != first.id
 
     def test_an_official_cannot_be_the_payer(
         self, session: Session, cast: Cast, world: World
@@ -139,7 +140,8 @@ class TestCallback:
         book = session.scalars(
             select(SandboxTransaction).where(SandboxTransaction.order_id == order.id)
         ).one()
-        assert book.txn_id == paid.provider_txn_id and book.amount_fen == order.amount_fen
+        assert book.txn_id == paid.provider_txn_id
+        assert book.amount_fen == order.amount_fen
 
     def test_a_failed_payment_leaves_the_order_pending(self, session: Session, cast: Cast) -> None:
         order = raise_order(session, cast.collector, cast.payer)
@@ -252,8 +254,10 @@ class TestExpiry:
         assert service.expire_overdue(session) == 1
         for order in (overdue, fresh, paid):
             session.refresh(order)
-        assert overdue.status is OrderStatus.EXPIRED and overdue.holding_subject is None
-        assert fresh.status is OrderStatus.PENDING and paid.status is OrderStatus.PAID
+        assert overdue.status is OrderStatus.EXPIRED
+        assert overdue.holding_subject is None
+        assert fresh.status is OrderStatus.PENDING
+        assert paid.status is OrderStatus.PAID
         with pytest.raises(OrderNotPayable):
             service.payable_order(session, principal=cast.citizen, order_id=overdue.id)
 
@@ -275,7 +279,8 @@ class TestRefund:
             order_id=order.id,
             data=RefundCreate(amount_fen=3000, reason="全部退费"),
         )
-        assert order.status is OrderStatus.REFUNDED and order.refunded_fen == 5000
+        session.refresh(order)
+        assert (order.status, order.refunded_fen) == (OrderStatus.REFUNDED, 5000)
         assert not service.is_paid(session, order.subject)
         assert order.holding_subject is None
 
@@ -288,7 +293,8 @@ class TestRefund:
                 order_id=order.id,
                 data=RefundCreate(amount_fen=5001, reason="超额"),
             )
-        assert order.refunded_fen == 0 and order.status is OrderStatus.PAID
+        assert order.refunded_fen == 0
+        assert order.status is OrderStatus.PAID
 
     def test_an_unpaid_order_does_not_refund(self, session: Session, cast: Cast) -> None:
         order = raise_order(session, cast.collector, cast.payer)
@@ -317,7 +323,8 @@ class TestRefund:
             data=data,
             idempotency_key="refund-0001",
         )
-        assert again.id == first.id and order.refunded_fen == 1000
+        assert again.id == first.id
+        assert order.refunded_fen == 1000
         with pytest.raises(IdempotencyKeyReused):
             service.refund(
                 session,
@@ -349,9 +356,11 @@ class TestScope:
         theirs = raise_order(session, cast.collector, cast.other_payer)
         other = authn.principal_for(cast.other_payer)
         rows, total = service.list_orders(session, principal=cast.citizen, as_payer=True)
-        assert [r.id for r in rows] == [mine.id] and total == 1
+        assert [r.id for r in rows] == [mine.id]
+        assert total == 1
         rows, total = service.list_orders(session, principal=cast.collector, as_payer=False)
-        assert {r.id for r in rows} == {mine.id, theirs.id} and total == 2
+        assert {r.id for r in rows} == {mine.id, theirs.id}
+        assert total == 2
         with pytest.raises(NotFound):
             service.get_order(session, principal=other, order_id=mine.id, as_payer=True)
         b_admin = authn.principal_for(world.city_b_admin)
