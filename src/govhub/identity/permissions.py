@@ -123,8 +123,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),
     # A department's cashier and accountant: raises fee orders, refunds, reconciles the day.
-    Role.FINANCE: _OFFICIAL_BASE
-    | {Permission.PAYMENTS_COLLECT, Permission.PAYMENTS_RECONCILE},
+    Role.FINANCE: _OFFICIAL_BASE | {Permission.PAYMENTS_COLLECT, Permission.PAYMENTS_RECONCILE},
 }
 
 OFFICIAL_ROLES = frozenset(ROLE_PERMISSIONS) - {Role.CITIZEN, Role.ENTERPRISE, Role.SYSTEM}

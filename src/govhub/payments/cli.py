@@ -42,8 +42,10 @@ def statement(day: Day = None) -> None:
     with session_scope() as session:
         lines = get_provider(SANDBOX).statement(session, chosen)
     table = Table(title=f"Sandbox statement {chosen.isoformat()}")
-    for column in ("Transaction", "Kind", "Order", "Amount (yuan)"):
-        table.add_column(column)
+    table.add_column("Transaction", no_wrap=True)
+    table.add_column("Kind")
+    table.add_column("Order", overflow="fold")
+    table.add_column("Amount (yuan)", justify="right", no_wrap=True)
     for line in lines:
         table.add_row(
             line.txn_id, str(line.kind), str(line.order_id), service.yuan(line.amount_fen)
@@ -71,8 +73,12 @@ def reconcile(day: Day = None) -> None:
     console.print(f"{matched} matched, {differences} difference(s).")
     if differences:
         table = Table(title="Differences")
-        for column in ("Problem", "Kind", "Reference", "Order", "GovHub", "Provider"):
-            table.add_column(column)
+        table.add_column("Problem", no_wrap=True)
+        table.add_column("Kind")
+        table.add_column("Reference", no_wrap=True)
+        table.add_column("Order", overflow="fold")
+        table.add_column("GovHub", justify="right", no_wrap=True)
+        table.add_column("Provider", justify="right", no_wrap=True)
         for item in report["items"]:
             table.add_row(
                 item["problem"],
