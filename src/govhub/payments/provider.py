@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.crypto import derive_key
 from govhub.core.db import utcnow
+from govhub.core.settings import get_settings
 from govhub.payments.models import SandboxTransaction, TransactionKind
 
 SANDBOX = "sandbox"
@@ -77,7 +79,12 @@ class PaymentProvider(Protocol):
 
 
 def _key() -> bytes:
-    return derive_key("payments:sandbox-callback")
+    return _derived(get_settings().secret_key.get_secret_value())
+
+
+@lru_cache(maxsize=4)
+def _derived(secret: str) -> bytes:
+    return derive_key("payments:sandbox-callback", secret=secret.encode())
 
 
 def sign(notification: str) -> str:
