@@ -112,7 +112,9 @@ def create_order(
         )
         if earlier is not None:
             return _order(session, earlier)
-    payer = session.get(Account, data.payer_id)
+    payer = session.execute(
+        select(Account.kind, Account.is_active).where(Account.id == data.payer_id)
+    ).one_or_none()
     if payer is None or payer.kind is AccountKind.OFFICIAL or not payer.is_active:
         raise InvalidInput("the payer must be an active citizen or enterprise", field="payer_id")
     if _holder(session, data.subject) is not None:
