@@ -262,6 +262,27 @@ class TestExpiry:
             service.payable_order(session, principal=cast.citizen, order_id=overdue.id)
 
 
+class TestNonces:
+    def test_old_nonces_are_forgotten_and_their_callbacks_stay_refused(
+        self, session: Session, cast: Cast
+    ) -> None:
+        order = raise_order(session, cast.collector, cast.payer)
+        callback = signed(order)
+        service.handle_callback(
+            session, notification=callback.notification, signature=callback.signature
+        )
+        assert service.prune_nonces(session) == 0
+        later = utcnow() + timedelta(minutes=11)
+        assert service.prune_nonces(session, now=later) == 1
+        with pytest.raises(CallbackRejected), session.begin_nested():
+            service.handle_callback(
+                session,
+                notification=callback.notification,
+                signature=callback.signature,
+                now=later.timestamp(),
+            )
+
+
 class TestRefund:
     def test_partial_then_full_refund(self, session: Session, cast: Cast) -> None:
         order = pay(session, cast.citizen, raise_order(session, cast.collector, cast.payer))

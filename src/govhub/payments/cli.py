@@ -29,10 +29,12 @@ def _day(value: datetime | None) -> date:
 
 @app.command("expire")
 def expire() -> None:
-    """Mark pending orders past their payment deadline as expired."""
+    """Mark pending orders past their payment deadline as expired; forget old callback
+    nonces."""
     with session_scope() as session:
         count = service.expire_overdue(session)
-    console.print(f"{count} order(s) expired.")
+        pruned = service.prune_nonces(session)
+    console.print(f"{count} order(s) expired, {pruned} old callback nonce(s) forgotten.")
 
 
 @app.command("statement")

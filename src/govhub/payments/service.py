@@ -487,3 +487,11 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def prune_nonces(session: Session, *, now: datetime | None = None) -> int:
+    """Forget callback nonces older than twice the timestamp window (a callback that old is
+    refused by its timestamp anyway); return how many."""
+    cutoff = (now or utcnow()) - timedelta(seconds=2 * CALLBACK_WINDOW_SECONDS)
+    result = session.execute(delete(CallbackNonce).where(CallbackNonce.received_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
