@@ -101,6 +101,10 @@ class TestCreateOrder:
         data = order_data(cast.payer)
         first = service.create_order(session, principal=cast.collector, data=data)
         service.cancel_order(session, principal=cast.citizen, order_id=first.id, as_payer=True)
+        with pytest.raises(OrderNotPayable):
+            service.cancel_order(
+                session, principal=cast.collector, order_id=first.id, as_payer=False
+            )
         second = service.create_order(session, principal=cast.collector, data=data)
         assert first.status is OrderStatus.CANCELLED
         assert second.id != first.id
@@ -185,7 +189,20 @@ class TestCallback:
 
     @pytest.mark.parametrize(
         "tamper",
-        ["signature", "body", "stale", "future", "amount", "json", "shape", "order", "outcome"],
+        [
+            "signature",
+            "body",
+            "stale",
+            "future",
+            "amount",
+            "json",
+            "array",
+            "shape",
+            "order",
+            "uuid",
+            "txn",
+            "outcome",
+        ],
     )
     def test_bad_callbacks_are_refused_and_change_nothing(
         self, session: Session, cast: Cast, tamper: str
@@ -208,6 +225,14 @@ class TestCallback:
             expected = AmountMismatch
         elif tamper == "json":
             text = '{"order_id": '
+            signature = sign(text)
+        elif tamper == "array":
+            text = "[1, 2]"
+            signature = sign(text)
+        elif tamper in {"uuid", "txn"}:
+            body = json.loads(text)
+            body["order_id" if tamper == "uuid" else "txn_id"] = "x" * 70
+            text = json.dumps(body)
             signature = sign(text)
         elif tamper == "shape":
             body = json.loads(text)

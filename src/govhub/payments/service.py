@@ -149,7 +149,7 @@ def create_order(
                     )
                 )
             session.flush()
-    except IntegrityError:
+    except IntegrityError:  # pragma: no cover - a concurrent writer on PostgreSQL (SQLite queues)
         # A concurrent request won the race for the same key or the same subject.
         if idempotency_key is not None:
             earlier = _remembered(
@@ -305,7 +305,7 @@ def handle_callback(
         with session.begin_nested():
             session.add(CallbackNonce(provider=provider, nonce=body["nonce"]))
             session.flush()
-    except IntegrityError:
+    except IntegrityError:  # pragma: no cover - a concurrent replay on PostgreSQL (SQLite queues)
         raise CallbackReplayed("this callback was already received") from None
     order = session.scalars(
         select(PaymentOrder)
@@ -472,7 +472,7 @@ def sandbox_pay(
     """Pay (or fail to pay) the caller's order at the sandbox cashier: the sandbox books the
     payment and sends its signed callback, which is verified like any other."""
     order = payable_order(session, principal=principal, order_id=order_id)
-    if order.provider != SANDBOX:
+    if order.provider != SANDBOX:  # pragma: no cover - the sandbox is the only provider yet
         raise NotFound(NOT_FOUND)
     signed = sandbox().charge(
         session, order_id=order.id, amount_fen=order.amount_fen, succeed=succeed
