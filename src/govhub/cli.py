@@ -53,6 +53,7 @@ from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.identity.schemas import DepartmentRead, OfficialCreate
 from govhub.ledger import cli as ledger_cli
+from govhub.payments import cli as payments_cli
 from govhub.privacy import vault_cli
 
 EXIT_DOMAIN_ERROR = 1
@@ -122,6 +123,7 @@ keys_app.add_typer(vault_cli.app, name="data")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(ingest_cli.app, name="data")
 app.add_typer(sharing_cli.app, name="sharing")
+app.add_typer(payments_cli.app, name="payments")
 
 
 def operator(division_code: str) -> Principal:

@@ -41,6 +41,7 @@ from tests.data.opendata import matrix_support as opendata
 from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
+from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
 from tests.reservations import matrix_support as reservations
 
@@ -343,6 +344,33 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/reservations/redemptions", Permission.RESERVATIONS_REDEEM,
          body=reservations.code_body, out_of_scope=frozenset({"admin_b"})),
     Rule("GET", "/api/v1/reservations/keys", None),
+    Rule("POST", "/api/v1/payments/orders", Permission.PAYMENTS_COLLECT, ok=(201,),
+         body=payments.order_body),
+    Rule("GET", "/api/v1/payments/orders", Permission.PAYMENTS_COLLECT),
+    Rule("GET", "/api/v1/payments/orders/{order_id}", Permission.PAYMENTS_COLLECT,
+         params=payments.pending, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/payments/orders/{order_id}/cancel", Permission.PAYMENTS_COLLECT,
+         params=payments.pending, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/payments/orders/{order_id}/refunds", Permission.PAYMENTS_COLLECT,
+         ok=(201,), params=payments.paid, body=lambda a: {"amount_fen": 1, "reason": "退费"},
+         out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/payments/orders/{order_id}/refunds", Permission.PAYMENTS_COLLECT,
+         params=payments.paid, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    # A payer's own orders: the matrix enterprise holds the permission but not the order.
+    Rule("GET", "/api/v1/payments/mine", Permission.PAYMENTS_PAY),
+    Rule("GET", "/api/v1/payments/mine/{order_id}", Permission.PAYMENTS_PAY,
+         params=payments.pending, out_of_scope=frozenset({"enterprise"}), foreign="enterprise"),
+    Rule("POST", "/api/v1/payments/mine/{order_id}/cancel", Permission.PAYMENTS_PAY,
+         params=payments.pending, out_of_scope=frozenset({"enterprise"}), foreign="enterprise"),
+    Rule("POST", "/api/v1/payments/mine/{order_id}/checkout", Permission.PAYMENTS_PAY,
+         params=payments.pending, out_of_scope=frozenset({"enterprise"}), foreign="enterprise"),
+    # The provider's callback is authenticated by its signature, not by a caller.
+    Rule("POST", "/api/v1/payments/callbacks/{provider}", None,
+         params=lambda a: {"provider": "sandbox"}, body=payments.callback_body),
+    Rule("POST", "/api/v1/payments/reconciliations", Permission.PAYMENTS_RECONCILE,
+         body=payments.today),
+    Rule("GET", "/api/v1/payments/reconciliations/{day}", Permission.PAYMENTS_RECONCILE,
+         params=payments.reconciled_day, scoped=False),
 ]  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -53,7 +54,7 @@ def _reservations(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Reservation)) or 0
 
 
-def _book(browser: TestClient, found: Campaign, slot: int = 0, key: str | None = None) -> object:
+def _book(browser: TestClient, found: Campaign, slot: int = 0, key: str | None = None) -> Any:
     url = f"/reservations/campaigns/{found.id}"
     page = browser.get(url)
     shown = re.search(r'name="key" value="([0-9a-f]+)"', page.text)
@@ -88,15 +89,15 @@ class TestResidentPages:
         found = _publish(session, world)
         resident = sign_in(add_citizen(session))
         booked = _book(resident, found, key="k" * 16)
-        assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
+        assert booked.status_code == 201, booked.text
         assert "<svg" in booked.text
         assert "data-code>GHR1." in booked.text
         again = _book(resident, found, key="k" * 16)  # the same form sent twice
-        assert again.status_code == 201  # type: ignore[attr-defined]
+        assert again.status_code == 201
         assert _reservations(session) == 1
         other_slot = _book(resident, found, slot=1)
-        assert other_slot.status_code == 409  # type: ignore[attr-defined]
-        assert 'data-problem="reservation-already-reserved"' in other_slot.text  # type: ignore[attr-defined]
+        assert other_slot.status_code == 409
+        assert 'data-problem="reservation-already-reserved"' in other_slot.text
         assert _reservations(session) == 1
         mine = resident.get("/reservations/mine")
         assert mine.text.count('data-testid="ticket"') == 1
@@ -107,14 +108,14 @@ class TestResidentPages:
         self, sign_in: SignIn, session: Session, world: World
     ) -> None:
         found = _publish(session, world, quota_per_slot=1, points=campaign_data().points[:1])
-        assert _book(sign_in(add_citizen(session)), found).status_code == 201  # type: ignore[attr-defined]
+        assert _book(sign_in(add_citizen(session)), found).status_code == 201
         late_resident = sign_in(add_citizen(session))
         page = late_resident.get(f"/reservations/campaigns/{found.id}")
         assert 'data-action="book"' not in page.text
         assert "Sold out" in page.text
         late = _book(late_resident, found)
-        assert late.status_code == 409  # type: ignore[attr-defined]
-        assert 'data-problem="reservation-sold-out"' in late.text  # type: ignore[attr-defined]
+        assert late.status_code == 409
+        assert 'data-problem="reservation-sold-out"' in late.text
         assert _reservations(session) == 1
 
     def test_a_post_without_csrf_or_with_a_bad_slot_changes_nothing(
@@ -149,8 +150,8 @@ class TestResidentPages:
         assert found.seed_commitment is not None
         assert found.seed_commitment in page.text
         registered = _book(resident, found)
-        assert registered.status_code == 201  # type: ignore[attr-defined]
-        assert 'data-testid="registered"' in registered.text  # type: ignore[attr-defined]
+        assert registered.status_code == 201
+        assert 'data-testid="registered"' in registered.text
         session.expire_all()
         assert session.scalar(select(func.count()).select_from(Registration)) == 1
         assert "Not drawn yet" in resident.get("/reservations/mine").text
@@ -201,7 +202,9 @@ class TestOfficialPages:
     ) -> None:
         found = _publish(session, world)
         booked = _book(sign_in(add_citizen(session)), found)
-        code = re.search(r"data-code>([^<]+)<", booked.text).group(1)  # type: ignore[union-attr, attr-defined]
+        shown = re.search(r"data-code>([^<]+)<", booked.text)
+        assert shown is not None
+        code = shown.group(1)
         staff = sign_in(world.county_a_official)
         token = csrf_from(staff.get("/reservations/redeem").text)
         first = staff.post("/reservations/redeem", data={"csrf_token": token, "code": code})

@@ -30,6 +30,9 @@ class Permission(StrEnum):
     EXCHANGE_READ = "exchange:read"
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
+    PAYMENTS_COLLECT = "payments:collect"
+    PAYMENTS_PAY = "payments:pay"
+    PAYMENTS_RECONCILE = "payments:reconcile"
     PROFILE_READ = "profile:read"
     RESERVATIONS_BOOK = "reservations:book"
     RESERVATIONS_MANAGE = "reservations:manage"
@@ -55,6 +58,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     PLATFORM_ADMIN = "platform_admin"
     SYSTEM = "system"
+    FINANCE = "finance"
 
 
 _OFFICIAL_BASE = frozenset(
@@ -80,9 +84,16 @@ _DATA_STEWARD = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(
-        {Permission.PROFILE_READ, Permission.CONSENTS_MANAGE, Permission.RESERVATIONS_BOOK}
+        {
+            Permission.PROFILE_READ,
+            Permission.CONSENTS_MANAGE,
+            Permission.RESERVATIONS_BOOK,
+            Permission.PAYMENTS_PAY,
+        }
     ),
-    Role.ENTERPRISE: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
+    Role.ENTERPRISE: frozenset(
+        {Permission.PROFILE_READ, Permission.CONSENTS_MANAGE, Permission.PAYMENTS_PAY}
+    ),
     Role.OFFICIAL: _OFFICIAL_BASE,
     Role.DEPT_ADMIN: _OFFICIAL_BASE
     | {
@@ -93,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CLIENTS_MANAGE,
         Permission.DATA_SOURCES,
         Permission.LEDGER_WITNESS,
+        Permission.PAYMENTS_COLLECT,
         Permission.RESERVATIONS_MANAGE,
         Permission.RESERVATIONS_REDEEM,
     }
@@ -104,11 +116,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    # Booking is a resident's own act: administrators hold every other permission.
-    Role.PLATFORM_ADMIN: frozenset(Permission) - {Permission.RESERVATIONS_BOOK},
+    # Booking and paying are a resident's own acts: administrators hold every other permission.
+    Role.PLATFORM_ADMIN: frozenset(Permission)
+    - {Permission.RESERVATIONS_BOOK, Permission.PAYMENTS_PAY},
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),
+    # A department's cashier and accountant: raises fee orders, refunds, reconciles the day.
+    Role.FINANCE: _OFFICIAL_BASE | {Permission.PAYMENTS_COLLECT, Permission.PAYMENTS_RECONCILE},
 }
 
 OFFICIAL_ROLES = frozenset(ROLE_PERMISSIONS) - {Role.CITIZEN, Role.ENTERPRISE, Role.SYSTEM}
@@ -123,6 +138,7 @@ DELEGABLE_ROLES = frozenset(
         Role.HOTLINE_AGENT,
         Role.LEADER,
         Role.AUDITOR,
+        Role.FINANCE,
     }
 )
 

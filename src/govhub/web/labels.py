@@ -19,6 +19,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.AUDITOR: N_("Auditor"),
     Role.PLATFORM_ADMIN: N_("Platform administrator"),
     Role.SYSTEM: N_("System"),
+    Role.FINANCE: N_("Finance officer"),
 }
 
 KIND_LABELS: dict[AccountKind, str] = {

@@ -1,0 +1,2 @@
+"""E-payment: fee orders, the payment-provider interface with a sandbox provider, refunds and
+daily reconciliation."""
