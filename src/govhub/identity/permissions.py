@@ -30,6 +30,8 @@ class Permission(StrEnum):
     EXCHANGE_READ = "exchange:read"
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
+    LICENSES_ISSUE = "licenses:issue"
+    LICENSES_WALLET = "licenses:wallet"
     PROFILE_READ = "profile:read"
     RESERVATIONS_BOOK = "reservations:book"
     RESERVATIONS_MANAGE = "reservations:manage"
@@ -81,8 +83,10 @@ _DATA_STEWARD = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(
         {Permission.PROFILE_READ, Permission.CONSENTS_MANAGE, Permission.RESERVATIONS_BOOK}
-    ),
-    Role.ENTERPRISE: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
+    )
+    | {Permission.LICENSES_WALLET},
+    Role.ENTERPRISE: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE})
+    | {Permission.LICENSES_WALLET},
     Role.OFFICIAL: _OFFICIAL_BASE,
     Role.DEPT_ADMIN: _OFFICIAL_BASE
     | {
@@ -93,19 +97,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CLIENTS_MANAGE,
         Permission.DATA_SOURCES,
         Permission.LEDGER_WITNESS,
+        Permission.LICENSES_ISSUE,
         Permission.RESERVATIONS_MANAGE,
         Permission.RESERVATIONS_REDEEM,
     }
     | _DATA_STEWARD,
     Role.DATA_OWNER: _OFFICIAL_BASE | _DATA_STEWARD,
     # Front-line staff who act on residents' matters also hand out reserved goods.
-    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM},
+    # ...and issue (and revoke) their department's e-licenses on approval.
+    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM, Permission.LICENSES_ISSUE},
     Role.REGULATOR: _OFFICIAL_BASE,
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    # Booking is a resident's own act: administrators hold every other permission.
-    Role.PLATFORM_ADMIN: frozenset(Permission) - {Permission.RESERVATIONS_BOOK},
+    # Booking and holding licenses are a resident's own: administrators hold every other one.
+    Role.PLATFORM_ADMIN: frozenset(Permission)
+    - {Permission.RESERVATIONS_BOOK, Permission.LICENSES_WALLET},
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),
