@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import jwt
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 
 from govhub.identity.models import Account
 from govhub.licenses import credentials
