@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from govhub.core.errors import Conflict, InvalidInput
+from govhub.core.i18n import N_
 from govhub.identity.deps import DbSession, MaybePrincipal, require
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
@@ -27,6 +28,13 @@ router = APIRouter(include_in_schema=False)
 
 Issuer = Annotated[Principal, Depends(require(Permission.LICENSES_ISSUE))]
 MAX_TOKEN = 8000
+# Titles of the verification failures (govhub.licenses.errors), listed for translation.
+FAILURE_TITLES = (
+    N_("Invalid license"),
+    N_("License expired"),
+    N_("License revoked"),
+    N_("License does not fit"),
+)
 PAGE_SIZE = 50
 
 
