@@ -30,7 +30,12 @@ _public: WatchedCache[str, dict[str, tuple[OKPKey, uuid.UUID]]] = WatchedCache(I
 
 def issuer_did(department_id: uuid.UUID) -> str:
     """Return the did:web identifier of an issuing department."""
-    return did_for(get_settings().base_url, f"api/v1/licenses/issuers/{department_id}")
+    return _did(get_settings().base_url, department_id)
+
+
+@lru_cache(maxsize=4096)
+def _did(base_url: str, department_id: uuid.UUID) -> str:
+    return did_for(base_url, f"api/v1/licenses/issuers/{department_id}")
 
 
 def _create(session: Session, department_id: uuid.UUID) -> IssuerKey:
