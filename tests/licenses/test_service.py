@@ -143,6 +143,7 @@ class TestIssue:
             ("NO_SUCH", "enterprise", {}, "license_type"),
             (BUSINESS, "citizen", {}, "holder_kind"),
             (BUSINESS, "enterprise", {"id": "x"}, "claims"),
+            (BUSINESS, "enterprise", {"uscc": "91330100MA0000000X"}, "claims"),
             (BUSINESS, "enterprise", {"nested": {"a": 1}}, "claims"),
             (BUSINESS, "enterprise", {"long": "x" * 501}, "claims"),
             (BUSINESS, "stranger", {}, "holder_id"),

@@ -16,7 +16,7 @@ from govhub.licenses.models import HolderKind
 TypeCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9_\-]{2,40}$")]
 Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
 MAX_CLAIMS = 30
-_RESERVED = frozenset({"id", "type", "name", "holderKind", "licenseType"})
+_RESERVED = frozenset({"id", "type", "name", "holderKind", "licenseType", "uscc"})
 
 
 class LicenseStatus(StrEnum):
