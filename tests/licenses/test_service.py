@@ -381,6 +381,11 @@ class TestStatusListEncoding:
         with pytest.raises(LicenseInvalid):
             credentials.decode_status_list(encoded)
 
+    def test_a_list_shorter_than_the_minimum_is_refused(self) -> None:
+        short = credentials.encode_status_list([3], size=1024)
+        with pytest.raises(LicenseInvalid, match="131,072"):
+            credentials.decode_status_list(short)
+
     def test_did_web_encodes_the_port(self) -> None:
         assert (
             credentials.did_for("http://127.0.0.1:8000", "api/v1/licenses/issuers/x")
