@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govhub.core.db import make_engine, utcnow
 from govhub.identity.codes import DivisionLevel
 from govhub.identity.models import Account, AccountKind, Department, DepartmentType, Division
-from govhub.licenses import credentials, keys, service
+from govhub.licenses import credentials, keys, service, statuslist
 from govhub.licenses.models import HolderKind
 from govhub.licenses.schemas import LicenseTypeCreate
 from govhub.models import Base
@@ -185,7 +185,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
             args.verify, lambda i: raw_key.verify(raw_signature, signing_input.encode())
         )
         figures["status list credential"] = rate(
-            200, lambda i: service.status_list_credential(session, department_id)
+            200, lambda i: statuslist.status_list_credential(session, department_id)
         )
     engine.dispose()
     return figures

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.ledger.models import LedgerPending
 from govhub.ledger.schemas import EntryKind
-from govhub.licenses import credentials, keys, service
+from govhub.licenses import credentials, keys, service, statuslist
 from govhub.licenses.errors import (
     LicenseExpired,
     LicenseInvalid,
@@ -330,7 +330,7 @@ class TestRevoke:
             EntryKind.LICENSE_ISSUED,
             EntryKind.LICENSE_REVOKED,
         ]
-        status_token = service.status_list_credential(session, lic.world.city_a_market.id)
+        status_token = statuslist.status_list_credential(session, lic.world.city_a_market.id)
         status_vc = relying_party.verify(status_token, keys.jwks(session))
         assert status_vc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
         subject = status_vc["credentialSubject"]
@@ -362,7 +362,7 @@ class TestRevoke:
         self, session: Session, lic: Licensing
     ) -> None:
         with pytest.raises(NotFound):
-            service.status_list_credential(session, lic.world.city_a_tax.id)
+            statuslist.status_list_credential(session, lic.world.city_a_tax.id)
 
 
 class TestStatusListEncoding:

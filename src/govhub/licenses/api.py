@@ -18,7 +18,7 @@ from govhub.core.schemas import Page
 from govhub.identity.deps import DbSession, require
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
-from govhub.licenses import keys, qr, service
+from govhub.licenses import keys, qr, service, statuslist
 from govhub.licenses.schemas import (
     LicenseIssue,
     LicenseRead,
@@ -137,5 +137,5 @@ def issuer_did_document(session: DbSession, department_id: uuid.UUID) -> dict[st
 )
 def status_list(session: DbSession, department_id: uuid.UUID) -> Response:
     """A department's revocation status list, a signed BitstringStatusListCredential."""
-    token = service.status_list_credential(session, department_id)
+    token = statuslist.status_list_credential(session, department_id)
     return Response(token, media_type=VC_JWT, headers={"Cache-Control": "max-age=5"})

@@ -18,11 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govhub.core.cache import WatchedCache
 from govhub.core.crypto import sha256_hex
 from govhub.core.db import utcnow
 from govhub.core.errors import Conflict, InvalidInput, NotFound
-from govhub.core.settings import get_settings
 from govhub.identity.models import Account, AccountKind, Department
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
@@ -37,10 +35,8 @@ from govhub.licenses.schemas import (
     VerificationResult,
     check_claims,
 )
+from govhub.licenses.statuslist import revoked_indexes, status_list_url
 
-STATUS_SECONDS = 5.0
-STATUS_LIST_SECONDS = 24 * 3600
-_revoked_cache: WatchedCache[uuid.UUID, frozenset[int]] = WatchedCache(License)
 _HOLDER_ACCOUNT = {
     HolderKind.PERSON: AccountKind.CITIZEN,
     HolderKind.ENTERPRISE: AccountKind.ENTERPRISE,
@@ -92,11 +88,6 @@ def _type(session: Session, code: str) -> LicenseType:
 
 
 # --- issuing ---------------------------------------------------------------------------------
-
-
-def status_list_url(department_id: uuid.UUID) -> str:
-    """Return the address of a department's revocation status list credential."""
-    return f"{get_settings().base_url}/api/v1/licenses/status/{department_id}"
 
 
 def _free_index(session: Session, department_id: uuid.UUID) -> int:
@@ -306,7 +297,7 @@ def list_issued(
     return list(rows), total
 
 
-# --- revocation and status lists -------------------------------------------------------------
+# --- revocation ------------------------------------------------------------------------------
 
 
 def revoke(
@@ -331,49 +322,6 @@ def revoke(
         department_id=row.issuer_department_id,
     )
     return row
-
-
-def revoked_indexes(session: Session, department_id: uuid.UUID) -> frozenset[int]:
-    """Return the set status-list bits of a department (cached for a few seconds)."""
-    cached = _revoked_cache.get(department_id, ttl=STATUS_SECONDS)
-    if cached is not None:
-        return cached
-    since = _revoked_cache.generation
-    found = frozenset(
-        session.scalars(
-            select(License.status_index).where(
-                License.issuer_department_id == department_id, License.revoked_at.is_not(None)
-            )
-        )
-    )
-    _revoked_cache.put(department_id, found, since=since, ttl=STATUS_SECONDS)
-    return found
-
-
-def status_list_credential(
-    session: Session, department_id: uuid.UUID, *, now: datetime | None = None
-) -> str:
-    """Return a department's revocation status list as a signed BitstringStatusListCredential."""
-    department = session.get(Department, department_id)
-    if department is None or keys.public_keys_of(session, department_id) == []:
-        raise NotFound("this department has issued no licenses")
-    issued_at = (now or utcnow()).replace(microsecond=0)
-    url = status_list_url(department_id)
-    payload = credentials.build_credential(
-        credential_id=url,
-        types=["BitstringStatusListCredential"],
-        issuer={"id": keys.issuer_did(department_id), "name": department.name},
-        subject={
-            "id": f"{url}#list",
-            "type": "BitstringStatusList",
-            "statusPurpose": "revocation",
-            "encodedList": credentials.encode_status_list(revoked_indexes(session, department_id)),
-        },
-        valid_from=issued_at,
-        valid_until=issued_at + timedelta(seconds=STATUS_LIST_SECONDS),
-    )
-    kid, key = keys.signing_key(session, department_id)
-    return credentials.sign(payload, key=key, kid=kid)
 
 
 # --- verification ----------------------------------------------------------------------------
