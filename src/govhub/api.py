@@ -33,6 +33,7 @@ from govhub.identity import api as identity_api
 from govhub.identity import oidc
 from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
+from govhub.licenses import api as licenses_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
 from govhub.reservations import api as reservations_api
@@ -88,5 +89,6 @@ def create_app() -> FastAPI:
     app.include_router(opendata_api.router)
     app.include_router(opendata_dcat_api.router)
     app.include_router(payments_api.router)
+    app.include_router(licenses_api.router)
     web_pages.mount(app)
     return app

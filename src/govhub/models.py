@@ -4,6 +4,7 @@ from govhub.core.db import Base
 from govhub.data import models as data_models
 from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
+from govhub.licenses import models as licenses_models
 from govhub.payments import models as payments_models
 from govhub.privacy import models as privacy_models
 from govhub.reservations import models as reservations_models
@@ -13,6 +14,7 @@ __all__ = [
     "data_models",
     "identity_models",
     "ledger_models",
+    "licenses_models",
     "payments_models",
     "privacy_models",
     "reservations_models",

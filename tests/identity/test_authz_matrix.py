@@ -41,6 +41,7 @@ from tests.data.opendata import matrix_support as opendata
 from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
+from tests.licenses import matrix_support as licenses
 from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
 from tests.reservations import matrix_support as reservations
@@ -371,6 +372,21 @@ RULES: list[Rule] = [
          body=payments.today),
     Rule("GET", "/api/v1/payments/reconciliations/{day}", Permission.PAYMENTS_RECONCILE,
          params=payments.reconciled_day, scoped=False),
+    Rule("GET", "/api/v1/licenses/types", None),
+    Rule("GET", "/api/v1/licenses/mine", Permission.LICENSES_WALLET),
+    Rule("GET", "/api/v1/licenses/mine/{license_id}/qr.svg", Permission.LICENSES_WALLET,
+         params=licenses.own_license, scoped=False),
+    Rule("POST", "/api/v1/licenses", Permission.LICENSES_ISSUE, ok=(201,),
+         body=licenses.issue_body),
+    Rule("GET", "/api/v1/licenses/issued", Permission.LICENSES_ISSUE),
+    Rule("POST", "/api/v1/licenses/{license_id}/revoke", Permission.LICENSES_ISSUE,
+         params=licenses.city_a_license, body=lambda a: {"reason": "吊销"},
+         out_of_scope=frozenset({"admin_b", "approver_county_a", "platform_admin"})),
+    Rule("POST", "/api/v1/licenses/verify", None, body=licenses.token_body),
+    Rule("GET", "/api/v1/licenses/jwks", None),
+    Rule("GET", "/api/v1/licenses/issuers/{department_id}/did.json", None,
+         params=licenses.issuer),
+    Rule("GET", "/api/v1/licenses/status/{department_id}", None, params=licenses.issuer),
 ]  # fmt: skip
 
 

@@ -35,13 +35,18 @@ from govhub.identity.authn import hash_password
 from govhub.identity.models import Account, AccountKind, AccountRole, Department, Division
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
+from govhub.licenses import demo as demo_licenses
 
 BATCH_SIZE = 1000
 LOOKUP_CHUNK = 500
 STAGES = (
     "divisions", "departments", "officials", "citizens", "enterprises", "catalog", "datasets",
     "campaigns",
+    "licenses",
 )  # fmt: skip
+# Demo e-licenses go to the first enterprises and citizens of the plan.
+DEMO_LICENSED_ENTERPRISES = 8
+DEMO_LICENSED_CITIZENS = 12
 
 DEMO_DATASETS = (REGISTER_TITLE, DIRECTORY_TITLE)
 
@@ -168,6 +173,7 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
             "catalog": StageReport(len(DEMO_RESOURCES)),
             "datasets": StageReport(len(DEMO_DATASETS)),
             "campaigns": StageReport(len(DEMO_CAMPAIGNS)),
+            "licenses": StageReport(0),
         }
     )
     writer = _Writer(session, report, progress or _ignore)
@@ -190,6 +196,13 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_datasets(writer, plan, department_ids)
     with _timed(report, "campaigns"):
         _load_campaigns(writer, plan)
+    with _timed(report, "licenses"):
+        issued = demo_licenses.load(
+            session,
+            enterprises=[e.id for e in plan.enterprises[:DEMO_LICENSED_ENTERPRISES]],
+            citizens=[c.id for c in plan.citizens[:DEMO_LICENSED_CITIZENS]],
+        )
+        report.stages["licenses"].planned = report.stages["licenses"].inserted = issued
     return report
 
 

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     EXCHANGE_READ = "exchange:read"
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
+    LICENSES_ISSUE = "licenses:issue"
+    LICENSES_WALLET = "licenses:wallet"
     PAYMENTS_COLLECT = "payments:collect"
     PAYMENTS_PAY = "payments:pay"
     PAYMENTS_RECONCILE = "payments:reconcile"
@@ -89,10 +91,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONSENTS_MANAGE,
             Permission.RESERVATIONS_BOOK,
             Permission.PAYMENTS_PAY,
+            Permission.LICENSES_WALLET,
         }
     ),
     Role.ENTERPRISE: frozenset(
-        {Permission.PROFILE_READ, Permission.CONSENTS_MANAGE, Permission.PAYMENTS_PAY}
+        {
+            Permission.PROFILE_READ,
+            Permission.CONSENTS_MANAGE,
+            Permission.PAYMENTS_PAY,
+            Permission.LICENSES_WALLET,
+        }
     ),
     Role.OFFICIAL: _OFFICIAL_BASE,
     Role.DEPT_ADMIN: _OFFICIAL_BASE
@@ -104,21 +112,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CLIENTS_MANAGE,
         Permission.DATA_SOURCES,
         Permission.LEDGER_WITNESS,
+        Permission.LICENSES_ISSUE,
         Permission.PAYMENTS_COLLECT,
         Permission.RESERVATIONS_MANAGE,
         Permission.RESERVATIONS_REDEEM,
     }
     | _DATA_STEWARD,
     Role.DATA_OWNER: _OFFICIAL_BASE | _DATA_STEWARD,
-    # Front-line staff who act on residents' matters also hand out reserved goods.
-    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM},
+    # Front-line staff who act on residents' matters also hand out reserved goods, and issue
+    # (and revoke) their department's e-licenses on approval.
+    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM, Permission.LICENSES_ISSUE},
     Role.REGULATOR: _OFFICIAL_BASE,
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    # Booking and paying are a resident's own acts: administrators hold every other permission.
+    # Booking, paying and holding licenses are a resident's own acts: administrators hold
+    # every other permission.
     Role.PLATFORM_ADMIN: frozenset(Permission)
-    - {Permission.RESERVATIONS_BOOK, Permission.PAYMENTS_PAY},
+    - {Permission.RESERVATIONS_BOOK, Permission.PAYMENTS_PAY, Permission.LICENSES_WALLET},
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),

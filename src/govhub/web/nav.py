@@ -88,6 +88,7 @@ NAV: tuple[NavItem, ...] = (
     ),
     NavItem("reservations", "/reservations", N_("Reservations"), icon="inbox"),
     NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
+    NavItem("licenses", "/licenses", N_("E-licenses"), icon="id"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
     NavItem("account", "/account", N_("Account"), icon="user"),
@@ -162,6 +163,14 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         N_("Signed checkpoints and access records of every exchange of shared data."),
         icon="ledger",
         href="/ledger",
+    ),
+    WorkbenchCard(
+        "licenses",
+        N_("Issued licenses"),
+        N_("E-licenses your department issued, their status, and revocation."),
+        icon="id",
+        permission=Permission.LICENSES_ISSUE,
+        href="/licenses/issued",
     ),
     WorkbenchCard(
         "officials",

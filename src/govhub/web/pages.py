@@ -47,6 +47,7 @@ from govhub.identity import service as identity_service
 from govhub.identity.deps import SESSION_COOKIE, DbSession, MaybePrincipal, WorkbenchUse
 from govhub.identity.principal import Principal
 from govhub.ledger import pages as ledger_pages
+from govhub.licenses import pages as licenses_pages
 from govhub.payments import pages as payments_pages
 from govhub.reservations import pages as reservation_pages
 from govhub.web.nav import NAV, NavItem, visible_cards
@@ -101,6 +102,7 @@ def page_routers() -> list[APIRouter]:
         ledger_pages.router,
         reservation_pages.router,
         payments_pages.router,
+        licenses_pages.router,
     ]
 
 
