@@ -6,6 +6,7 @@ from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
 from govhub.privacy import models as privacy_models
 from govhub.reservations import models as reservations_models
+from govhub.services import models as services_models
 
 __all__ = [
     "Base",
@@ -14,4 +15,5 @@ __all__ = [
     "ledger_models",
     "privacy_models",
     "reservations_models",
+    "services_models",
 ]
