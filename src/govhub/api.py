@@ -35,6 +35,8 @@ from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
 from govhub.privacy import api as privacy_api
 from govhub.reservations import api as reservations_api
+from govhub.services import api as services_api
+from govhub.services import govstack as services_govstack
 from govhub.web import pages as web_pages
 
 
@@ -86,5 +88,7 @@ def create_app() -> FastAPI:
     app.include_router(reservations_api.router)
     app.include_router(opendata_api.router)
     app.include_router(opendata_dcat_api.router)
+    app.include_router(services_api.router)
+    app.include_router(services_govstack.router)
     web_pages.mount(app)
     return app
