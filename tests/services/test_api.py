@@ -68,7 +68,9 @@ class TestCatalogApi:
         assert {b["code"] for b in bundles} == {"YJS-CANYIN", "YJS-CHUSHENG", "YJS-GOUFANG"}
         hits = client.get("/api/v1/services/search", params={"q": "我要买房 过户"}).json()
         assert hits[0]["code"] == "ZF-002"
-        assert client.get("/api/v1/services/search", params={"q": ""}).status_code == 422
+        assert client.get("/api/v1/services/search", params={"q": " "}).json() == []
+        too_long = client.get("/api/v1/services/search", params={"q": "办" * 201})
+        assert too_long.status_code == 422
 
 
 class TestApplyApi:

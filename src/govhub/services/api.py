@@ -58,10 +58,10 @@ def read_matter(session: DbSession, code: str) -> MatterRead:
 @router.get("/search", response_model=list[MatterHit])
 def search(
     session: DbSession,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> list[MatterHit]:
-    """Search matters in Chinese or English, best first."""
+    """Search matters in Chinese or English, best first (no query: no hits)."""
     return service.search(session, q, limit=limit)
 
 

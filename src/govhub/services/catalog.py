@@ -138,6 +138,8 @@ def search(
     semantic: bool = True,
 ) -> list[MatterHit]:
     """Search matters for `query` (Chinese or English), best first."""
+    if not query.strip():
+        return []
     matters = {m.code: m for m in list_matters(session)}
     docs = [
         matter_search.Document(m.code, f"{m.name_zh} {m.name_en}", m.keywords, m.conditions)
