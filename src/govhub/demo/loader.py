@@ -34,6 +34,7 @@ from govhub.identity.authn import hash_password
 from govhub.identity.models import Account, AccountKind, AccountRole, Department, Division
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
+from govhub.services import catalog as services_catalog
 
 BATCH_SIZE = 1000
 LOOKUP_CHUNK = 500
@@ -184,6 +185,9 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_catalog(writer, department_ids)
     with _timed(report, "datasets"):
         _load_datasets(writer, plan, department_ids)
+    # Online services: the standard matters and bundles, offered wherever a department of the
+    # matter's type works.
+    services_catalog.load_standard(session)
     return report
 
 
