@@ -249,15 +249,19 @@ def submit(
     _check_materials(matters, documents)
     application.due_at = workflow.add_working_days(now, max(m.promised_days for m in matters))
     application.workflow_state = workflow.dump(process)
-    try:
-        with session.begin_nested():
-            session.add(application)
-            session.flush()
-    except IntegrityError as exc:  # a concurrent retry with the same key won the race
-        raise Conflict("this Idempotency-Key is being used by another submission") from exc
+    if idempotency_key is None:
+        session.add(application)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(application)
+                session.flush()
+        except IntegrityError as exc:  # a concurrent retry with the same key won the race
+            raise Conflict("this Idempotency-Key is being used by another submission") from exc
     for document in documents:
         document.application_id = application.id
-    workflow.sync_tasks(session, application, process)
+    workflow.sync_tasks(session, application, process, new=True)
     ledger.record(
         session,
         kind=EntryKind.APPLICATION_SUBMITTED,

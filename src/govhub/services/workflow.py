@@ -96,9 +96,15 @@ def add_working_days(start_at: datetime, days: int) -> datetime:
     return current
 
 
-def sync_tasks(session: Session, application: Application, workflow: BpmnWorkflow) -> list[Task]:
-    """Create inbox rows for the workflow's ready user tasks that have none yet."""
-    known = set(session.scalars(select(Task.spiff_id).where(Task.application_id == application.id)))
+def sync_tasks(
+    session: Session, application: Application, workflow: BpmnWorkflow, *, new: bool = False
+) -> list[Task]:
+    """Create inbox rows for the workflow's ready user tasks that have none yet (`new`: the
+    application was just created, so none has)."""
+    known: set[uuid.UUID] = set()
+    if not new:
+        query = select(Task.spiff_id).where(Task.application_id == application.id)
+        known = set(session.scalars(query))
     created = []
     for ready in workflow.get_tasks(state=TaskState.READY, manual=True):
         if ready.id in known:
