@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.errors import NotFound
-from govhub.identity.models import Department
+from govhub.identity.models import Department, Division
 from govhub.services import search as matter_search
 from govhub.services.models import Bundle, Matter, MatterInstance
 from govhub.services.schemas import MatterHit
@@ -114,6 +114,17 @@ def instance_for(session: Session, matter: Matter, division_code: str) -> Matter
     if instance is None:
         raise NotFound(f"matter {matter.code} is not offered in division {division_code}")
     return instance
+
+
+def divisions_of(session: Session, matter: Matter) -> list[tuple[str, str]]:
+    """Return (code, name) of the divisions that offer `matter`."""
+    rows = session.execute(
+        select(Division.code, Division.name)
+        .join(MatterInstance, MatterInstance.division_code == Division.code)
+        .where(MatterInstance.matter_id == matter.id)
+        .order_by(Division.code)
+    )
+    return [(code, name) for code, name in rows]
 
 
 def list_bundles(session: Session) -> list[Bundle]:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, File, Form, Header, Query, UploadFile
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from govhub.core.errors import PayloadTooLarge
 from govhub.identity.deps import require
@@ -27,7 +28,7 @@ MaterialCode = Annotated[str | None, Form(max_length=40, pattern=r"^[a-z0-9_]+$"
 
 
 def store_upload(
-    session: Session, principal: Principal, file: UploadFile, material_code: str | None
+    session: Session, principal: Principal, file: StarletteUpload, material_code: str | None
 ) -> Material:
     """Read an uploaded file (refusing more than the limit) and store it as a document."""
     data = file.file.read(applications.MAX_MATERIAL_BYTES + 1)

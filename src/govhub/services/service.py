@@ -20,6 +20,7 @@ from govhub.services.applications import (
     validate_form,
 )
 from govhub.services.catalog import (
+    divisions_of,
     get_bundle,
     get_matter,
     get_matter_by_id,
@@ -31,6 +32,7 @@ from govhub.services.catalog import (
     search,
 )
 from govhub.services.workflow import (
+    STEP_OUTCOMES,
     add_working_days,
     complete,
     get_task,
@@ -41,9 +43,11 @@ from govhub.services.workflow import (
 )
 
 __all__ = [
+    "STEP_OUTCOMES",
     "add_working_days",
     "complete",
     "correct",
+    "divisions_of",
     "fetched_materials",
     "get_bundle",
     "get_matter",
