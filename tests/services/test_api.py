@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,13 @@ class TestCatalogApi:
         assert client.get("/api/v1/services/matters/NOPE").status_code == 404
         bundles = client.get("/api/v1/services/bundles").json()
         assert {b["code"] for b in bundles} == {"YJS-CANYIN", "YJS-CHUSHENG", "YJS-GOUFANG"}
+        canyin = client.get("/api/v1/services/bundles/YJS-CANYIN").json()
+        assert canyin["matter_codes"] == ["SC-001", "SC-003", "GA-004", "ZF-001"]
+        assert client.get("/api/v1/services/bundles/NOPE").status_code == 404
+        missing = client.get(
+            "/api/v1/govstack/registration/services/" + str(uuid.uuid4()) + "/eForms"
+        )
+        assert missing.status_code == 404
         hits = client.get("/api/v1/services/search", params={"q": "我要买房 过户"}).json()
         assert hits[0]["code"] == "ZF-002"
         assert client.get("/api/v1/services/search", params={"q": " "}).json() == []
@@ -166,6 +174,12 @@ class TestApplyApi:
                 json={"outcome": "accept"},
             )
             assert response.status_code == 404
+        not_waiting = client.put(
+            f"/api/v1/services/applications/{task['application_id']}",
+            headers=me,
+            json={"form": restaurant_form()},
+        )
+        assert not_waiting.status_code == 409
         forbidden = client.post(
             f"/api/v1/services/tasks/{task['id']}/complete",
             headers=login(world.city_a_official),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -354,6 +355,8 @@ class TestBundle:
                     data=TaskComplete(outcome=Outcome.APPROVE),
                 )  # fmt: skip
         assert application.status is ApplicationStatus.APPROVED
+        fetched = {m["code"] for m in service.to_read(session, application).fetched_materials}
+        assert fetched == {"business_license", "id_card"}
 
     def test_one_rejection_rejects_the_bundle(self, session: Session, world: World) -> None:
         catalog = build_catalog(session, world)
@@ -388,6 +391,20 @@ class TestBundle:
         data.form["XX-1"] = {}
         with pytest.raises(InvalidInput, match="unknown form sections"):
             service.submit(session, principal=citizen, data=data)
+
+
+class TestProcesses:
+    def test_both_processes_are_executable(self) -> None:
+        assert workflow.process_keys() == ["bundle_parallel", "matter_review"]
+        with pytest.raises(InvalidInput, match="unknown process"):
+            workflow.start("no_such_process", {})
+
+    def test_state_survives_serialization(self) -> None:
+        process = workflow.start("matter_review", {"matter_code": "SC-001"})
+        restored = workflow.load(workflow.dump(process))
+        ready_tasks = restored.get_tasks(state=TaskState.READY, manual=True)
+        [ready] = [t.task_spec.bpmn_id for t in ready_tasks]
+        assert ready == "accept"
 
 
 class TestWorkingDays:
