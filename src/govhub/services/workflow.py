@@ -9,10 +9,10 @@ The workflow's state is serialized as JSON into the application row between step
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -50,24 +50,34 @@ _serializer = BpmnWorkflowSerializer()
 Process: TypeAlias = BpmnWorkflow  # a running process (SpiffWorkflow ships no type hints)
 
 
-@lru_cache(maxsize=1)
-def _parser() -> BpmnParser:
-    parser = BpmnParser()
-    for path in sorted(PROCESSES.glob("*.bpmn")):
-        parser.add_bpmn_file(str(path))
-    return parser
+_specs: dict[str, Any] = {}
+_specs_lock = threading.Lock()
+
+
+def _all_specs() -> dict[str, Any]:
+    """Parse the process files once, under a lock (SpiffWorkflow's parser is not thread-safe);
+    the parsed specs are only read afterwards."""
+    with _specs_lock:
+        if not _specs:
+            parser = BpmnParser()
+            for path in sorted(PROCESSES.glob("*.bpmn")):
+                parser.add_bpmn_file(str(path))
+            for key in parser.get_process_ids():
+                _specs[key] = parser.get_spec(key)
+        return _specs
 
 
 def process_keys() -> list[str]:
     """Return the ids of the executable processes."""
-    return sorted(_parser().get_process_ids())
+    return sorted(_all_specs())
 
 
 def start(process_key: str, data: dict[str, Any]) -> BpmnWorkflow:
     """Start process `process_key` with `data` and run it to its first user tasks."""
-    if process_key not in process_keys():
+    spec = _all_specs().get(process_key)
+    if spec is None:
         raise InvalidInput(f"unknown process {process_key!r}", field="process_key")
-    workflow = BpmnWorkflow(_parser().get_spec(process_key))
+    workflow = BpmnWorkflow(spec)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     workflow.do_engine_steps()
