@@ -37,6 +37,8 @@ from govhub.licenses import api as licenses_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
 from govhub.reservations import api as reservations_api
+from govhub.services import api as services_api
+from govhub.services import govstack as services_govstack
 from govhub.web import pages as web_pages
 
 
@@ -90,5 +92,7 @@ def create_app() -> FastAPI:
     app.include_router(opendata_dcat_api.router)
     app.include_router(payments_api.router)
     app.include_router(licenses_api.router)
+    app.include_router(services_api.router)
+    app.include_router(services_govstack.router)
     web_pages.mount(app)
     return app

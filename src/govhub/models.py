@@ -8,6 +8,7 @@ from govhub.licenses import models as licenses_models
 from govhub.payments import models as payments_models
 from govhub.privacy import models as privacy_models
 from govhub.reservations import models as reservations_models
+from govhub.services import models as services_models
 
 __all__ = [
     "Base",
@@ -18,4 +19,5 @@ __all__ = [
     "payments_models",
     "privacy_models",
     "reservations_models",
+    "services_models",
 ]

@@ -45,6 +45,7 @@ from tests.licenses import matrix_support as licenses
 from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
 from tests.reservations import matrix_support as reservations
+from tests.services import matrix_support as services
 
 _counter = itertools.count(1)
 Builder = Callable[["Actors"], Any]
@@ -387,6 +388,50 @@ RULES: list[Rule] = [
     Rule("GET", "/api/v1/licenses/issuers/{department_id}/did.json", None,
          params=licenses.issuer),
     Rule("GET", "/api/v1/licenses/status/{department_id}", None, params=licenses.issuer),
+    Rule("GET", "/api/v1/services/matters", None),
+    Rule("GET", "/api/v1/services/matters/{code}", None,
+         params=lambda a: services.matter(a) and {"code": "SW-001"}),
+    Rule("GET", "/api/v1/services/search", None),
+    Rule("GET", "/api/v1/services/bundles", None),
+    Rule("GET", "/api/v1/services/bundles/{code}", None,
+         params=lambda a: services.matter(a) and {"code": "YJS-CANYIN"}),
+    Rule("POST", "/api/v1/services/documents", Permission.SERVICES_APPLY, ok=(201,),
+         files=services.pdf),
+    Rule("POST", "/api/v1/services/applications", Permission.SERVICES_APPLY, ok=(201,),
+         body=services.apply_body),
+    Rule("GET", "/api/v1/services/applications", Permission.SERVICES_APPLY),
+    Rule("GET", "/api/v1/services/applications/{application_id}", Permission.SERVICES_APPLY,
+         params=services.own_application,
+         out_of_scope=frozenset({"enterprise", "platform_admin"}), foreign="enterprise"),
+    Rule("PUT", "/api/v1/services/applications/{application_id}", Permission.SERVICES_APPLY,
+         params=services.returned_application, body=services.corrected_form,
+         out_of_scope=frozenset({"enterprise", "platform_admin"}), foreign="enterprise"),
+    Rule("GET", "/api/v1/services/tasks", Permission.SERVICES_APPROVE),
+    Rule("POST", "/api/v1/services/tasks/{task_id}/complete", Permission.SERVICES_APPROVE,
+         params=services.task, body=lambda a: {"outcome": "accept"},
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/services/statistics", Permission.SERVICES_APPROVE),
+    Rule("GET", "/api/v1/govstack/registration/services", None),
+    Rule("GET", "/api/v1/govstack/registration/services/{service_id}/eForms", None,
+         params=services.matter),
+    Rule("POST", "/api/v1/govstack/registration/services/{service_id}/applications",
+         Permission.SERVICES_APPLY, ok=(201,), params=services.matter,
+         body=services.govstack_apply_body, scoped=False),
+    Rule("POST", "/api/v1/govstack/registration/documents", Permission.SERVICES_APPLY,
+         ok=(201,), files=services.pdf),
+    Rule("GET", "/api/v1/govstack/registration/applications", Permission.SERVICES_APPLY),
+    Rule("GET", "/api/v1/govstack/registration/applications/{file_id}",
+         Permission.SERVICES_APPLY, params=services.own_file,
+         out_of_scope=frozenset({"enterprise", "platform_admin"}), foreign="enterprise"),
+    Rule("PUT", "/api/v1/govstack/registration/applications/{file_id}",
+         Permission.SERVICES_APPLY, params=services.returned_file, body=services.corrected_file,
+         out_of_scope=frozenset({"enterprise", "platform_admin"}), foreign="enterprise"),
+    Rule("GET", "/api/v1/govstack/registration/tasks", Permission.SERVICES_APPROVE),
+    Rule("POST", "/api/v1/govstack/registration/tasks/{task_id}/complete",
+         Permission.SERVICES_APPROVE, params=services.task, body=lambda a: {"outcome": "accept"},
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/govstack/registration/data/statistics/1.0",
+         Permission.SERVICES_APPROVE),
 ]  # fmt: skip
 
 

@@ -36,6 +36,7 @@ from govhub.identity.models import Account, AccountKind, AccountRole, Department
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.licenses import demo as demo_licenses
+from govhub.services import catalog as services_catalog
 
 BATCH_SIZE = 1000
 LOOKUP_CHUNK = 500
@@ -203,6 +204,9 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
             citizens=[c.id for c in plan.citizens[:DEMO_LICENSED_CITIZENS]],
         )
         report.stages["licenses"].planned = report.stages["licenses"].inserted = issued
+    # Online services: the standard matters and bundles, offered wherever a department of the
+    # matter's type works.
+    services_catalog.load_standard(session)
     return report
 
 

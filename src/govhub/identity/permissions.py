@@ -39,6 +39,9 @@ class Permission(StrEnum):
     RESERVATIONS_BOOK = "reservations:book"
     RESERVATIONS_MANAGE = "reservations:manage"
     RESERVATIONS_REDEEM = "reservations:redeem"
+    SERVICES_APPLY = "services:apply"
+    SERVICES_APPROVE = "services:approve"
+    SERVICES_MANAGE = "services:manage"
     SHARING_DECIDE = "sharing:decide"
     SHARING_REQUEST = "sharing:request"
     STANDARDS_EDIT = "standards:edit"
@@ -136,6 +139,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # A department's cashier and accountant: raises fee orders, refunds, reconciles the day.
     Role.FINANCE: _OFFICIAL_BASE | {Permission.PAYMENTS_COLLECT, Permission.PAYMENTS_RECONCILE},
 }
+
+# Online services: residents and enterprises apply; approvers and department administrators
+# decide their own department's tasks; department administrators manage its matter catalog.
+for _role, _granted in {
+    Role.CITIZEN: {Permission.SERVICES_APPLY},
+    Role.ENTERPRISE: {Permission.SERVICES_APPLY},
+    Role.APPROVER: {Permission.SERVICES_APPROVE},
+    Role.DEPT_ADMIN: {Permission.SERVICES_APPROVE, Permission.SERVICES_MANAGE},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 OFFICIAL_ROLES = frozenset(ROLE_PERMISSIONS) - {Role.CITIZEN, Role.ENTERPRISE, Role.SYSTEM}
 

@@ -15,6 +15,9 @@ class EntryKind(StrEnum):
     """Kinds of event the ledger records."""
 
     ACCOUNT_CREATED = "account_created"
+    APPLICATION_APPROVED = "application_approved"
+    APPLICATION_REJECTED = "application_rejected"
+    APPLICATION_SUBMITTED = "application_submitted"
     APPROVAL = "approval"
     CATALOG_CHANGED = "catalog_changed"
     CONSENT_GIVEN = "consent_given"

@@ -71,10 +71,6 @@ NAV: tuple[NavItem, ...] = (
         "/services",
         N_("Services"),
         icon="services",
-        placeholder=N_(
-            "Apply for government services online: one form, one submission, "
-            "with materials you have already provided filled in for you."
-        ),
     ),
     NavItem(
         "opendata",

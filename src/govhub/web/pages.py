@@ -50,6 +50,7 @@ from govhub.ledger import pages as ledger_pages
 from govhub.licenses import pages as licenses_pages
 from govhub.payments import pages as payments_pages
 from govhub.reservations import pages as reservation_pages
+from govhub.services import pages as services_pages
 from govhub.web.nav import NAV, NavItem, visible_cards
 from govhub.web.redirects import safe_next
 from govhub.web.templating import STATIC_DIR, render, request_locale
@@ -103,6 +104,7 @@ def page_routers() -> list[APIRouter]:
         reservation_pages.router,
         payments_pages.router,
         licenses_pages.router,
+        services_pages.router,
     ]
 
 

@@ -1,0 +1,1 @@
+"""Online services: the matter catalog, applications and their BPMN approval workflow."""
