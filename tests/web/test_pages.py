@@ -69,7 +69,7 @@ class TestHome:
 
 class TestNavigation:
     def test_placeholder_sections_render_finished_pages(self, browser: TestClient) -> None:
-        for path in ("/services", "/open-data"):
+        for path in ("/services",):
             response = browser.get(path, headers={"Accept-Language": "en"})
             assert response.status_code == 200
             assert "Opening soon" in response.text

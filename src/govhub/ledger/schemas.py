@@ -27,6 +27,7 @@ class EntryKind(StrEnum):
     LINEAGE_RECORDED = "lineage_recorded"
     LICENSE_REVOKED = "license_revoked"
     OFFICIAL_LOGIN = "official_login"
+    OPENDATA_REPLIED = "opendata_replied"
     PICKUP_REDEEMED = "pickup_redeemed"
     RESERVATION_CAMPAIGN_PUBLISHED = "reservation_campaign_published"
     RESERVATION_DRAW_RESULT = "reservation_draw_result"
@@ -46,6 +47,7 @@ PUBLIC_KINDS = frozenset(
         EntryKind.GRANT_REVOKED,
         EntryKind.LICENSE_ISSUED,
         EntryKind.LICENSE_REVOKED,
+        EntryKind.OPENDATA_REPLIED,
         EntryKind.RESERVATION_CAMPAIGN_PUBLISHED,
         EntryKind.RESERVATION_DRAW_RESULT,
         EntryKind.RESERVATION_SEED_COMMITTED,

@@ -76,16 +76,7 @@ NAV: tuple[NavItem, ...] = (
             "with materials you have already provided filled in for you."
         ),
     ),
-    NavItem(
-        "opendata",
-        "/open-data",
-        N_("Open data"),
-        icon="data",
-        placeholder=N_(
-            "Browse and download de-identified public datasets published by departments, "
-            "with their standards, quality scores and update history."
-        ),
-    ),
+    NavItem("opendata", "/open-data", N_("Open data"), icon="data"),
     NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),

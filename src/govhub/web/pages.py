@@ -39,6 +39,7 @@ from govhub.core.settings import get_settings
 from govhub.data.catalog import pages as catalog_pages
 from govhub.data.ingest import pages as ingest_pages
 from govhub.data.lineage import pages as lineage_pages
+from govhub.data.opendata import pages as opendata_pages
 from govhub.data.quality import pages as quality_pages
 from govhub.data.sharing import pages as sharing_pages
 from govhub.identity import authn
@@ -97,6 +98,7 @@ def page_routers() -> list[APIRouter]:
         lineage_pages.router,
         sharing_pages.router,
         ledger_pages.router,
+        opendata_pages.router,
     ]
 
 
