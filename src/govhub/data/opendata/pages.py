@@ -233,7 +233,7 @@ def _requests_page(
             "values": values,
             "errors": errors or {},
             "message": MSG_CHECK if errors else None,
-            "kind_labels": KIND_LABELS,
+            "request_kind_labels": KIND_LABELS,
             "field_hints": FIELD_HINTS,
         },
         status_code=status_code,
@@ -321,7 +321,7 @@ def _request_detail(
             "can_reply": requests_service.may_reply(principal, found),
             "errors": errors or {},
             "reply_text": reply_text,
-            "kind_labels": KIND_LABELS,
+            "request_kind_labels": KIND_LABELS,
         },
         status_code=status_code,
     )
