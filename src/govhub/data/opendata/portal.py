@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from govhub.core.errors import NotFound
 from govhub.core.storage import Storage
@@ -107,21 +107,22 @@ def facet_counts(session: Session, where: ColumnElement[bool]) -> dict[str, list
     One `GROUP BY department, frequency` (both facets are sums over its rows) and one
     `GROUP BY theme`, joined with `UNION ALL`.
     """
-    matching = service.public_select(Resource.id).where(where)
-    outer = aliased(Resource)
     pairs = (
-        select(
+        service.public_select(
             literal("pair"),
-            cast(outer.department_id, String),
-            cast(outer.update_frequency, String),
+            cast(Resource.department_id, String),
+            cast(Resource.update_frequency, String),
             func.count(),
         )
-        .where(outer.id.in_(matching))
-        .group_by(outer.department_id, outer.update_frequency)
+        .where(where)
+        .group_by(Resource.department_id, Resource.update_frequency)
     )
     themes = (
-        select(literal("theme"), cast(ResourceTheme.theme, String), null(), func.count())
-        .where(ResourceTheme.resource_id.in_(matching))
+        service.public_select(
+            literal("theme"), cast(ResourceTheme.theme, String), null(), func.count()
+        )
+        .join(ResourceTheme, ResourceTheme.resource_id == Resource.id)
+        .where(where)
         .group_by(ResourceTheme.theme)
     )
     departments: Counter[str] = Counter()
