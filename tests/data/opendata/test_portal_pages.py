@@ -180,9 +180,14 @@ class TestDatasetPage:
                 assert response.status_code == 404, hidden.title
                 assert hidden.title not in response.text
 
-    def test_an_over_long_name_is_4xx(self, browser: TestClient, catalog: Catalog) -> None:
+    def test_an_over_long_or_hostile_name_is_4xx(
+        self, browser: TestClient, catalog: Catalog
+    ) -> None:
         response = browser.get("/open-data/datasets/" + "a" * 500)
         assert 400 <= response.status_code < 500
+        hostile = browser.get("/open-data/datasets/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        assert hostile.status_code == 404
+        assert "<script>alert(1)</script>" not in hostile.text
 
     def test_chart_data_is_json_safe(
         self, browser: TestClient, session: Session, world: World, tmp_path: Path

@@ -225,6 +225,32 @@ class TestPages:
         assert response.status_code == 404
         assert _count(session, RequestReply) == 0
 
+    def test_replying_needs_the_permission_and_a_session(
+        self, browser: TestClient, session: Session, catalog: Catalog, sign_in: SignIn,
+        world: World,
+    ) -> None:  # fmt: skip
+        made = requests.submit(session, principal=None, client="x", data=_problem(catalog))
+        session.flush()
+        target = f"/open-data/requests/{made.id}"
+        anonymous = browser.post(
+            f"{target}/replies",
+            data={
+                "body": "匿名者的回复内容。",
+                "csrf_token": csrf_from(browser.get("/open-data/requests").text),
+            },
+        )
+        assert anonymous.status_code in {303, 401}
+        assert anonymous.headers.get("location", "/login").startswith("/login")
+        sign_in(world.city_a_official)  # same department, but no opendata:reply
+        page = browser.get(target).text
+        assert f'action="{target}/replies"' not in page
+        refused = browser.post(
+            f"{target}/replies",
+            data={"body": "没有权限的回复内容。", "csrf_token": csrf_from(page)},
+        )
+        assert refused.status_code == 403
+        assert _count(session, RequestReply) == 0
+
     def test_unknown_request_is_404(self, browser: TestClient, catalog: Catalog) -> None:
         assert browser.get(f"/open-data/requests/{uuid.uuid4()}").status_code == 404
         assert browser.get("/open-data/requests/not-a-uuid").status_code in {404, 422}
