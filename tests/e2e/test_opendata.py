@@ -138,7 +138,7 @@ def test_find_read_report_and_see_the_reply(
     expect(page.get_by_test_id("example-ckanapi")).to_contain_text(world.name)
 
     # The visitor reports a problem, anonymously.
-    page.get_by_role("link", name=re.compile("报告问题|Report a problem")).click()
+    page.get_by_role("link", name=re.compile("反馈问题|Report a problem")).click()
     expect(page.locator("#f-dataset")).to_have_value(world.name)
     page.locator("#f-title").fill("注册资本单位不明")
     page.locator("#f-body").fill("注册资本一列没有注明单位，是万元还是元？")
