@@ -18,6 +18,7 @@ from govhub.api import create_app
 from govhub.core import db, migrations
 from govhub.core.settings import get_settings
 from govhub.data.exchange import service as exchange_service
+from govhub.data.opendata import requests as opendata_requests
 from govhub.identity.authn import login_throttle
 from govhub.identity.models import Account
 from govhub.models import Base
@@ -119,7 +120,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle() -> Iterator[None]:
-    limiters = (login_throttle, exchange_service.request_limiter, exchange_service.export_limiter)
+    limiters = (login_throttle, exchange_service.request_limiter, exchange_service.export_limiter,
+                opendata_requests.limiter)  # fmt: skip
     for limiter in limiters:
         limiter.reset()
     yield

@@ -26,6 +26,7 @@ from govhub.data.ingest import tasks as ingest_tasks
 from govhub.data.lineage import api as lineage_api
 from govhub.data.opendata import api as opendata_api
 from govhub.data.opendata import dcat_api as opendata_dcat_api
+from govhub.data.opendata import requests_api as opendata_requests_api
 from govhub.data.quality import api as quality_api
 from govhub.data.sharing import api as sharing_api
 from govhub.data.standards import api as standards_api
@@ -94,5 +95,6 @@ def create_app() -> FastAPI:
     app.include_router(licenses_api.router)
     app.include_router(services_api.router)
     app.include_router(services_govstack.router)
+    app.include_router(opendata_requests_api.router)
     web_pages.mount(app)
     return app

@@ -432,6 +432,17 @@ RULES: list[Rule] = [
          out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
     Rule("GET", "/api/v1/govstack/registration/data/statistics/1.0",
          Permission.SERVICES_APPROVE),
+    # Open data requests: anyone submits and reads; only the addressed department replies.
+    Rule("GET", "/api/v1/opendata/requests", None),
+    Rule("POST", "/api/v1/opendata/requests", None, ok=(201,),
+         body=lambda a: {"kind": "dataset", "title": "公交实时数据",
+                         "body": "希望开放公交车辆的实时位置数据。",
+                         "department_id": str(a.world.city_a_market.id)}),
+    Rule("GET", "/api/v1/opendata/requests/{request_id}", None, params=opendata.data_request),
+    Rule("POST", "/api/v1/opendata/requests/{request_id}/replies", Permission.OPENDATA_REPLY,
+         ok=(201,), params=opendata.data_request,
+         body=lambda a: {"body": "已列入明年开放计划，感谢建议。"},
+         out_of_scope=frozenset({"admin_b", "platform_admin"})),
 ]  # fmt: skip
 
 

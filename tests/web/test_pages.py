@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from govhub.identity import service
 from govhub.identity.models import Account
 from tests.browsing import SignIn
+from govhub.web.nav import NAV, Audience
 from tests.factories import World
 from tests.web.conftest import ID_NUMBER
 
@@ -68,12 +69,15 @@ class TestHome:
 
 
 class TestNavigation:
-    def test_placeholder_sections_render_finished_pages(self, browser: TestClient) -> None:
-        for path in ("/open-data",):
-            response = browser.get(path, headers={"Accept-Language": "en"})
-            assert response.status_code == 200
-            assert "Opening soon" in response.text
-            assert 'aria-current="page"' in response.text
+    def test_every_section_is_a_finished_page(self, browser: TestClient) -> None:
+        for item in NAV:
+            response = browser.get(item.href, headers={"Accept-Language": "en"})
+            if item.audience is not Audience.EVERYONE:
+                assert response.status_code == 303, item.href  # sign in first
+                continue
+            assert response.status_code in {200, 303}, item.href
+            if response.status_code == 200:
+                assert 'aria-current="page"' in response.text, item.href
 
     def test_official_sees_workbench_tab(
         self, browser: TestClient, world: World, sign_in: SignIn

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     PAYMENTS_COLLECT = "payments:collect"
     PAYMENTS_PAY = "payments:pay"
     PAYMENTS_RECONCILE = "payments:reconcile"
+    OPENDATA_REPLY = "opendata:reply"
     PROFILE_READ = "profile:read"
     RESERVATIONS_BOOK = "reservations:book"
     RESERVATIONS_MANAGE = "reservations:manage"
@@ -76,11 +77,13 @@ _OFFICIAL_BASE = frozenset(
     }
 )
 # Writing a department's catalog entries, data elements and datasets, requesting other
-# departments' data and deciding on requests for its own (its own department only).
+# departments' data, deciding on requests for its own and replying to the public's open data
+# requests addressed to it (its own department only).
 _DATA_STEWARD = frozenset(
     {
         Permission.CATALOG_EDIT,
         Permission.DATA_INGEST,
+        Permission.OPENDATA_REPLY,
         Permission.SHARING_DECIDE,
         Permission.SHARING_REQUEST,
         Permission.STANDARDS_EDIT,

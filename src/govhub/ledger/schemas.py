@@ -32,6 +32,7 @@ class EntryKind(StrEnum):
     OFFICIAL_LOGIN = "official_login"
     PAYMENT_RECEIVED = "payment_received"
     PAYMENT_REFUNDED = "payment_refunded"
+    OPENDATA_REPLIED = "opendata_replied"
     PICKUP_REDEEMED = "pickup_redeemed"
     RECONCILIATION_DIFFERENCE = "reconciliation_difference"
     RESERVATION_CAMPAIGN_PUBLISHED = "reservation_campaign_published"
@@ -52,6 +53,7 @@ PUBLIC_KINDS = frozenset(
         EntryKind.GRANT_REVOKED,
         EntryKind.LICENSE_ISSUED,
         EntryKind.LICENSE_REVOKED,
+        EntryKind.OPENDATA_REPLIED,
         EntryKind.RESERVATION_CAMPAIGN_PUBLISHED,
         EntryKind.RESERVATION_DRAW_RESULT,
         EntryKind.RESERVATION_SEED_COMMITTED,

@@ -7,10 +7,6 @@ Adding a page to the navigation (say `/appeals`, officials only)::
 
     NavItem("appeals", "/appeals", N_("Appeals"), audience=Audience.OFFICIALS),
 
-While the real page does not exist yet, give the item a `placeholder` description: the shell
-then serves a finished-looking "coming soon" page at its address. Remove `placeholder` in the
-same change that mounts the real page (see `govhub.web.pages`).
-
 Adding a workbench card::
 
     WorkbenchCard("appeals", N_("Citizen appeals"), N_("..."), icon="inbox",
@@ -47,7 +43,6 @@ class NavItem:
     label: str
     audience: Audience = Audience.EVERYONE
     icon: str = ""
-    placeholder: str | None = None
 
     def visible_to(self, principal: Principal | None) -> bool:
         """Tell whether `principal` (None: anonymous) sees this item."""
@@ -66,22 +61,8 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("home", "/", N_("Home"), icon="home"),
-    NavItem(
-        "services",
-        "/services",
-        N_("Services"),
-        icon="services",
-    ),
-    NavItem(
-        "opendata",
-        "/open-data",
-        N_("Open data"),
-        icon="data",
-        placeholder=N_(
-            "Browse and download de-identified public datasets published by departments, "
-            "with their standards, quality scores and update history."
-        ),
-    ),
+    NavItem("services", "/services", N_("Services"), icon="services"),
+    NavItem("opendata", "/open-data", N_("Open data"), icon="data"),
     NavItem("reservations", "/reservations", N_("Reservations"), icon="inbox"),
     NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
     NavItem("licenses", "/licenses", N_("E-licenses"), icon="id"),

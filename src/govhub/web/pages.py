@@ -39,6 +39,7 @@ from govhub.core.settings import get_settings
 from govhub.data.catalog import pages as catalog_pages
 from govhub.data.ingest import pages as ingest_pages
 from govhub.data.lineage import pages as lineage_pages
+from govhub.data.opendata import pages as opendata_pages
 from govhub.data.quality import pages as quality_pages
 from govhub.data.sharing import pages as sharing_pages
 from govhub.identity import authn
@@ -105,6 +106,7 @@ def page_routers() -> list[APIRouter]:
         payments_pages.router,
         licenses_pages.router,
         services_pages.router,
+        opendata_pages.router,
     ]
 
 
@@ -143,19 +145,6 @@ def switch_language(
         secure=get_settings().secure_cookies,
     )
     return response
-
-
-def _placeholder_route(item: NavItem) -> None:
-    def placeholder(request: Request, principal: MaybePrincipal) -> Response:
-        return render(request, "placeholder.html", {"item": item})
-
-    placeholder.__name__ = f"placeholder_{item.key}"
-    router.add_api_route(item.href, placeholder, methods=["GET"], response_class=HTMLResponse)
-
-
-for _item in NAV:
-    if _item.placeholder is not None:
-        _placeholder_route(_item)
 
 
 # --- officials -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from govhub.data.catalog.models import DatasetVersion, Resource
@@ -34,6 +34,12 @@ def make_dataset(session: Session, resource: Resource, columns: list[str]) -> Da
     )
     session.add(dataset)
     session.flush()
+    # As ingest does: the resource keeps its latest publication (its metadata unchanged).
+    session.execute(
+        update(Resource)
+        .where(Resource.id == resource.id)
+        .values(published_at=dataset.created_at, updated_at=Resource.updated_at)
+    )
     return dataset
 
 

@@ -21,6 +21,7 @@ from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest import service as ingest_service
 from govhub.data.opendata import api as opendata_api
+from govhub.data.opendata import requests as opendata_requests
 from govhub.data.opendata import service as opendata_service
 from govhub.data.opendata import usage
 from govhub.identity.models import Account
@@ -150,9 +151,11 @@ def api_key(session: Session, world: World) -> str:
 def _fresh_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GOVHUB_OPENDATA_USAGE_FLUSH_SECONDS", "0")
     opendata_api.limiter.reset()
+    opendata_requests.limiter.reset()
     usage.buffer.reset()
     yield
     opendata_api.limiter.reset()
+    opendata_requests.limiter.reset()
     usage.buffer.reset()
 
 

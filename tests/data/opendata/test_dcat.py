@@ -292,7 +292,9 @@ class TestPaging:
 
 class TestModifiedSince:
     def _age(self, session: Session, resource: Resource, when: datetime) -> None:
-        session.query(Resource).filter_by(id=resource.id).update({"updated_at": when})
+        session.query(Resource).filter_by(id=resource.id).update(
+            {"updated_at": when, "published_at": when}
+        )
         versions = session.query(DatasetVersion).filter_by(resource_id=resource.id)
         versions.update({"created_at": when})
         session.flush()

@@ -131,6 +131,8 @@ class Resource(UUIDPrimaryKey, Timestamps, Base):
     quality_grade: Mapped[str | None] = mapped_column(String(8), index=True)
     # Set when the owner withdraws the resource from the catalog (kept, with its versions).
     withdrawn_at: Mapped[datetime | None]
+    # When its newest dataset version was published (kept by ingest); None until the first.
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )

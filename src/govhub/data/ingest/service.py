@@ -6,7 +6,7 @@ import json
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,6 +177,12 @@ def _publish(
         session.flush()
     except IntegrityError:
         raise Conflict("another load published this version first; try again") from None
+    # The resource's latest publication, which open data sorts and filters by (metadata unchanged).
+    session.execute(
+        update(Resource)
+        .where(Resource.id == resource.id)
+        .values(published_at=dataset.created_at, updated_at=Resource.updated_at)
+    )
     ledger_service.record(
         session,
         kind=EntryKind.DATASET_PUBLISHED,

@@ -358,24 +358,34 @@ class Search:
 class _Matches:
     """What the facets count, read once for all matching datasets."""
 
-    ids: list[uuid.UUID]
+    count: int
     departments: Counter[uuid.UUID]
     licenses: Counter[str]
     tags: Counter[str]
 
 
-def _matches(session: Session, where: ColumnElement[bool]) -> _Matches:
-    rows = session.execute(
-        service.public_select(Resource.id, Resource.department_id, Resource.license,
-                              Resource.keywords).where(where)
-    ).all()  # fmt: skip
-    found = _Matches([], Counter(), Counter(), Counter())
-    for rid, department_id, license_id, keywords in rows:
-        found.ids.append(rid)
-        found.departments[department_id] += 1
+def _matches(session: Session, where: ColumnElement[bool], *, tags: bool) -> _Matches:
+    """Count the matches by department and licence in SQL; read their keywords only for tags.
+
+    The keywords arrive as their JSON texts, decoded in one call rather than one per row.
+    """
+    grouped = session.execute(
+        service.public_select(Resource.department_id, Resource.license, func.count())
+        .where(where)
+        .group_by(Resource.department_id, Resource.license)
+    ).all()
+    found = _Matches(0, Counter(), Counter(), Counter())
+    for department_id, license_id, n in grouped:
+        found.count += int(n)
+        found.departments[department_id] += int(n)
         if license_id:
-            found.licenses[license_id] += 1
-        found.tags.update(set(keywords))
+            found.licenses[license_id] += int(n)
+    if tags and found.count:
+        texts = session.scalars(
+            service.public_select(cast(Resource.keywords, String)).where(where)
+        ).all()
+        for keywords in json.loads("[" + ",".join(t or "[]" for t in texts) + "]"):
+            found.tags.update(set(keywords))
     return found
 
 
@@ -392,15 +402,15 @@ def _facet_rows(
         ]
     if field == "groups":
         theme_rows = session.execute(
-            select(ResourceTheme.theme, func.count())
-            .where(ResourceTheme.resource_id.in_(matching.scalar_subquery()))
+            matching.with_only_columns(ResourceTheme.theme, func.count())
+            .join(ResourceTheme, ResourceTheme.resource_id == Resource.id)
             .group_by(ResourceTheme.theme)
         )
         return [(t.value, THEMES[t.value], int(n)) for t, n in theme_rows]
     if field == "license_id":
         return [(name, name, n) for name, n in matches.licenses.items()]
     if field == "res_format":
-        return [(FORMAT, FORMAT, len(matches.ids))] if matches.ids else []
+        return [(FORMAT, FORMAT, matches.count)] if matches.count else []
     if field == "tags":
         return [(name, name, n) for name, n in matches.tags.items()]
     return []
@@ -409,9 +419,10 @@ def _facet_rows(
 def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, Any]:
     """Run a package search over public datasets; return CKAN's result dictionary."""
     where = and_(true(), *search.conditions)
-    matches = _matches(session, where) if search.facet_fields else None
+    tags = "tags" in search.facet_fields
+    matches = _matches(session, where, tags=tags) if search.facet_fields else None
     if matches is not None:
-        count = len(matches.ids)
+        count = matches.count
     else:
         count = session.scalar(service.public_select(func.count()).where(where)) or 0
     results: list[dict[str, Any]] = []

@@ -24,12 +24,11 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     not_,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement as SqlColumn
 
 from govhub.core.db import utcnow
@@ -42,8 +41,6 @@ from govhub.identity.principal import Principal
 NOT_FOUND = "Not found"
 _NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
 KEY_PREFIX = "ghk_"
-# Dataset versions as the subqueries of the public condition see them (apart from any join).
-_published = aliased(DatasetVersion)
 
 
 # --- what is public --------------------------------------------------------------------------
@@ -65,21 +62,15 @@ def public_condition() -> ColumnElement[bool]:
     return and_(
         Resource.opening_type == OpeningType.OPEN,
         Resource.withdrawn_at.is_(None),
-        exists(select(_published.id).where(_published.resource_id == Resource.id)).correlate(
-            Resource
-        ),
+        # Set by ingest with each published version: one column, not a subquery per row.
+        Resource.published_at.is_not(None),
         release_gate(),
     )
 
 
 def modified_column() -> SqlColumn[datetime]:
     """CKAN's `metadata_modified`: the later of the metadata change and the newest data."""
-    latest = (
-        select(func.max(_published.created_at))
-        .where(_published.resource_id == Resource.id)
-        .correlate(Resource)
-        .scalar_subquery()
-    )
+    latest = Resource.published_at
     return case((latest > Resource.updated_at, latest), else_=Resource.updated_at)
 
 

@@ -22,6 +22,9 @@ class OpendataSettings(BaseSettings):
     usage_flush_seconds: float = Field(
         default=10.0, ge=0, description="How often usage counts are saved (0: every request)"
     )
+    requests_per_hour: int = Field(
+        default=5, ge=1, description="Public requests one account or IP may submit per hour"
+    )
 
 
 def get_opendata_settings() -> OpendataSettings:
