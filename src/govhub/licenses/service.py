@@ -408,3 +408,19 @@ def require_valid(
     if license_type is not None and result.license_type != license_type:
         raise LicenseMismatch(f"a license of type {license_type} is required", field="token")
     return result
+
+
+def get_type(session: Session, code: str) -> LicenseType | None:
+    """Return the license type with `code`, if one is defined."""
+    return session.get(LicenseType, code)
+
+
+def issued_for(session: Session, application_id: uuid.UUID) -> list[License]:
+    """List the licenses issued on approval of one application, oldest first."""
+    return list(
+        session.scalars(
+            select(License)
+            .where(License.application_id == application_id)
+            .order_by(License.issued_at, License.id)
+        )
+    )

@@ -495,3 +495,20 @@ def prune_nonces(session: Session, *, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(seconds=2 * CALLBACK_WINDOW_SECONDS)
     result = session.execute(delete(CallbackNonce).where(CallbackNonce.received_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def order_for_subject(session: Session, subject: str) -> PaymentOrder | None:
+    """Return the newest fee order of `subject` (None when it was never charged)."""
+    return session.scalars(
+        select(PaymentOrder)
+        .where(PaymentOrder.subject == subject)
+        .order_by(PaymentOrder.created_at.desc(), PaymentOrder.id)
+        .limit(1)
+    ).first()
+
+
+def checkout_url(order: PaymentOrder, *, now: datetime | None = None) -> str | None:
+    """Return where the payer pays `order` while it can be paid (None afterwards)."""
+    if order.status is not OrderStatus.PENDING or (now or utcnow()) >= order.expires_at:
+        return None
+    return get_provider(order.provider).cashier_url(order.id)

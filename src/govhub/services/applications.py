@@ -20,7 +20,7 @@ from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.recording import payload_digest
 from govhub.ledger.schemas import EntryKind
-from govhub.services import catalog, workflow
+from govhub.services import catalog, connections, workflow
 from govhub.services.models import (
     Application,
     ApplicationStatus,
@@ -247,6 +247,9 @@ def submit(
         matters, process = _prepare_bundle(session, application, data)
     documents = _documents(session, principal, data.document_ids)
     _check_materials(matters, documents)
+    provided = connections.provided_licenses(
+        session, principal=principal, matters=matters, tokens=data.license_tokens
+    )
     application.due_at = workflow.add_working_days(now, max(m.promised_days for m in matters))
     application.workflow_state = workflow.dump(process)
     if idempotency_key is None:
@@ -261,6 +264,8 @@ def submit(
             raise Conflict("this Idempotency-Key is being used by another submission") from exc
     for document in documents:
         document.application_id = application.id
+    connections.attach_licenses(session, application, provided)
+    connections.raise_fee(session, application, matters)
     workflow.sync_tasks(session, application, process, new=True)
     ledger.record(
         session,
@@ -346,6 +351,8 @@ def to_read(session: Session, application: Application) -> ApplicationRead:
     read.tasks = [task_read(t) for t in tasks]
     read.materials = [MaterialRead.model_validate(m) for m in materials]
     read.fetched_materials = fetched_materials(_matters_of(application, session))
+    read.payment = connections.payment_of(session, application)
+    read.license_ids = connections.issued_license_ids(session, application)
     return read
 
 

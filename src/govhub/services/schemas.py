@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -74,6 +74,11 @@ class ApplicationCreate(Schema):
     division_code: DivisionCode
     form: dict[str, Any]
     document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    # E-licenses presented as materials: material code → vc+jwt token (once-only; the wallet's
+    # active licenses are used without being presented).
+    license_tokens: dict[str, Annotated[str, Field(max_length=8000)]] = Field(
+        default_factory=dict, max_length=20
+    )
 
 
 class CorrectionCreate(Schema):
@@ -101,6 +106,17 @@ class TaskRead(ReadSchema):
     overdue: bool = False
 
 
+class ApplicationPayment(Schema):
+    """An application's fee order, as its applicant sees it (with where to pay while pending)."""
+
+    order_id: uuid.UUID
+    item: str
+    amount_fen: int
+    status: str
+    paid: bool
+    cashier_url: str | None
+
+
 class ApplicationRead(ReadSchema):
     """An application and where it stands."""
 
@@ -117,6 +133,8 @@ class ApplicationRead(ReadSchema):
     tasks: list[TaskRead] = Field(default_factory=list)
     materials: list[MaterialRead] = Field(default_factory=list)
     fetched_materials: list[dict[str, Any]] = Field(default_factory=list)
+    payment: ApplicationPayment | None = None
+    license_ids: list[uuid.UUID] = Field(default_factory=list)
 
 
 class Outcome(StrEnum):

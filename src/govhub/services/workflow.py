@@ -46,6 +46,10 @@ ApprovalHook = Callable[[Session, Application], None]
 on_approved: list[ApprovalHook] = []
 """Called in the approving transaction for each approved application (e-licenses, payments)."""
 
+DecisionGate = Callable[[Session, Application, Task, str], None]
+before_decision: list[DecisionGate] = []
+"""Called before an official's decision changes anything; raising refuses it (the fee gate)."""
+
 _serializer = BpmnWorkflowSerializer()
 Process: TypeAlias = BpmnWorkflow  # a running process (SpiffWorkflow ships no type hints)
 
@@ -234,6 +238,8 @@ def complete(
     session.refresh(task)
     if task.status is not TaskStatus.OPEN:  # pragma: no cover - a concurrent decision won
         raise Conflict("the task is already completed")
+    for gate in before_decision:
+        gate(session, application, task, data.outcome.value)
     advance(
         session,
         application,
