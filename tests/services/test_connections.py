@@ -3,6 +3,7 @@ licenses reused as materials (once-only), at the service level and over HTTP."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -431,6 +432,26 @@ class TestOverHttp:
         assert page.status_code == 200
         assert f'href="/payments/cashier/{payment["order_id"]}"' in page.text
         assert "¥50.00" in page.text
+        mirror = "/api/v1/govstack/registration"
+        also_refused = client.post(
+            f"{mirror}/tasks/{task['id']}/complete", headers=official, json={"outcome": "approve"}
+        )
+        assert also_refused.status_code == 402
+        # The applicant pays at the sandbox cashier; its verified callback opens the gate.
+        _pay(session, world.principal(company), uuid.UUID(payment["order_id"]))
+        approved = client.post(
+            f"{mirror}/tasks/{task['id']}/complete", headers=official, json={"outcome": "approve"}
+        )
+        assert approved.status_code == 200, approved.text
+        mine = client.get(f"/api/v1/services/applications/{created.json()['id']}", headers=me)
+        assert mine.json()["status"] == "approved"
+        assert mine.json()["payment"]["paid"] is True
+        [license_id] = mine.json()["license_ids"]
+        [held] = client.get("/api/v1/licenses/mine", headers=me).json()
+        assert held["id"] == license_id
+        verified = client.post("/api/v1/licenses/verify", json={"token": held["token"]})
+        assert verified.status_code == 200
+        assert verified.json()["license_type"] == "BUSINESS_LICENSE"
 
     def test_revoked_license_token_answers_4xx(
         self,
