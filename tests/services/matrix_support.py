@@ -15,6 +15,7 @@ from sqlalchemy import select
 from govhub.core import db
 from govhub.identity import authn
 from govhub.identity.models import Account
+from govhub.payments import service as payments
 from govhub.services import service
 from govhub.services.models import Application, Task, TaskStatus
 from govhub.services.schemas import Outcome, TaskComplete
@@ -120,3 +121,21 @@ def corrected_file(a: HasCitizen) -> dict[str, Any]:
 def pdf(a: HasCitizen) -> dict[str, Any]:
     """A small PDF upload."""
     return {"file": ("premises.pdf", PDF, "application/pdf")}
+
+
+def unpaid_application(a: HasCitizen) -> dict[str, Any]:
+    """An application of the matrix citizen whose fee order was cancelled unpaid."""
+    _catalog()
+    with db.get_sessionmaker()() as session:
+        service.get_matter(session, "SC-001").fee_fen = 5000
+        citizen = authn.principal_for(session.merge(a.citizen))
+        form = {**restaurant_form(), "business_name": f"面馆{next(_counter)}"}
+        application, _ = service.submit(
+            session, principal=citizen, data=sc001(session, citizen, form=form)
+        )
+        order = payments.order_for_subject(session, f"application:{application.id}")
+        if order is None:  # pragma: no cover - the matter charges a fee
+            raise AssertionError("no fee order")
+        payments.cancel_order(session, principal=citizen, order_id=order.id, as_payer=True)
+        session.commit()
+    return {"application_id": application.id}

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govhub.core.errors import Conflict, NotFound
 from govhub.identity.models import Account
 from govhub.identity.principal import Principal
 from govhub.ledger.models import LedgerPending
@@ -206,6 +207,37 @@ class TestFees:
         _decide(session, world, catalog, _run_to_decision(session, world, catalog, application))
         assert application.status is ApplicationStatus.APPROVED
         assert order.provider == SANDBOX
+
+    def test_a_cancelled_order_is_renewed_and_nothing_else_is(
+        self, session: Session, world: World, catalog: Catalog, company: Account
+    ) -> None:
+        me = world.principal(company)
+        free, _ = service.submit(session, principal=me, data=sc001(session, me))
+        with pytest.raises(Conflict):
+            service.renew_fee(session, principal=me, application_id=free.id)
+        _charge(session, "SC-001", 5000)
+        application, _ = service.submit(
+            session,
+            principal=me,
+            data=sc001(session, me, form={**sc001(session, me).form, "scope": "零售"}),
+        )
+        first = payments.order_for_subject(session, f"application:{application.id}")
+        assert first is not None
+        with pytest.raises(Conflict):  # still payable
+            service.renew_fee(session, principal=me, application_id=application.id)
+        stranger = world.principal(resident(session))
+        with pytest.raises(NotFound):
+            service.renew_fee(session, principal=stranger, application_id=application.id)
+        payments.cancel_order(session, principal=me, order_id=first.id, as_payer=True)
+        renewed = service.renew_fee(session, principal=me, application_id=application.id)
+        assert renewed.order_id != first.id
+        assert renewed.cashier_url is not None
+        assert (renewed.amount_fen, renewed.paid) == (5000, False)
+        _pay(session, me, renewed.order_id)
+        with pytest.raises(Conflict):  # already paid
+            service.renew_fee(session, principal=me, application_id=application.id)
+        _decide(session, world, catalog, _run_to_decision(session, world, catalog, application))
+        assert application.status is ApplicationStatus.APPROVED
 
 
 class TestLicensesOnApproval:
@@ -437,6 +469,11 @@ class TestOverHttp:
             f"{mirror}/tasks/{task['id']}/complete", headers=official, json={"outcome": "approve"}
         )
         assert also_refused.status_code == 402
+        still_payable = client.post(
+            f"/api/v1/services/applications/{created.json()['id']}/fee", headers=me
+        )
+        assert still_payable.status_code == 409
+        assert still_payable.headers["content-type"].startswith(PROBLEM)
         # The applicant pays at the sandbox cashier; its verified callback opens the gate.
         _pay(session, world.principal(company), uuid.UUID(payment["order_id"]))
         approved = client.post(

@@ -29,6 +29,7 @@ from govhub.services.deps import (
 from govhub.services.models import TaskStatus
 from govhub.services.schemas import (
     ApplicationCreate,
+    ApplicationPayment,
     ApplicationRead,
     BundleRead,
     CorrectionCreate,
@@ -133,6 +134,18 @@ def correct(
         session, principal=principal, application_id=application_id, data=data
     )
     return service.to_read(session, application)
+
+
+@router.post(
+    "/applications/{application_id}/fee",
+    response_model=ApplicationPayment,
+    status_code=status.HTTP_201_CREATED,
+)
+def renew_fee(
+    session: DbSession, principal: Applicant, application_id: uuid.UUID
+) -> ApplicationPayment:
+    """Raise a fresh fee order for your application after its order expired or was cancelled."""
+    return service.renew_fee(session, principal=principal, application_id=application_id)
 
 
 @router.get("/tasks", response_model=Page[TaskRead])

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govhub.core.errors import Conflict, NotFound
 from govhub.core.storage import get_storage
 from govhub.identity.models import Account, AccountKind
 from govhub.identity.principal import Principal
@@ -31,7 +32,14 @@ from govhub.licenses.schemas import LicenseStatus
 from govhub.payments import service as payments
 from govhub.payments.schemas import OrderCreate
 from govhub.services import catalog, workflow
-from govhub.services.models import Application, Bundle, Material, Matter, Task
+from govhub.services.models import (
+    Application,
+    ApplicationStatus,
+    Bundle,
+    Material,
+    Matter,
+    Task,
+)
 from govhub.services.schemas import ApplicationPayment, Outcome
 
 # The license each matter produces when approved (matter code → license type code).
@@ -124,6 +132,32 @@ def payment_of(session: Session, application: Application) -> ApplicationPayment
         paid=payments.is_paid(session, subject_of(application)),
         cashier_url=payments.checkout_url(order),
     )
+
+
+def renew_fee(
+    session: Session, *, principal: Principal, application_id: uuid.UUID
+) -> ApplicationPayment:
+    """Raise a fresh fee order for one of the caller's undecided applications whose order
+    expired or was cancelled unpaid; anything else is refused and changes nothing."""
+    application = session.get(Application, application_id)
+    if application is None or application.applicant_id != principal.account_id:
+        raise NotFound("no such application")
+    if application.status not in (ApplicationStatus.IN_REVIEW, ApplicationStatus.CORRECTION):
+        raise Conflict("the application is already decided")
+    matters = workflow_matters(session, application)
+    if not any(m.fee_fen > 0 for m in matters):
+        raise Conflict("the application charges no fee")
+    if payments.is_paid(session, subject_of(application)):
+        raise Conflict("the fee is already paid")
+    order = payments.order_for_subject(session, subject_of(application))
+    if order is not None and payments.checkout_url(order) is not None:
+        raise Conflict("the fee order can still be paid", order=str(order.id))
+    payments.expire_overdue(session)
+    raise_fee(session, application, matters)
+    payment = payment_of(session, application)
+    if payment is None:  # pragma: no cover - an order was just raised
+        raise NotFound("no such application")
+    return payment
 
 
 # --- licenses as materials -------------------------------------------------------------------

@@ -31,6 +31,7 @@ from govhub.services.catalog import (
     load_standard,
     search,
 )
+from govhub.services.connections import renew_fee
 from govhub.services.workflow import (
     STEP_OUTCOMES,
     add_working_days,
@@ -63,6 +64,7 @@ __all__ = [
     "list_own",
     "load_standard",
     "on_approved",
+    "renew_fee",
     "search",
     "statistics",
     "submit",
