@@ -325,6 +325,20 @@ class TestLicensesAsMaterials:
         )
         assert connections.LICENSE_CONTENT_TYPE not in set(types)
 
+    def test_a_wallet_license_that_fails_verification_is_not_used(
+        self, session: Session, world: World, catalog: Catalog, company: Account
+    ) -> None:
+        held = _business_license(session, world, company)
+        head, body, signature = held.token.split(".")
+        held.token = f"{head}.{body}.{signature[:-4]}AAAA"  # a damaged copy in the wallet
+        session.flush()
+        me = world.principal(company)
+        application, _ = service.submit(session, principal=me, data=_sc003(session, me))
+        types = session.scalars(
+            select(Material.content_type).where(Material.application_id == application.id)
+        )
+        assert connections.LICENSE_CONTENT_TYPE not in set(types)
+
     def test_bad_presented_licenses_are_refused_and_change_nothing(
         self, session: Session, world: World, catalog: Catalog, company: Account
     ) -> None:

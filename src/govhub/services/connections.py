@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from govhub.core.errors import Conflict, NotFound
+from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.core.storage import get_storage
 from govhub.identity.models import Account, AccountKind
 from govhub.identity.principal import Principal
@@ -172,6 +172,26 @@ class ProvidedLicense:
     token: str
 
 
+def _linked(matters: list[Matter]) -> dict[str, str]:
+    """Material code → license type code, for the matters' license-linked materials."""
+    linked: dict[str, str] = {}
+    for matter in matters:
+        for material in matter.materials:
+            code = license_type_of(material)
+            if code is not None:
+                linked.setdefault(material["code"], code)
+    return linked
+
+
+def _wallet_tokens(session: Session, holder: licenses.HolderRef) -> dict[str, str]:
+    """License type code → token of the holder's newest active license of that type."""
+    held: dict[str, str] = {}
+    for row in licenses.wallet(session, holder):
+        if licenses.status_of(row) is LicenseStatus.ACTIVE:
+            held.setdefault(row.type_code, row.token)
+    return held
+
+
 def provided_licenses(
     session: Session,
     *,
@@ -184,12 +204,7 @@ def provided_licenses(
     A token presented for a material must verify (`require_valid`: signature, revocation,
     holder, type); a material the applicant does not present is taken from their wallet when
     they hold an active license of its type. Other materials are left to upload or fetch."""
-    linked: dict[str, str] = {}
-    for matter in matters:
-        for material in matter.materials:
-            code = license_type_of(material)
-            if code is not None:
-                linked.setdefault(material["code"], code)
+    linked = _linked(matters)
     unknown = sorted(set(tokens) - set(linked))
     if unknown:
         raise LicenseMismatch(
@@ -201,17 +216,19 @@ def provided_licenses(
         if tokens:
             raise LicenseMismatch("only residents and enterprises hold licenses")
         return []
-    held: dict[str, str] = {}
-    if set(linked) - set(tokens):
-        for row in licenses.wallet(session, holder):
-            if licenses.status_of(row) is LicenseStatus.ACTIVE:
-                held.setdefault(row.type_code, row.token)
+    held = _wallet_tokens(session, holder) if set(linked) - set(tokens) else {}
     provided = []
     for material_code, type_code in sorted(linked.items()):
-        token = tokens.get(material_code) or held.get(type_code)
+        presented = tokens.get(material_code)
+        token = presented or held.get(type_code)
         if token is None:
             continue
-        result = licenses.require_valid(session, token, holder=holder, license_type=type_code)
+        try:
+            result = licenses.require_valid(session, token, holder=holder, license_type=type_code)
+        except InvalidInput:
+            if presented is not None:
+                raise  # a presented license that fails is refused
+            continue  # a wallet license that fails is simply not used
         provided.append(ProvidedLicense(material_code, result.license_id, token))
     return provided
 
