@@ -22,6 +22,9 @@ class OpendataSettings(BaseSettings):
     usage_flush_seconds: float = Field(
         default=10.0, ge=0, description="How often usage counts are saved (0: every request)"
     )
+    max_risk: float = Field(
+        default=0.2, gt=0, le=1, description="Highest re-identification risk a release may carry"
+    )
 
 
 def get_opendata_settings() -> OpendataSettings:
