@@ -226,8 +226,7 @@ class TestApi:
         _, version = person_dataset(session, world, tmp_path, count=40)
         session.commit()
         found = client.get(
-            "/api/v1/opendata/releases/suggestions",
-            params={"dataset_version_id": str(version.id)},
+            f"/api/v1/opendata/releases/suggestions/{version.id}",
             headers=login(world.city_a_admin),
         ).json()
         assert set(found["direct_identifiers"]) == {"xm", "sfzh"}

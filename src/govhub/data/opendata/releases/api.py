@@ -15,7 +15,7 @@ from govhub.identity.deps import DbSession, MaybePrincipal
 router = APIRouter(prefix="/api/v1/opendata/releases", tags=["open data releases"])
 
 
-@router.get("/suggestions", response_model=ReleaseSuggestion)
+@router.get("/suggestions/{dataset_version_id}", response_model=ReleaseSuggestion)
 def suggestions(
     dataset_version_id: uuid.UUID, principal: CatalogEdit, session: DbSession
 ) -> dict[str, Any]:
