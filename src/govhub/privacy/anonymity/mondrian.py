@@ -51,7 +51,7 @@ class _Axis:
         """Return how many values a box with these ranks covers."""
         if self.numeric:
             return int(ranks.max() - ranks.min()) + 1
-        return int(np.unique(ranks).size)
+        return int(np.count_nonzero(np.bincount(ranks, minlength=self.size)))
 
     def label(self, ranks: IntArray) -> str:
         """Return the generalized value of a box."""
