@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from pycanon import anonymity as canon
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from govhub import cli
 from govhub.core.errors import Conflict, NotFound
 from govhub.data.opendata.releases import service
 from govhub.data.opendata.releases.models import Release, ReleaseStatus
@@ -28,6 +30,7 @@ from tests.data.opendata.release_support import person_dataset, person_rows, rel
 from tests.factories import World
 
 QIS = ["age", "xb", "qh"]
+runner = CliRunner()
 
 
 def _released_frame(release: Release) -> pd.DataFrame:
@@ -281,3 +284,45 @@ class TestAuthorization:
         with pytest.raises(NotFound):
             service.create(session, principal=world.principal(world.city_b_admin), data=data)
         assert _releases(session) == 0
+
+
+class TestCommandLine:
+    """`govhub opendata release|publish|withdraw`."""
+
+    def test_release_publish_and_withdraw(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        _, version = person_dataset(session, world, tmp_path, count=60)
+        session.commit()
+        args = ["opendata", "release", str(version.id), "--qi", "age", "--qi", "xb", "--qi", "qh"]
+        made = runner.invoke(cli.app, [*args, "--k", "5", "--sensitive", "jb", "--local"])
+        assert made.exit_code == 0, made.output
+        assert "may be published" in made.output
+        release = session.scalars(
+            select(Release).where(Release.dataset_version_id == version.id)
+        ).one()
+        assert release.method == "local"
+        published = runner.invoke(cli.app, ["opendata", "publish", str(release.id)])
+        assert published.exit_code == 0, published.output
+        assert "status published" in published.output
+        withdrawn = runner.invoke(cli.app, ["opendata", "withdraw", str(release.id)])
+        assert "status withdrawn" in withdrawn.output
+
+    def test_refusals_exit_1(self, session: Session, world: World, tmp_path: Path) -> None:
+        _, version = person_dataset(session, world, tmp_path, count=60)
+        session.commit()
+        risky = runner.invoke(
+            cli.app, ["opendata", "release", str(version.id), "--qi", "age", "--k", "2"]
+        )
+        assert "refused: risk too high" in risky.output
+        release = session.scalars(
+            select(Release).where(Release.dataset_version_id == version.id)
+        ).one()
+        refused = runner.invoke(cli.app, ["opendata", "publish", str(release.id)])
+        assert refused.exit_code == 1
+        assert "exceeds the threshold" in refused.output
+        unknown = runner.invoke(cli.app, ["opendata", "publish", str(uuid.uuid4())])
+        assert unknown.exit_code == 1
+        bad = runner.invoke(cli.app, ["opendata", "release", str(version.id), "--qi", "nope"])
+        assert bad.exit_code == 1
+        assert "no column" in bad.output
