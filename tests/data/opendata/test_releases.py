@@ -333,3 +333,36 @@ class TestCommandLine:
         bad = runner.invoke(cli.app, ["opendata", "release", str(version.id), "--qi", "nope"])
         assert bad.exit_code == 1
         assert "no column" in bad.output
+
+
+class TestPublication:
+    """Publishing twice, after a withdrawal, a newer release, and data that never opens."""
+
+    def test_newer_release_replaces_the_published_one(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        _, version = person_dataset(session, world, tmp_path, count=60)
+        admin = world.principal(world.city_a_admin)
+        first = _create(session, world, version, k=5)
+        second = _create(session, world, version, k=6, method="local")
+        service.publish(session, principal=admin, release_id=first.id)
+        assert service.publish(session, principal=admin, release_id=first.id) is first
+        service.publish(session, principal=admin, release_id=second.id)
+        assert (first.status.value, second.status.value) == ("withdrawn", "published")
+        with pytest.raises(Conflict, match="withdrawn"):
+            service.publish(session, principal=admin, release_id=first.id)
+        assert service.withdraw(session, principal=admin, release_id=first.id) is first
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [{"security_class": "core"}, {"sharing_type": "not_shared"}],
+    )
+    def test_data_that_never_opens(
+        self, session: Session, world: World, tmp_path: Path, overrides: dict[str, Any]
+    ) -> None:
+        _, version = person_dataset(session, world, tmp_path, count=60, **overrides)
+        release = _create(session, world, version, k=5)
+        with pytest.raises(Conflict):
+            service.publish(session, principal=world.principal(world.city_a_admin),
+                            release_id=release.id)  # fmt: skip
+        assert release.status is ReleaseStatus.COMPUTED

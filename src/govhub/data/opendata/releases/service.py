@@ -258,21 +258,6 @@ def get(session: Session, *, principal: Principal | None, release_id: uuid.UUID)
     raise NotFound(NOT_FOUND)
 
 
-def list_for_resource(
-    session: Session, *, principal: Principal | None, resource_id: uuid.UUID
-) -> list[Release]:
-    """List a resource's releases the principal may see, newest first."""
-    rows = session.scalars(
-        select(Release)
-        .where(Release.resource_id == resource_id)
-        .order_by(Release.created_at.desc())
-    )
-    return [
-        r for r in rows
-        if r.status is ReleaseStatus.PUBLISHED or scope.sees_full(principal, r.resource)
-    ]  # fmt: skip
-
-
 def may_manage(principal: Principal | None, release: Release) -> bool:
     """Tell whether `principal` is a data official of the department owning the release."""
     return (
