@@ -27,6 +27,8 @@ from govhub.data.lineage import api as lineage_api
 from govhub.data.opendata import api as opendata_api
 from govhub.data.opendata import dcat_api as opendata_dcat_api
 from govhub.data.opendata import requests_api as opendata_requests_api
+from govhub.data.opendata.releases import api as release_api
+from govhub.data.opendata.releases import pages as release_pages
 from govhub.data.quality import api as quality_api
 from govhub.data.sharing import api as sharing_api
 from govhub.data.standards import api as standards_api
@@ -96,5 +98,7 @@ def create_app() -> FastAPI:
     app.include_router(services_api.router)
     app.include_router(services_govstack.router)
     app.include_router(opendata_requests_api.router)
+    app.include_router(release_api.router)
+    app.include_router(release_pages.router)
     web_pages.mount(app)
     return app

@@ -443,6 +443,19 @@ RULES: list[Rule] = [
          ok=(201,), params=opendata.data_request,
          body=lambda a: {"body": "已列入明年开放计划，感谢建议。"},
          out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    # Releases: only the owning department's data officials (not another city's, nor the
+    # platform administrator holding every permission); a published release is public.
+    Rule("GET", "/api/v1/opendata/releases/suggestions/{dataset_version_id}",
+         Permission.CATALOG_EDIT, params=opendata.release_version,
+         out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/opendata/releases", Permission.CATALOG_EDIT, ok=(201,),
+         body=opendata.release_request, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/opendata/releases/{release_id}", None,
+         params=opendata.published_release),
+    Rule("POST", "/api/v1/opendata/releases/{release_id}/publish", Permission.CATALOG_EDIT,
+         params=opendata.computed_release, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/opendata/releases/{release_id}/withdraw", Permission.CATALOG_EDIT,
+         params=opendata.computed_release, out_of_scope=frozenset({"admin_b", "platform_admin"})),
 ]  # fmt: skip
 
 

@@ -44,6 +44,9 @@ class EntryKind(StrEnum):
     SHARE_REJECTED = "share_rejected"
     SHARE_REQUESTED = "share_requested"
     SHARE_WITHDRAWN = "share_withdrawn"
+    RELEASE_DECIDED = "release_decided"
+    RELEASE_PUBLISHED = "release_published"
+    RELEASE_WITHDRAWN = "release_withdrawn"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.
@@ -59,6 +62,8 @@ PUBLIC_KINDS = frozenset(
         EntryKind.RESERVATION_SEED_COMMITTED,
         EntryKind.RESERVATION_SEED_REVEALED,
         EntryKind.SHARE_GRANTED,
+        EntryKind.RELEASE_PUBLISHED,
+        EntryKind.RELEASE_WITHDRAWN,
     }
 )
 
