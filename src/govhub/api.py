@@ -35,6 +35,7 @@ from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
 from govhub.privacy import api as privacy_api
 from govhub.reservations import api as reservations_api
+from govhub.reservations.health import api as health_api
 from govhub.web import pages as web_pages
 
 
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
     app.include_router(ledger_api.router)
     app.include_router(privacy_api.router)
     app.include_router(reservations_api.router)
+    app.include_router(health_api.router)
     app.include_router(opendata_api.router)
     app.include_router(opendata_dcat_api.router)
     web_pages.mount(app)

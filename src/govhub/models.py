@@ -6,10 +6,12 @@ from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
 from govhub.privacy import models as privacy_models
 from govhub.reservations import models as reservations_models
+from govhub.reservations.health import models as health_models
 
 __all__ = [
     "Base",
     "data_models",
+    "health_models",
     "identity_models",
     "ledger_models",
     "privacy_models",

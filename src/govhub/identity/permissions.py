@@ -28,6 +28,9 @@ class Permission(StrEnum):
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
     EXCHANGE_READ = "exchange:read"
+    HEALTH_CODE = "health:code"
+    HEALTH_RULES = "health:rules"
+    HEALTH_VERIFY = "health:verify"
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
     PROFILE_READ = "profile:read"
@@ -80,7 +83,12 @@ _DATA_STEWARD = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(
-        {Permission.PROFILE_READ, Permission.CONSENTS_MANAGE, Permission.RESERVATIONS_BOOK}
+        {
+            Permission.PROFILE_READ,
+            Permission.CONSENTS_MANAGE,
+            Permission.RESERVATIONS_BOOK,
+            Permission.HEALTH_CODE,
+        }
     ),
     Role.ENTERPRISE: frozenset({Permission.PROFILE_READ, Permission.CONSENTS_MANAGE}),
     Role.OFFICIAL: _OFFICIAL_BASE,
@@ -95,17 +103,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LEDGER_WITNESS,
         Permission.RESERVATIONS_MANAGE,
         Permission.RESERVATIONS_REDEEM,
+        Permission.HEALTH_RULES,
+        Permission.HEALTH_VERIFY,
     }
     | _DATA_STEWARD,
     Role.DATA_OWNER: _OFFICIAL_BASE | _DATA_STEWARD,
     # Front-line staff who act on residents' matters also hand out reserved goods.
-    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM},
+    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM, Permission.HEALTH_VERIFY},
     Role.REGULATOR: _OFFICIAL_BASE,
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    # Booking is a resident's own act: administrators hold every other permission.
-    Role.PLATFORM_ADMIN: frozenset(Permission) - {Permission.RESERVATIONS_BOOK},
+    # Booking and holding a health code are a resident's own acts: administrators hold every
+    # other permission.
+    Role.PLATFORM_ADMIN: frozenset(Permission)
+    - {Permission.RESERVATIONS_BOOK, Permission.HEALTH_CODE},
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),
