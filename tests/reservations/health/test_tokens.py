@@ -16,6 +16,14 @@ from govhub.reservations.health.models import HealthColor
 SUBJECT = tokens.subject_of(uuid.UUID(int=7))
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _last_char(token: str, *, flip: int) -> str:
+    """Return `token` with bits `flip` of its last base64url character's value flipped."""
+    return token[:-1] + _ALPHABET[_ALPHABET.index(token[-1]) ^ flip]
+
+
 def _verifier() -> tokens.OfflineVerifier:
     return tokens.OfflineVerifier.from_jwks(tokens.jwks())
 
@@ -85,7 +93,40 @@ class TestRefusals:
         with pytest.raises(HealthCodeInvalid):
             _verifier().verify(garbage)
 
+    def test_a_second_spelling_of_a_genuine_code(self) -> None:
+        token = tokens.issue(SUBJECT, HealthColor.GREEN)
+        with pytest.raises(HealthCodeInvalid, match="not a GovHub"):
+            _verifier().verify(_last_char(token, flip=1))  # padding bits only
+        with pytest.raises(HealthCodeInvalid, match="not a GovHub"):
+            _verifier().verify(token.replace("-", "+").replace("_", "/") + "=")
+
     def test_a_key_set_without_ed25519_keys_verifies_nothing(self) -> None:
         verifier = tokens.OfflineVerifier.from_jwks({"keys": [{"kty": "RSA"}]})
         with pytest.raises(HealthCodeInvalid, match="unknown key"):
             verifier.verify(tokens.issue(SUBJECT, HealthColor.GREEN))
+
+
+class TestMemo:
+    def test_a_remembered_code_still_expires(self) -> None:
+        verifier = _verifier()
+        token = tokens.issue(SUBJECT, HealthColor.GREEN, now=1_000_000)
+        assert verifier.verify(token, now=1_000_001).color is HealthColor.GREEN
+        assert verifier.verify(token, now=1_000_002).color is HealthColor.GREEN
+        with pytest.raises(HealthCodeExpired):
+            verifier.verify(token, now=1_000_000 + tokens.LIFETIME_SECONDS)
+
+    def test_only_the_exact_text_is_remembered(self) -> None:
+        verifier = _verifier()
+        token = tokens.issue(SUBJECT, HealthColor.RED)
+        verifier.verify(token)
+        with pytest.raises(HealthCodeInvalid, match="signature"):
+            verifier.verify(_last_char(token, flip=16))  # a bit of the signature
+
+    def test_the_memo_keeps_its_size(self) -> None:
+        public = tokens.signing_key().public_key()
+        verifier = tokens.OfflineVerifier([public], memo_size=2)
+        codes = [tokens.issue(tokens.subject_of(uuid.UUID(int=i)), HealthColor.GREEN)
+                 for i in range(5)]  # fmt: skip
+        for code in codes + codes:
+            verifier.verify(code)
+        assert len(verifier._memo) == 2

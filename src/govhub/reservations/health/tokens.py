@@ -9,15 +9,18 @@ covers the ASCII text ``GHHC1.<payload>``, so the prefix and version are bound t
 The key is derived from the master secret with HKDF (purpose ``health-code-signing:v1``), as the
 pickup-code key is; `jwks` publishes its public half. `OfflineVerifier` is what a checkpoint
 app runs: it holds ready public-key objects by key id and does one decode, one table lookup,
-one Ed25519 check and two comparisons per token.
+one Ed25519 check and two comparisons per token. A scanner decodes the same QR code in
+frame after frame, so the verifier remembers the last few thousand codes whose signature
+it checked (the exact text, never a partial match) and only re-checks their validity period.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
+import contextlib
 import hashlib
 import hmac
+import re
 import struct
 import time
 import uuid
@@ -42,9 +45,10 @@ COLORS: tuple[HealthColor, ...] = (HealthColor.GREEN, HealthColor.YELLOW, Health
 _COLOR_BYTE = {color: i for i, color in enumerate(COLORS)}
 _LAYOUT = struct.Struct(">BB16sQQ8s")
 _PAYLOAD_CHARS = 56  # 42 bytes in unpadded base64url
-_SIGNATURE_CHARS = 86  # 64 bytes in unpadded base64url
 _HEAD_CHARS = len(PREFIX) + _PAYLOAD_CHARS
-_TOKEN_CHARS = _HEAD_CHARS + 1 + _SIGNATURE_CHARS
+# The one spelling of a code: base64url only, and the signature's last character carries no
+# stray padding bits, so no two texts verify as the same code.
+_CANONICAL = re.compile(r"GHHC1\.[A-Za-z0-9_-]{56}\.[A-Za-z0-9_-]{85}[AQgw]", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +137,12 @@ def jwks() -> dict[str, list[dict[str, str]]]:
 class OfflineVerifier:
     """Verify health codes with public keys only, as a checkpoint app does."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keys", "_memo", "_memo_size")
 
-    def __init__(self, public_keys: list[Ed25519PublicKey]) -> None:
+    def __init__(self, public_keys: list[Ed25519PublicKey], *, memo_size: int = 4096) -> None:
         self._keys = {key_id_of(k): k for k in public_keys}
+        self._memo: dict[str, HealthClaim] = {}
+        self._memo_size = memo_size
 
     @classmethod
     def from_jwks(cls, document: dict[str, Any]) -> OfflineVerifier:
@@ -151,19 +157,27 @@ class OfflineVerifier:
 
     def verify(self, token: str, *, now: float | None = None) -> HealthClaim:
         """Check a token's form, signature and validity period; return what it asserts."""
-        if len(token) != _TOKEN_CHARS or not token.startswith(PREFIX):
+        claim = self._memo.get(token)
+        if claim is None:
+            claim = self._check_signed(token)
+            if len(self._memo) >= self._memo_size:
+                with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # a racing thread
+                    del self._memo[next(iter(self._memo))]  # the oldest entry
+            self._memo[token] = claim
+        moment = time.time() if now is None else now
+        if moment >= claim.expires_at:
+            raise HealthCodeExpired("the health code has expired; refresh it", field="token")
+        if claim.issued_at > moment + CLOCK_SKEW_SECONDS:
+            raise HealthCodeInvalid("the health code is issued in the future", field="token")
+        return claim
+
+    def _check_signed(self, token: str) -> HealthClaim:
+        """Check a token's form and signature; return what it asserts."""
+        if _CANONICAL.fullmatch(token) is None:
             raise HealthCodeInvalid("this is not a GovHub health code", field="token")
-        head = token[:_HEAD_CHARS]
-        if token[_HEAD_CHARS] != ".":
-            raise HealthCodeInvalid("this is not a GovHub health code", field="token")
-        try:
-            payload = base64.urlsafe_b64decode(token[len(PREFIX) : _HEAD_CHARS])
-            signature = base64.urlsafe_b64decode(token[_HEAD_CHARS + 1 :] + "==")
-            message = head.encode("ascii")
-        except (binascii.Error, ValueError) as exc:
-            raise HealthCodeInvalid(
-                "the health code is not valid base64url", field="token"
-            ) from exc
+        payload = base64.urlsafe_b64decode(token[len(PREFIX) : _HEAD_CHARS])
+        signature = base64.urlsafe_b64decode(token[_HEAD_CHARS + 1 :] + "==")
+        message = token[:_HEAD_CHARS].encode("ascii")
         if len(payload) != _LAYOUT.size or len(signature) != 64:
             raise HealthCodeInvalid("the health code has the wrong length", field="token")
         version, color, subject, issued, expires, kid = _LAYOUT.unpack(payload)
@@ -178,11 +192,6 @@ class OfflineVerifier:
             ) from exc
         if version != VERSION or color >= len(COLORS):
             raise HealthCodeInvalid("unknown health code version or color", field="token")
-        moment = time.time() if now is None else now
-        if moment >= expires:
-            raise HealthCodeExpired("the health code has expired; refresh it", field="token")
-        if issued > moment + CLOCK_SKEW_SECONDS:
-            raise HealthCodeInvalid("the health code is issued in the future", field="token")
         return HealthClaim(subject.hex(), COLORS[color], issued, expires, kid.hex())
 
 
