@@ -47,6 +47,7 @@ from govhub.identity import service as identity_service
 from govhub.identity.deps import SESSION_COOKIE, DbSession, MaybePrincipal, WorkbenchUse
 from govhub.identity.principal import Principal
 from govhub.ledger import pages as ledger_pages
+from govhub.reservations.health import pages as health_pages
 from govhub.web.nav import NAV, NavItem, visible_cards
 from govhub.web.redirects import safe_next
 from govhub.web.templating import STATIC_DIR, render, request_locale
@@ -97,6 +98,7 @@ def page_routers() -> list[APIRouter]:
         lineage_pages.router,
         sharing_pages.router,
         ledger_pages.router,
+        health_pages.router,
     ]
 
 

@@ -24,6 +24,7 @@ import re
 import struct
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -141,7 +142,7 @@ class OfflineVerifier:
 
     def __init__(self, public_keys: list[Ed25519PublicKey], *, memo_size: int = 4096) -> None:
         self._keys = {key_id_of(k): k for k in public_keys}
-        self._memo: dict[str, HealthClaim] = {}
+        self._memo: OrderedDict[str, HealthClaim] = OrderedDict()
         self._memo_size = memo_size
 
     @classmethod
@@ -161,8 +162,8 @@ class OfflineVerifier:
         if claim is None:
             claim = self._check_signed(token)
             if len(self._memo) >= self._memo_size:
-                with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # a racing thread
-                    del self._memo[next(iter(self._memo))]  # the oldest entry
+                with contextlib.suppress(KeyError):  # another thread took it first
+                    self._memo.popitem(last=False)  # the oldest entry
             self._memo[token] = claim
         moment = time.time() if now is None else now
         if moment >= claim.expires_at:
