@@ -27,6 +27,7 @@ from govhub.data.catalog.schemas import ResourceCreate
 from govhub.demo.catalog import DEMO_RESOURCES
 from govhub.demo.datasets import DIRECTORY_TITLE, REGISTER_TITLE, load_datasets
 from govhub.demo.geography import PROVINCE_CODE
+from govhub.demo.health import load_health
 from govhub.demo.logins import DEMO_PASSWORD
 from govhub.demo.plan import DemoPlan
 from govhub.identity import service as identity_service
@@ -184,6 +185,8 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_catalog(writer, department_ids)
     with _timed(report, "datasets"):
         _load_datasets(writer, plan, department_ids)
+        load_health(writer.session, citizens=plan.citizens, department_ids=department_ids,
+                    seed=plan.seed)  # fmt: skip
     return report
 
 
