@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from govhub.core.errors import PROBLEM_BASE
 from govhub.data.catalog.models import Resource
+from govhub.data.sharing import service as sharing_service
 from govhub.identity import service as identity_service
 from govhub.identity.models import Account
 from govhub.ledger.models import LedgerPending
 from govhub.ledger.schemas import EntryKind
 from govhub.reservations.health import tokens
 from govhub.reservations.health.models import HealthCodeState, HealthColor, HealthRule
+from tests.data.sharing.helpers import make_request
 from tests.factories import World
 from tests.reservations.health.helpers import (
     TEST_FIELDS,
@@ -311,3 +313,45 @@ def test_codes_expire_after_five_minutes() -> None:
     now = int(time.time())
     claim = tokens.platform_verifier().verify(tokens.issue("ab" * 16, HealthColor.RED, now=now))
     assert claim.expires_at == now + 300
+
+
+class TestGrantedData:
+    def test_a_grant_lets_another_department_write_rules_until_revoked(
+        self,
+        client: TestClient,
+        login: Login,
+        session: Session,
+        world: World,
+        resident: Account,
+        tests_resource: Resource,
+    ) -> None:
+        request = make_request(
+            session, world, world.city_b_admin, tests_resource,
+            fields=["sfzhm", "jcrq", "jcjg"], row_filter=[],
+        )  # fmt: skip
+        grant = sharing_service.grant_of(session, request)
+        assert grant is not None
+        _add_rule(client, login(world.city_b_admin), positive_rule(tests_resource.id))
+        assert client.get(f"{BASE}/code", headers=login(resident)).json()["color"] == "red"
+        sharing_service.revoke(
+            session, principal=world.principal(world.city_a_admin), grant_id=grant.id,
+            reason="用途已结束",
+        )  # fmt: skip
+        session.flush()
+        assert client.get(f"{BASE}/code", headers=login(resident)).json()["color"] == "green"
+
+    def test_a_grant_must_cover_every_field_the_rule_reads(
+        self, client: TestClient, login: Login, session: Session, world: World,
+        tests_resource: Resource,
+    ) -> None:  # fmt: skip
+        make_request(
+            session, world, world.city_b_admin, tests_resource,
+            fields=["sfzhm", "jcrq"], row_filter=[],
+        )  # fmt: skip
+        response = client.post(
+            f"{BASE}/rules",
+            json=positive_rule(tests_resource.id),
+            headers=login(world.city_b_admin),
+        )
+        assert response.status_code == 422
+        assert _rules(session) == 0
