@@ -92,6 +92,8 @@
   form.addEventListener("submit", function (event) {
     if (!keys) { return; }
     event.preventDefault();
-    verify(form.elements.token.value.trim()).then(show);
+    verify(form.elements.token.value.trim()).then(show, function () {
+      show({ reason: "malformed", problem: "health-code-invalid" });
+    });
   });
 }());
