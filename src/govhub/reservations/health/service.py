@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
@@ -77,7 +78,11 @@ def _remember(session: Session, account_id: uuid.UUID, outcome: Outcome) -> Heal
             changed_at=now,
             evaluated_at=now,
         )
-        session.add(state)
+        try:
+            with session.begin_nested():
+                session.add(state)
+        except IntegrityError:  # pragma: no cover - a parallel first request stored it first
+            return _remember(session, account_id, outcome)
     else:
         state.evaluated_at = now
         state.rule_id = rule_id
