@@ -12,15 +12,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govhub.core.errors import PROBLEM_BASE
+from govhub.core.errors import PROBLEM_BASE, PermissionDenied
+from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.models import Resource
+from govhub.data.catalog.schemas import ResourceCreate
 from govhub.data.sharing import service as sharing_service
 from govhub.identity import service as identity_service
 from govhub.identity.models import Account
+from govhub.identity.permissions import Role
+from govhub.identity.principal import Principal
 from govhub.ledger.models import LedgerPending
 from govhub.ledger.schemas import EntryKind
-from govhub.reservations.health import tokens
+from govhub.reservations.health import rules, service, tokens
 from govhub.reservations.health.models import HealthCodeState, HealthColor, HealthRule
+from tests.data.helpers import resource_body
 from tests.data.sharing.helpers import make_request
 from tests.factories import World
 from tests.reservations.health.helpers import (
@@ -355,3 +360,46 @@ class TestGrantedData:
         )
         assert response.status_code == 422
         assert _rules(session) == 0
+
+
+class TestServiceEdges:
+    def test_a_rule_without_a_match_field_counts_any_recent_row(
+        self, client: TestClient, login: Login, world: World, resident: Account,
+        travel_resource: Resource,
+    ) -> None:  # fmt: skip
+        body = travel_rule(travel_resource.id, match_field=None, match_value=None)
+        _add_rule(client, login(world.city_a_admin), body)
+        assert client.get(f"{BASE}/code", headers=login(resident)).json()["color"] == "yellow"
+
+    def test_a_resource_without_data_cannot_carry_a_rule(
+        self, client: TestClient, login: Login, session: Session, world: World
+    ) -> None:
+        empty = catalog_service.create_resource(
+            session,
+            principal=world.principal(world.city_a_admin),
+            data=ResourceCreate.model_validate(resource_body(fields=TEST_FIELDS)),
+        )
+        response = client.post(
+            f"{BASE}/rules", json=positive_rule(empty.id), headers=login(world.city_a_admin)
+        )
+        assert response.status_code == 422
+        assert "no published data" in response.json()["detail"]
+
+    def test_a_value_cannot_be_set_on_a_rule_matching_no_field(
+        self, client: TestClient, login: Login, world: World, travel_resource: Resource
+    ) -> None:
+        headers = login(world.city_a_admin)
+        body = travel_rule(travel_resource.id, match_field=None, match_value=None)
+        rule = _add_rule(client, headers, body)
+        response = client.patch(
+            f"{BASE}/rules/{rule['id']}", json={"match_value": "是"}, headers=headers
+        )
+        assert response.status_code == 422
+
+    def test_rules_and_codes_need_a_department_and_an_account(self, session: Session) -> None:
+        nobody = Principal(username="x", display_name="x", roles=frozenset({Role.DEPT_ADMIN}))
+        with pytest.raises(PermissionDenied):
+            rules.list_rules(session, principal=nobody)
+        resident = Principal(username="y", display_name="y", roles=frozenset({Role.CITIZEN}))
+        with pytest.raises(PermissionDenied):
+            service.my_code(session, principal=resident)

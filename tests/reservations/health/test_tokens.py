@@ -100,6 +100,15 @@ class TestRefusals:
         with pytest.raises(HealthCodeInvalid, match="not a GovHub"):
             _verifier().verify(token.replace("-", "+").replace("_", "/") + "=")
 
+    def test_a_signed_code_of_an_unknown_version(self) -> None:
+        token = tokens.issue(SUBJECT, HealthColor.GREEN)
+        raw = bytearray(base64.urlsafe_b64decode(token.split(".")[1]))
+        raw[0] = 2
+        head = "GHHC1." + base64.urlsafe_b64encode(bytes(raw)).decode()
+        signature = base64.urlsafe_b64encode(tokens.signing_key().sign(head.encode()))
+        with pytest.raises(HealthCodeInvalid, match="version"):
+            _verifier().verify(head + "." + signature.decode().rstrip("="))
+
     def test_a_key_set_without_ed25519_keys_verifies_nothing(self) -> None:
         verifier = tokens.OfflineVerifier.from_jwks({"keys": [{"kty": "RSA"}]})
         with pytest.raises(HealthCodeInvalid, match="unknown key"):
