@@ -130,6 +130,7 @@ class TestMyCode:
         changes = _ledgered(session, EntryKind.HEALTH_CODE_COLOR_CHANGED)
         assert len(changes) == 3  # yellow, red, yellow
         assert all(id_number not in e.subject for e in changes)
+        assert _ledgered(session, EntryKind.DATA_ACCESS) == []  # its own data: no exchange
         state = session.get(HealthCodeState, resident.id)
         assert state is not None
         assert state.color is HealthColor.YELLOW
@@ -337,13 +338,19 @@ class TestGrantedData:
         grant = sharing_service.grant_of(session, request)
         assert grant is not None
         _add_rule(client, login(world.city_b_admin), positive_rule(tests_resource.id))
-        assert client.get(f"{BASE}/code", headers=login(resident)).json()["color"] == "red"
+        code = client.get(f"{BASE}/code", headers=login(resident)).json()
+        assert code["color"] == "red"
+        reads = _ledgered(session, EntryKind.DATA_ACCESS)
+        assert [(e.subject, e.department_id) for e in reads] == [
+            (f"grant:{grant.id}", world.city_a_market.id)
+        ]
         sharing_service.revoke(
             session, principal=world.principal(world.city_a_admin), grant_id=grant.id,
             reason="用途已结束",
         )  # fmt: skip
         session.flush()
         assert client.get(f"{BASE}/code", headers=login(resident)).json()["color"] == "green"
+        assert len(_ledgered(session, EntryKind.DATA_ACCESS)) == 1  # the revoked grant is not read
 
     def test_a_grant_must_cover_every_field_the_rule_reads(
         self, client: TestClient, login: Login, session: Session, world: World,

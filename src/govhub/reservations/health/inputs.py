@@ -56,23 +56,35 @@ def latest_version(session: Session, resource_id: uuid.UUID) -> DatasetVersion |
     )
 
 
+def grant_for(
+    session: Session, *, department_id: uuid.UUID, resource: Resource, fields: Iterable[str]
+) -> Grant | None:
+    """Return a department's active grant for `resource` that covers `fields`, if any."""
+    wanted = set(fields)
+    now = utcnow()
+    grants = session.scalars(
+        select(Grant)
+        .where(
+            Grant.department_id == department_id,
+            Grant.resource_id == resource.id,
+            Grant.revoked_at.is_(None),
+            Grant.expires_at > now,
+        )
+        .order_by(Grant.granted_at.desc())
+    ).all()
+    return next((g for g in grants if wanted <= set(g.fields)), None)
+
+
 def may_use(
     session: Session, *, department_id: uuid.UUID, resource: Resource, fields: Iterable[str]
 ) -> bool:
     """Tell whether a department owns `resource` or holds an active grant covering `fields`."""
     if resource.department_id == department_id:
         return True
-    wanted = set(fields)
-    now = utcnow()
-    grants = session.scalars(
-        select(Grant).where(
-            Grant.department_id == department_id,
-            Grant.resource_id == resource.id,
-            Grant.revoked_at.is_(None),
-            Grant.expires_at > now,
-        )
-    ).all()
-    return any(wanted <= set(g.fields) for g in grants)
+    return (
+        grant_for(session, department_id=department_id, resource=resource, fields=fields)
+        is not None
+    )
 
 
 def rule_fields(rule: HealthRule) -> list[str]:

@@ -41,25 +41,51 @@ class Outcome:
     rule: HealthRule | None
 
 
-def evaluate(session: Session, *, id_number: str, today: datetime | None = None) -> Outcome:
-    """Try the active rules by priority over the resident's data; the first that fires wins."""
+def evaluate(
+    session: Session, *, id_number: str, subject: str, today: datetime | None = None
+) -> Outcome:
+    """Try the active rules by priority over the resident's data; the first that fires wins.
+
+    A rule over another department's resource reads it through that department's grant, and
+    the read is ledgered (`data_access`, under the grant, with the pseudonymous subject).
+    """
     day = (today or utcnow()).date()
     for rule in rules.active_rules(session):
         resource = session.get(Resource, rule.resource_id)
         version = inputs.latest_version(session, rule.resource_id)
+        fields = inputs.rule_fields(rule)
+        grant = None
+        if resource is not None and resource.department_id != rule.department_id:
+            grant = inputs.grant_for(
+                session, department_id=rule.department_id, resource=resource, fields=fields
+            )
         if (
             resource is None
             or version is None
-            or not inputs.may_use(
-                session,
-                department_id=rule.department_id,
-                resource=resource,
-                fields=inputs.rule_fields(rule),
-            )
+            or (grant is None and resource.department_id != rule.department_id)
         ):
             log.warning("health rule %s skipped: its data is not reachable", rule.id)
             continue
-        if inputs.fires(version, rule, id_number=id_number, today=day):
+        fired = inputs.fires(version, rule, id_number=id_number, today=day)
+        if grant is not None:
+            ledger.record(
+                session,
+                kind=EntryKind.DATA_ACCESS,
+                actor="service:health-codes",
+                subject=f"grant:{grant.id}",
+                department_id=resource.department_id,
+                payload={
+                    "consumer": str(rule.department_id),
+                    "resource": str(resource.id),
+                    "version": version.version,
+                    "fields": fields,
+                    "rule": str(rule.id),
+                    "about": subject,
+                    "fired": fired,
+                    "purpose": "health code",
+                },
+            )
+        if fired:
             return Outcome(rule.color, rule)
     return Outcome(HealthColor.GREEN, None)
 
@@ -114,7 +140,9 @@ def my_code(session: Session, *, principal: Principal) -> HealthCodeRead:
     id_number = identity_service.citizen_id_number(session, principal.account_id)
     if id_number is None:
         raise NoIdentityNumber("your account has no ID number on record")
-    outcome = evaluate(session, id_number=id_number)
+    outcome = evaluate(
+        session, id_number=id_number, subject=tokens.subject_of(principal.account_id)
+    )
     state = _remember(session, principal.account_id, outcome)
     issued = int(time.time())
     token = tokens.issue(state.subject, outcome.color, now=issued)
