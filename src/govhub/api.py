@@ -42,6 +42,7 @@ from govhub.privacy import api as privacy_api
 from govhub.reservations import api as reservations_api
 from govhub.services import api as services_api
 from govhub.services import govstack as services_govstack
+from govhub.reservations.health import api as health_api
 from govhub.web import pages as web_pages
 
 
@@ -91,6 +92,7 @@ def create_app() -> FastAPI:
     app.include_router(ledger_api.router)
     app.include_router(privacy_api.router)
     app.include_router(reservations_api.router)
+    app.include_router(health_api.router)
     app.include_router(opendata_api.router)
     app.include_router(opendata_dcat_api.router)
     app.include_router(payments_api.router)

@@ -9,10 +9,12 @@ from govhub.payments import models as payments_models
 from govhub.privacy import models as privacy_models
 from govhub.reservations import models as reservations_models
 from govhub.services import models as services_models
+from govhub.reservations.health import models as health_models
 
 __all__ = [
     "Base",
     "data_models",
+    "health_models",
     "identity_models",
     "ledger_models",
     "licenses_models",

@@ -46,6 +46,7 @@ from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
 from tests.reservations import matrix_support as reservations
 from tests.services import matrix_support as services
+from tests.reservations.health import matrix_support as health
 
 _counter = itertools.count(1)
 Builder = Callable[["Actors"], Any]
@@ -456,6 +457,21 @@ RULES: list[Rule] = [
          params=opendata.computed_release, out_of_scope=frozenset({"admin_b", "platform_admin"})),
     Rule("POST", "/api/v1/opendata/releases/{release_id}/withdraw", Permission.CATALOG_EDIT,
          params=opendata.computed_release, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/reservations/health/code", Permission.HEALTH_CODE),
+    Rule("GET", "/api/v1/reservations/health/code/qr.svg", Permission.HEALTH_CODE),
+    Rule("POST", "/api/v1/reservations/health/verify", Permission.HEALTH_VERIFY,
+         body=health.token_body),
+    Rule("GET", "/api/v1/reservations/health/jwks.json", None),
+    Rule("GET", "/api/v1/reservations/health/rules", Permission.HEALTH_RULES),
+    Rule("POST", "/api/v1/reservations/health/rules", Permission.HEALTH_RULES, ok=(201,),
+         body=health.rule_body),
+    Rule("GET", "/api/v1/reservations/health/rules/{rule_id}", Permission.HEALTH_RULES,
+         params=health.rule, out_of_scope=frozenset({"admin_b"})),
+    Rule("PATCH", "/api/v1/reservations/health/rules/{rule_id}", Permission.HEALTH_RULES,
+         params=health.rule, body=lambda a: {"within_days": 7},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("DELETE", "/api/v1/reservations/health/rules/{rule_id}", Permission.HEALTH_RULES,
+         ok=(204,), params=health.rule, out_of_scope=frozenset({"admin_b"})),
 ]  # fmt: skip
 
 

@@ -25,6 +25,8 @@ class EntryKind(StrEnum):
     DATA_ACCESS = "data_access"
     DATASET_PUBLISHED = "dataset_published"
     GRANT_REVOKED = "grant_revoked"
+    HEALTH_CODE_COLOR_CHANGED = "health_code_color_changed"
+    HEALTH_RULE_CHANGED = "health_rule_changed"
     KEYS_ROTATED = "keys_rotated"
     LICENSE_ISSUED = "license_issued"
     LINEAGE_RECORDED = "lineage_recorded"
@@ -54,6 +56,7 @@ PUBLIC_KINDS = frozenset(
     {
         EntryKind.DATASET_PUBLISHED,
         EntryKind.GRANT_REVOKED,
+        EntryKind.HEALTH_RULE_CHANGED,
         EntryKind.LICENSE_ISSUED,
         EntryKind.LICENSE_REVOKED,
         EntryKind.OPENDATA_REPLIED,

@@ -157,6 +157,14 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         permission=Permission.ACCOUNTS_READ,
         href="/workbench/officials",
     ),
+    WorkbenchCard(
+        "health-checkpoint",
+        N_("Health-code checkpoint"),
+        N_("Verify residents' health codes with the platform's public key, offline."),
+        icon="shield",
+        permission=Permission.HEALTH_VERIFY,
+        href="/health-code/checkpoint",
+    ),
 )
 
 
