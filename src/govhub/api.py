@@ -40,9 +40,9 @@ from govhub.licenses import api as licenses_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
 from govhub.reservations import api as reservations_api
+from govhub.reservations.health import api as health_api
 from govhub.services import api as services_api
 from govhub.services import govstack as services_govstack
-from govhub.reservations.health import api as health_api
 from govhub.web import pages as web_pages
 
 

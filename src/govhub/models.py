@@ -8,8 +8,8 @@ from govhub.licenses import models as licenses_models
 from govhub.payments import models as payments_models
 from govhub.privacy import models as privacy_models
 from govhub.reservations import models as reservations_models
-from govhub.services import models as services_models
 from govhub.reservations.health import models as health_models
+from govhub.services import models as services_models
 
 __all__ = [
     "Base",

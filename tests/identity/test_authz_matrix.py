@@ -45,8 +45,8 @@ from tests.licenses import matrix_support as licenses
 from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
 from tests.reservations import matrix_support as reservations
-from tests.services import matrix_support as services
 from tests.reservations.health import matrix_support as health
+from tests.services import matrix_support as services
 
 _counter = itertools.count(1)
 Builder = Callable[["Actors"], Any]
