@@ -37,6 +37,7 @@ from govhub.ledger import tasks as ledger_tasks
 from govhub.licenses import api as licenses_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
+from govhub.ratings import api as ratings_api
 from govhub.reservations import api as reservations_api
 from govhub.services import api as services_api
 from govhub.services import govstack as services_govstack
@@ -96,5 +97,6 @@ def create_app() -> FastAPI:
     app.include_router(services_api.router)
     app.include_router(services_govstack.router)
     app.include_router(opendata_requests_api.router)
+    app.include_router(ratings_api.router)
     web_pages.mount(app)
     return app

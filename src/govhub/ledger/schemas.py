@@ -44,6 +44,9 @@ class EntryKind(StrEnum):
     SHARE_REJECTED = "share_rejected"
     SHARE_REQUESTED = "share_requested"
     SHARE_WITHDRAWN = "share_withdrawn"
+    RATING_SUBMITTED = "rating_submitted"
+    RECTIFICATION_OPENED = "rectification_opened"
+    RECTIFICATION_CLOSED = "rectification_closed"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.
