@@ -50,6 +50,7 @@ from govhub.identity.principal import Principal
 from govhub.ledger import pages as ledger_pages
 from govhub.licenses import pages as licenses_pages
 from govhub.payments import pages as payments_pages
+from govhub.ratings import pages as ratings_pages
 from govhub.reservations import pages as reservation_pages
 from govhub.services import pages as services_pages
 from govhub.web.nav import NAV, NavItem, visible_cards
@@ -107,6 +108,7 @@ def page_routers() -> list[APIRouter]:
         licenses_pages.router,
         services_pages.router,
         opendata_pages.router,
+        ratings_pages.router,
     ]
 
 
