@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -165,7 +167,7 @@ class TestRectification:
 class TestAppeal:
     def _appealed(
         self, session: Session, world: World, citizen: Principal
-    ) -> tuple[Rating, object]:
+    ) -> tuple[Rating, uuid.UUID]:
         application = completed(session, citizen, world.city_a_admin)
         record = bad_case(session, citizen, application)
         approver = authn.principal_for(
@@ -190,17 +192,17 @@ class TestAppeal:
         admin_b = authn.principal_for(world.city_b_admin)
         decision = AppealDecision(upheld=True, reason="核实属误评")
         with pytest.raises(NotFound):
-            ratings.decide(session, principal=admin_b, case_id=case_id, data=decision)  # type: ignore[arg-type]
+            ratings.decide(session, principal=admin_b, case_id=case_id, data=decision)
         assert ratings.appeals(session, principal=admin_b) == []
         admin = authn.principal_for(world.city_a_admin)
         assert len(ratings.appeals(session, principal=admin)) == 1
-        record = ratings.decide(session, principal=admin, case_id=case_id, data=decision)  # type: ignore[arg-type]
+        record = ratings.decide(session, principal=admin, case_id=case_id, data=decision)
         assert record.appeal_status is AppealStatus.UPHELD
         assert (record.status, record.resolution) == (CaseStatus.CLOSED, Resolution.EXCLUDED)
         assert rating.excluded
         assert ratings.statistics(session).total == 0
         with pytest.raises(Conflict):
-            ratings.decide(session, principal=admin, case_id=case_id, data=decision)  # type: ignore[arg-type]
+            ratings.decide(session, principal=admin, case_id=case_id, data=decision)
 
     def test_dismissed_appeal_keeps_the_rating_and_the_case_open(
         self, session: Session, world: World, citizen: Principal
@@ -208,7 +210,7 @@ class TestAppeal:
         rating, case_id = self._appealed(session, world, citizen)
         platform = authn.principal_for(world.platform_admin)
         decision = AppealDecision(upheld=False, reason="评价属实")
-        record = ratings.decide(session, principal=platform, case_id=case_id, data=decision)  # type: ignore[arg-type]
+        record = ratings.decide(session, principal=platform, case_id=case_id, data=decision)
         assert record.appeal_status is AppealStatus.DISMISSED
         assert record.status is CaseStatus.OPEN
         assert not rating.excluded
@@ -244,3 +246,29 @@ class TestStatistics:
     def test_empty(self, session: Session) -> None:
         stats = ratings.statistics(session)
         assert (stats.total, stats.satisfaction_rate, stats.rows) == (0, 0.0, [])
+
+
+class TestInbox:
+    def test_status_filter_and_residents_have_no_inbox(
+        self, session: Session, world: World, citizen: Principal
+    ) -> None:
+        record = bad_case(session, citizen, completed(session, citizen, world.city_a_admin))
+        admin = authn.principal_for(world.city_a_admin)
+        assert ratings.inbox(session, principal=admin, status=CaseStatus.OPEN)[1] == 1
+        assert ratings.inbox(session, principal=admin, status=CaseStatus.CLOSED) == ([], 0)
+        assert ratings.get_case(session, principal=admin, case_id=record.id) is record
+        assert ratings.inbox(session, principal=citizen) == ([], 0)
+
+    def test_a_pending_appeal_blocks_closing(
+        self, session: Session, world: World, citizen: Principal
+    ) -> None:
+        record = bad_case(session, citizen, completed(session, citizen, world.city_a_admin))
+        admin = authn.principal_for(world.city_a_admin)
+        visit = ReturnVisit(contact_name="王小明", notes="已回访")
+        ratings.record_visit(session, principal=admin, case_id=record.id, data=visit)
+        ratings.appeal(
+            session, principal=admin, case_id=record.id, data=AppealCreate(reason="误评")
+        )
+        with pytest.raises(Conflict, match="appeal"):
+            ratings.close(session, principal=admin, case_id=record.id, data=CaseClose(measures="x"))
+        assert record.status is CaseStatus.VISITED
