@@ -39,6 +39,7 @@ from govhub.ledger import tasks as ledger_tasks
 from govhub.licenses import api as licenses_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
+from govhub.ratings import api as ratings_api
 from govhub.reservations import api as reservations_api
 from govhub.reservations.health import api as health_api
 from govhub.services import api as services_api
@@ -102,5 +103,6 @@ def create_app() -> FastAPI:
     app.include_router(opendata_requests_api.router)
     app.include_router(release_api.router)
     app.include_router(release_pages.router)
+    app.include_router(ratings_api.router)
     web_pages.mount(app)
     return app

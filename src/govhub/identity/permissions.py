@@ -50,6 +50,8 @@ class Permission(StrEnum):
     SHARING_REQUEST = "sharing:request"
     STANDARDS_EDIT = "standards:edit"
     WORKBENCH_USE = "workbench:use"
+    RATINGS_HANDLE = "ratings:handle"
+    RATINGS_DECIDE = "ratings:decide"
 
 
 class Role(StrEnum):
@@ -162,6 +164,15 @@ for _role, _granted in {
     Role.ENTERPRISE: {Permission.SERVICES_APPLY},
     Role.APPROVER: {Permission.SERVICES_APPROVE},
     Role.DEPT_ADMIN: {Permission.SERVICES_APPROVE, Permission.SERVICES_MANAGE},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Ratings: applicants rate with `services:apply`; approvers and department administrators handle
+# their department's rectification cases; department administrators decide appeals within their
+# division subtree (platform administrators hold every permission).
+for _role, _granted in {
+    Role.APPROVER: {Permission.RATINGS_HANDLE},
+    Role.DEPT_ADMIN: {Permission.RATINGS_HANDLE, Permission.RATINGS_DECIDE},
 }.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 

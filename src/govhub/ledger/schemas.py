@@ -49,6 +49,9 @@ class EntryKind(StrEnum):
     RELEASE_DECIDED = "release_decided"
     RELEASE_PUBLISHED = "release_published"
     RELEASE_WITHDRAWN = "release_withdrawn"
+    RATING_SUBMITTED = "rating_submitted"
+    RECTIFICATION_OPENED = "rectification_opened"
+    RECTIFICATION_CLOSED = "rectification_closed"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.

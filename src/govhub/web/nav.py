@@ -66,6 +66,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("reservations", "/reservations", N_("Reservations"), icon="inbox"),
     NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
     NavItem("licenses", "/licenses", N_("E-licenses"), icon="id"),
+    NavItem("ratings", "/ratings", N_("Service ratings"), icon="chart"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
     NavItem("account", "/account", N_("Account"), icon="user"),

@@ -50,6 +50,7 @@ from govhub.identity.principal import Principal
 from govhub.ledger import pages as ledger_pages
 from govhub.licenses import pages as licenses_pages
 from govhub.payments import pages as payments_pages
+from govhub.ratings import pages as ratings_pages
 from govhub.reservations import pages as reservation_pages
 from govhub.reservations.health import pages as health_pages
 from govhub.services import pages as services_pages
@@ -109,6 +110,7 @@ def page_routers() -> list[APIRouter]:
         services_pages.router,
         opendata_pages.router,
         health_pages.router,
+        ratings_pages.router,
     ]
 
 
