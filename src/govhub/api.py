@@ -27,6 +27,8 @@ from govhub.data.lineage import api as lineage_api
 from govhub.data.opendata import api as opendata_api
 from govhub.data.opendata import dcat_api as opendata_dcat_api
 from govhub.data.opendata import requests_api as opendata_requests_api
+from govhub.data.opendata.releases import api as release_api
+from govhub.data.opendata.releases import pages as release_pages
 from govhub.data.quality import api as quality_api
 from govhub.data.sharing import api as sharing_api
 from govhub.data.standards import api as standards_api
@@ -37,7 +39,9 @@ from govhub.ledger import tasks as ledger_tasks
 from govhub.licenses import api as licenses_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
+from govhub.ratings import api as ratings_api
 from govhub.reservations import api as reservations_api
+from govhub.reservations.health import api as health_api
 from govhub.services import api as services_api
 from govhub.services import govstack as services_govstack
 from govhub.web import pages as web_pages
@@ -89,6 +93,7 @@ def create_app() -> FastAPI:
     app.include_router(ledger_api.router)
     app.include_router(privacy_api.router)
     app.include_router(reservations_api.router)
+    app.include_router(health_api.router)
     app.include_router(opendata_api.router)
     app.include_router(opendata_dcat_api.router)
     app.include_router(payments_api.router)
@@ -96,5 +101,8 @@ def create_app() -> FastAPI:
     app.include_router(services_api.router)
     app.include_router(services_govstack.router)
     app.include_router(opendata_requests_api.router)
+    app.include_router(release_api.router)
+    app.include_router(release_pages.router)
+    app.include_router(ratings_api.router)
     web_pages.mount(app)
     return app

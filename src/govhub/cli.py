@@ -34,6 +34,7 @@ from govhub.core.db import session_scope
 from govhub.core.errors import GovHubError, InvalidInput
 from govhub.core.settings import get_settings
 from govhub.data.ingest import cli as ingest_cli
+from govhub.data.opendata.releases import cli as release_cli
 from govhub.data.sharing import cli as sharing_cli
 from govhub.demo import (
     DEFAULT_CITIZENS,
@@ -124,6 +125,7 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(ingest_cli.app, name="data")
 app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(payments_cli.app, name="payments")
+app.add_typer(release_cli.app, name="opendata")
 
 
 def operator(division_code: str) -> Principal:

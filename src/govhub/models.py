@@ -7,17 +7,21 @@ from govhub.ledger import models as ledger_models
 from govhub.licenses import models as licenses_models
 from govhub.payments import models as payments_models
 from govhub.privacy import models as privacy_models
+from govhub.ratings import models as ratings_models
 from govhub.reservations import models as reservations_models
+from govhub.reservations.health import models as health_models
 from govhub.services import models as services_models
 
 __all__ = [
     "Base",
     "data_models",
+    "health_models",
     "identity_models",
     "ledger_models",
     "licenses_models",
     "payments_models",
     "privacy_models",
+    "ratings_models",
     "reservations_models",
     "services_models",
 ]

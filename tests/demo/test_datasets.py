@@ -96,12 +96,14 @@ class TestLoaded:
     ) -> None:
         runs = session.scalars(select(LineageRun)).all()
         kinds = sorted(str(run.kind) for run in runs)
-        assert kinds == sorted([ActivityKind.INGEST, ActivityKind.INGEST, ActivityKind.CLEAN])
+        # the register, the directory's clean run, and the two health datasets (demo/health.py)
+        assert kinds == sorted([*[ActivityKind.INGEST] * 4, ActivityKind.CLEAN])
         clean = next(run for run in runs if run.kind == ActivityKind.CLEAN)
         assert clean.parameters["dropped_rows"] == 11
 
     def test_loading_again_publishes_nothing(self, session: Session, demo: LoadReport) -> None:
         again = load_demo(session, small_plan(citizens=5, enterprises=5))
         assert again.tables["dataset_versions"] == 0
-        assert len(session.scalars(select(DatasetVersion)).all()) == 2
-        assert len(session.scalars(select(LineageRun)).all()) == 3
+        # the register, the directory and the two health datasets (demo/health.py)
+        assert len(session.scalars(select(DatasetVersion)).all()) == 4
+        assert len(session.scalars(select(LineageRun)).all()) == 5

@@ -44,7 +44,9 @@ from tests.ledger import matrix_support as ledger
 from tests.licenses import matrix_support as licenses
 from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
+from tests.ratings import matrix_support as ratings
 from tests.reservations import matrix_support as reservations
+from tests.reservations.health import matrix_support as health
 from tests.services import matrix_support as services
 
 _counter = itertools.count(1)
@@ -446,6 +448,58 @@ RULES: list[Rule] = [
          ok=(201,), params=opendata.data_request,
          body=lambda a: {"body": "已列入明年开放计划，感谢建议。"},
          out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    # Releases: only the owning department's data officials (not another city's, nor the
+    # platform administrator holding every permission); a published release is public.
+    Rule("GET", "/api/v1/opendata/releases/suggestions/{dataset_version_id}",
+         Permission.CATALOG_EDIT, params=opendata.release_version,
+         out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/opendata/releases", Permission.CATALOG_EDIT, ok=(201,),
+         body=opendata.release_request, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/opendata/releases/{release_id}", None,
+         params=opendata.published_release),
+    Rule("POST", "/api/v1/opendata/releases/{release_id}/publish", Permission.CATALOG_EDIT,
+         params=opendata.computed_release, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/opendata/releases/{release_id}/withdraw", Permission.CATALOG_EDIT,
+         params=opendata.computed_release, out_of_scope=frozenset({"admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/reservations/health/code", Permission.HEALTH_CODE),
+    Rule("GET", "/api/v1/reservations/health/code/qr.svg", Permission.HEALTH_CODE),
+    Rule("POST", "/api/v1/reservations/health/verify", Permission.HEALTH_VERIFY,
+         body=health.token_body),
+    Rule("GET", "/api/v1/reservations/health/jwks.json", None),
+    Rule("GET", "/api/v1/reservations/health/rules", Permission.HEALTH_RULES),
+    Rule("POST", "/api/v1/reservations/health/rules", Permission.HEALTH_RULES, ok=(201,),
+         body=health.rule_body),
+    Rule("GET", "/api/v1/reservations/health/rules/{rule_id}", Permission.HEALTH_RULES,
+         params=health.rule, out_of_scope=frozenset({"admin_b"})),
+    Rule("PATCH", "/api/v1/reservations/health/rules/{rule_id}", Permission.HEALTH_RULES,
+         params=health.rule, body=lambda a: {"within_days": 7},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("DELETE", "/api/v1/reservations/health/rules/{rule_id}", Permission.HEALTH_RULES,
+         ok=(204,), params=health.rule, out_of_scope=frozenset({"admin_b"})),
+    # Ratings: applicants rate their own completed applications; the handling department works
+    # its cases; administrators decide appeals in their subtree; statistics are public.
+    Rule("POST", "/api/v1/ratings", Permission.SERVICES_APPLY, ok=(201,),
+         body=ratings.rating_body, out_of_scope=frozenset({"enterprise", "platform_admin"}),
+         scoped=False),
+    Rule("GET", "/api/v1/ratings/mine", Permission.SERVICES_APPLY),
+    Rule("GET", "/api/v1/ratings/statistics", None),
+    Rule("GET", "/api/v1/ratings/cases", Permission.RATINGS_HANDLE),
+    Rule("GET", "/api/v1/ratings/cases/{case_id}", Permission.RATINGS_HANDLE,
+         params=ratings.open_case,
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/ratings/cases/{case_id}/return-visit", Permission.RATINGS_HANDLE,
+         params=ratings.open_case, body=lambda a: {"contact_name": "张三", "notes": "已回访"},
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/ratings/cases/{case_id}/close", Permission.RATINGS_HANDLE,
+         params=ratings.visited_case, body=lambda a: {"measures": "已整改"},
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/ratings/cases/{case_id}/appeal", Permission.RATINGS_HANDLE,
+         params=ratings.open_case, body=lambda a: {"reason": "误评"},
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("GET", "/api/v1/ratings/appeals", Permission.RATINGS_DECIDE),
+    Rule("POST", "/api/v1/ratings/cases/{case_id}/decision", Permission.RATINGS_DECIDE,
+         params=ratings.appealed_case, body=lambda a: {"upheld": False, "reason": "评价属实"},
+         out_of_scope=frozenset({"admin_b"})),
 ]  # fmt: skip
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from govhub.identity import service
 from govhub.identity.models import Account
-from tests.browsing import SignIn
 from govhub.web.nav import NAV, Audience
+from tests.browsing import SignIn
 from tests.factories import World
 from tests.web.conftest import ID_NUMBER
 

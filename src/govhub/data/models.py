@@ -5,6 +5,7 @@ from govhub.data.exchange import models as exchange_models
 from govhub.data.ingest import models as ingest_models
 from govhub.data.lineage import models as lineage_models
 from govhub.data.opendata import models as opendata_models
+from govhub.data.opendata.releases import models as release_models
 from govhub.data.quality import models as quality_models
 from govhub.data.sharing import models as sharing_models
 from govhub.data.standards import models as standards_models
@@ -16,6 +17,7 @@ __all__ = [
     "lineage_models",
     "opendata_models",
     "quality_models",
+    "release_models",
     "sharing_models",
     "standards_models",
 ]

@@ -28,6 +28,7 @@ from govhub.demo.campaigns import DEMO_CAMPAIGNS, load_campaigns
 from govhub.demo.catalog import DEMO_RESOURCES
 from govhub.demo.datasets import DIRECTORY_TITLE, REGISTER_TITLE, load_datasets
 from govhub.demo.geography import PROVINCE_CODE
+from govhub.demo.health import load_health
 from govhub.demo.logins import DEMO_PASSWORD
 from govhub.demo.plan import DemoPlan
 from govhub.identity import service as identity_service
@@ -195,6 +196,8 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
         _load_catalog(writer, department_ids)
     with _timed(report, "datasets"):
         _load_datasets(writer, plan, department_ids)
+        load_health(writer.session, citizens=plan.citizens, department_ids=department_ids,
+                    seed=plan.seed)  # fmt: skip
     with _timed(report, "campaigns"):
         _load_campaigns(writer, plan)
     with _timed(report, "licenses"):

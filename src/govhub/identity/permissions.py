@@ -28,6 +28,9 @@ class Permission(StrEnum):
     DEPARTMENTS_READ = "departments:read"
     DIVISIONS_MANAGE = "divisions:manage"
     EXCHANGE_READ = "exchange:read"
+    HEALTH_CODE = "health:code"
+    HEALTH_RULES = "health:rules"
+    HEALTH_VERIFY = "health:verify"
     LEDGER_READ = "ledger:read"
     LEDGER_WITNESS = "ledger:witness"
     LICENSES_ISSUE = "licenses:issue"
@@ -47,6 +50,8 @@ class Permission(StrEnum):
     SHARING_REQUEST = "sharing:request"
     STANDARDS_EDIT = "standards:edit"
     WORKBENCH_USE = "workbench:use"
+    RATINGS_HANDLE = "ratings:handle"
+    RATINGS_DECIDE = "ratings:decide"
 
 
 class Role(StrEnum):
@@ -98,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RESERVATIONS_BOOK,
             Permission.PAYMENTS_PAY,
             Permission.LICENSES_WALLET,
+            Permission.HEALTH_CODE,
         }
     ),
     Role.ENTERPRISE: frozenset(
@@ -122,20 +128,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PAYMENTS_COLLECT,
         Permission.RESERVATIONS_MANAGE,
         Permission.RESERVATIONS_REDEEM,
+        Permission.HEALTH_RULES,
+        Permission.HEALTH_VERIFY,
     }
     | _DATA_STEWARD,
     Role.DATA_OWNER: _OFFICIAL_BASE | _DATA_STEWARD,
-    # Front-line staff who act on residents' matters also hand out reserved goods, and issue
-    # (and revoke) their department's e-licenses on approval.
-    Role.APPROVER: _OFFICIAL_BASE | {Permission.RESERVATIONS_REDEEM, Permission.LICENSES_ISSUE},
+    # Front-line staff who act on residents' matters also hand out reserved goods, check
+    # health codes, and issue (and revoke) their department's e-licenses on approval.
+    Role.APPROVER: _OFFICIAL_BASE
+    | {Permission.RESERVATIONS_REDEEM, Permission.LICENSES_ISSUE, Permission.HEALTH_VERIFY},
     Role.REGULATOR: _OFFICIAL_BASE,
     Role.HOTLINE_AGENT: _OFFICIAL_BASE,
     Role.LEADER: _OFFICIAL_BASE | {Permission.ACCOUNTS_READ, Permission.AUDIT_READ},
     Role.AUDITOR: _OFFICIAL_BASE | {Permission.AUDIT_READ, Permission.ACCOUNTS_READ},
-    # Booking, paying and holding licenses are a resident's own acts: administrators hold
-    # every other permission.
+    # Booking, paying, holding licenses and a health code are a resident's own acts:
+    # administrators hold every other permission.
     Role.PLATFORM_ADMIN: frozenset(Permission)
-    - {Permission.RESERVATIONS_BOOK, Permission.PAYMENTS_PAY, Permission.LICENSES_WALLET},
+    - {
+        Permission.RESERVATIONS_BOOK,
+        Permission.PAYMENTS_PAY,
+        Permission.LICENSES_WALLET,
+        Permission.HEALTH_CODE,
+    },
     Role.SYSTEM: frozenset(
         {Permission.DEPARTMENTS_READ, Permission.EXCHANGE_READ, Permission.LEDGER_WITNESS}
     ),
@@ -150,6 +164,15 @@ for _role, _granted in {
     Role.ENTERPRISE: {Permission.SERVICES_APPLY},
     Role.APPROVER: {Permission.SERVICES_APPROVE},
     Role.DEPT_ADMIN: {Permission.SERVICES_APPROVE, Permission.SERVICES_MANAGE},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Ratings: applicants rate with `services:apply`; approvers and department administrators handle
+# their department's rectification cases; department administrators decide appeals within their
+# division subtree (platform administrators hold every permission).
+for _role, _granted in {
+    Role.APPROVER: {Permission.RATINGS_HANDLE},
+    Role.DEPT_ADMIN: {Permission.RATINGS_HANDLE, Permission.RATINGS_DECIDE},
 }.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 

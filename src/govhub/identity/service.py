@@ -375,6 +375,14 @@ def citizen_facts(session: Session, account_id: uuid.UUID) -> CitizenFacts | Non
     return CitizenFacts(birth_date=born, registered_division=number[:6])
 
 
+def citizen_id_number(session: Session, account_id: uuid.UUID) -> str | None:
+    """Return a citizen's ID number in clear, for a service that matches it against data."""
+    account = session.get(Account, account_id)
+    if account is None or account.id_number_encrypted is None:
+        return None
+    return decrypt_field(account.id_number_encrypted, context=ID_NUMBER_CONTEXT)
+
+
 # --- OAuth clients ---------------------------------------------------------------------------
 
 

@@ -25,6 +25,8 @@ class EntryKind(StrEnum):
     DATA_ACCESS = "data_access"
     DATASET_PUBLISHED = "dataset_published"
     GRANT_REVOKED = "grant_revoked"
+    HEALTH_CODE_COLOR_CHANGED = "health_code_color_changed"
+    HEALTH_RULE_CHANGED = "health_rule_changed"
     KEYS_ROTATED = "keys_rotated"
     LICENSE_ISSUED = "license_issued"
     LINEAGE_RECORDED = "lineage_recorded"
@@ -44,6 +46,12 @@ class EntryKind(StrEnum):
     SHARE_REJECTED = "share_rejected"
     SHARE_REQUESTED = "share_requested"
     SHARE_WITHDRAWN = "share_withdrawn"
+    RELEASE_DECIDED = "release_decided"
+    RELEASE_PUBLISHED = "release_published"
+    RELEASE_WITHDRAWN = "release_withdrawn"
+    RATING_SUBMITTED = "rating_submitted"
+    RECTIFICATION_OPENED = "rectification_opened"
+    RECTIFICATION_CLOSED = "rectification_closed"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.
@@ -51,6 +59,7 @@ PUBLIC_KINDS = frozenset(
     {
         EntryKind.DATASET_PUBLISHED,
         EntryKind.GRANT_REVOKED,
+        EntryKind.HEALTH_RULE_CHANGED,
         EntryKind.LICENSE_ISSUED,
         EntryKind.LICENSE_REVOKED,
         EntryKind.OPENDATA_REPLIED,
@@ -59,6 +68,8 @@ PUBLIC_KINDS = frozenset(
         EntryKind.RESERVATION_SEED_COMMITTED,
         EntryKind.RESERVATION_SEED_REVEALED,
         EntryKind.SHARE_GRANTED,
+        EntryKind.RELEASE_PUBLISHED,
+        EntryKind.RELEASE_WITHDRAWN,
     }
 )
 

@@ -66,6 +66,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("reservations", "/reservations", N_("Reservations"), icon="inbox"),
     NavItem("ledger", "/ledger", N_("Trust ledger"), icon="ledger"),
     NavItem("licenses", "/licenses", N_("E-licenses"), icon="id"),
+    NavItem("ratings", "/ratings", N_("Service ratings"), icon="chart"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
     NavItem("account", "/account", N_("Account"), icon="user"),
@@ -156,6 +157,14 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         icon="users",
         permission=Permission.ACCOUNTS_READ,
         href="/workbench/officials",
+    ),
+    WorkbenchCard(
+        "health-checkpoint",
+        N_("Health-code checkpoint"),
+        N_("Verify residents' health codes with the platform's public key, offline."),
+        icon="shield",
+        permission=Permission.HEALTH_VERIFY,
+        href="/health-code/checkpoint",
     ),
 )
 

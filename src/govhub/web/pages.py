@@ -50,9 +50,11 @@ from govhub.identity.principal import Principal
 from govhub.ledger import pages as ledger_pages
 from govhub.licenses import pages as licenses_pages
 from govhub.payments import pages as payments_pages
+from govhub.ratings import pages as ratings_pages
 from govhub.reservations import pages as reservation_pages
+from govhub.reservations.health import pages as health_pages
 from govhub.services import pages as services_pages
-from govhub.web.nav import NAV, NavItem, visible_cards
+from govhub.web.nav import visible_cards
 from govhub.web.redirects import safe_next
 from govhub.web.templating import STATIC_DIR, render, request_locale
 
@@ -107,6 +109,8 @@ def page_routers() -> list[APIRouter]:
         licenses_pages.router,
         services_pages.router,
         opendata_pages.router,
+        health_pages.router,
+        ratings_pages.router,
     ]
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     cast,
     func,
     not_,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from govhub.core.db import utcnow
 from govhub.core.errors import NotFound
 from govhub.data.catalog.models import DatasetVersion, OpeningType, Resource
 from govhub.data.opendata.models import ApiKey
+from govhub.data.opendata.releases import gate
 from govhub.identity.models import Department
 from govhub.identity.principal import Principal
 
@@ -57,14 +59,19 @@ def release_gate() -> ColumnElement[bool]:
     return not_(cast(Resource.fields, String).contains('"is_personal": true'))
 
 
+def _gated() -> ColumnElement[bool]:
+    """A condition on `Resource`: open and through the gate, or opened by a published
+    de-identified release (`releases.gate`), whose data alone the public then reads."""
+    return or_(and_(Resource.opening_type == OpeningType.OPEN, release_gate()), gate.released())
+
+
 def public_condition() -> ColumnElement[bool]:
     """A condition on `Resource`: the public may find and read it."""
     return and_(
-        Resource.opening_type == OpeningType.OPEN,
         Resource.withdrawn_at.is_(None),
         # Set by ingest with each published version: one column, not a subquery per row.
         Resource.published_at.is_not(None),
-        release_gate(),
+        _gated(),
     )
 
 
@@ -117,7 +124,7 @@ def versions_of(
     )
     for row in rows:
         found[row.resource_id].append(row)
-    return found
+    return gate.served(session, found)
 
 
 def get_public_version(session: Session, version_id: str) -> tuple[Resource, DatasetVersion]:
@@ -130,10 +137,11 @@ def get_public_version(session: Session, version_id: str) -> tuple[Resource, Dat
         select(Resource, DatasetVersion)
         .join(DatasetVersion, DatasetVersion.resource_id == Resource.id)
         .where(DatasetVersion.id == key, public_condition())
+        .where(or_(gate.raw_public(), gate.version_released(DatasetVersion.id)))
     ).first()
     if row is None:
         raise NotFound(NOT_FOUND)
-    return row[0], row[1]
+    return row[0], gate.served_one(session, row[1])
 
 
 def public_departments(session: Session) -> list[tuple[Department, int]]:

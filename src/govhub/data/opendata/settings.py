@@ -25,6 +25,9 @@ class OpendataSettings(BaseSettings):
     requests_per_hour: int = Field(
         default=5, ge=1, description="Public requests one account or IP may submit per hour"
     )
+    max_risk: float = Field(
+        default=0.2, gt=0, le=1, description="Highest re-identification risk a release may carry"
+    )
 
 
 def get_opendata_settings() -> OpendataSettings:
