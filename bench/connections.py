@@ -25,12 +25,11 @@ import platform
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govhub.core.db import make_engine, utcnow
@@ -41,42 +40,15 @@ from govhub.identity.principal import Principal
 from govhub.licenses import service as licenses
 from govhub.licenses.demo import DEMO_TYPES
 from govhub.licenses.models import HolderKind
-from govhub.models import Base
 from govhub.payments import service as payments
 from govhub.services import service
 from govhub.services.models import Application, Matter, Task, TaskStatus
 from govhub.services.schemas import ApplicationCreate, Outcome, TaskComplete
+from scratch import scratch
 
 RESULTS = Path(__file__).parent / "results" / "connections.json"
 PDF = b"%PDF-1.7\n%%EOF\n"
 FORM = {"applicant_name": "王小明", "phone": "13800138000", "address": "清波街 1 号"}
-
-
-@contextmanager
-def scratch(server: str | None, directory: Path) -> Iterator[tuple[str, str]]:
-    """Yield (backend, URL) of an empty database with the schema created."""
-    schema = None
-    if server is None:
-        backend, url = "sqlite", f"sqlite:///{directory / 'connections.db'}"
-    else:
-        schema = f"bench_connections_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(server)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
-        backend = "postgresql"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    try:
-        yield backend, url
-    finally:
-        if schema is not None and server is not None:
-            admin = make_engine(server)
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def _accounts(session: Session, kind: AccountKind, count: int) -> list[Principal]:
@@ -281,7 +253,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["GOVHUB_STORAGE_URL"] = str(Path(tmp) / "files")
         for target in (None, server) if server else (None,):
-            with scratch(target, Path(tmp)) as (backend, url):
+            with scratch(target, Path(tmp), "connections") as (backend, url):
                 results.append(run(backend, url, args.applications))
     keys = [k for k in results[0] if k not in ("backend", "applications")]
     for r in results:

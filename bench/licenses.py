@@ -31,8 +31,7 @@ import platform
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc.jwk import OKPKey
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from govhub.core.db import make_engine, utcnow
@@ -49,36 +48,9 @@ from govhub.identity.models import Account, AccountKind, Department, DepartmentT
 from govhub.licenses import credentials, keys, service, statuslist
 from govhub.licenses.models import HolderKind
 from govhub.licenses.schemas import LicenseTypeCreate
-from govhub.models import Base
+from scratch import scratch
 
 RESULTS = Path(__file__).parent / "results" / "licenses.json"
-
-
-@contextmanager
-def scratch(server: str | None, directory: Path) -> Iterator[tuple[str, str]]:
-    """Yield (backend, URL) of an empty database with the schema created."""
-    schema = None
-    if server is None:
-        url, backend = f"sqlite:///{directory / 'licenses.db'}", "sqlite"
-    else:
-        schema = f"bench_licenses_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(server)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
-        backend = "postgresql"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    try:
-        yield backend, url
-    finally:
-        if schema is not None and server is not None:
-            admin = make_engine(server)
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def prepare(factory: sessionmaker[Session], holders: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
@@ -205,7 +177,10 @@ def main() -> None:
         servers.append(os.environ["GOVHUB_BENCH_DATABASE_URL"])
     rows: list[dict[str, Any]] = []
     for server in servers:
-        with tempfile.TemporaryDirectory() as tmp, scratch(server, Path(tmp)) as (backend, url):
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            scratch(server, Path(tmp), "licenses") as (backend, url),
+        ):
             for operation, figures in run(url, args).items():
                 rows.append({"backend": backend, "operation": operation, **figures})
     print(f"{'backend':<11} {'operation':<30} {'count':>7} {'seconds':>8} {'per s':>8}")

@@ -26,12 +26,10 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from govhub.core.db import make_engine, utcnow
@@ -40,40 +38,13 @@ from govhub.identity.models import Account, AccountKind, Department, DepartmentT
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.ledger.recording import payload_digest
-from govhub.models import Base
 from govhub.services import service
 from govhub.services.models import Application, ApplicationStatus, Task, TaskStatus
 from govhub.services.schemas import ApplicationCreate, Outcome, TaskComplete
+from scratch import scratch
 
 RESULTS = Path(__file__).parent / "results" / "services.json"
 BATCH = 5000
-
-
-@contextmanager
-def scratch(server: str | None, directory: Path) -> Iterator[tuple[str, str]]:
-    """Yield (backend, URL) of an empty database with the schema created."""
-    schema = None
-    if server is None:
-        backend, url = "sqlite", f"sqlite:///{directory / 'services.db'}"
-    else:
-        schema = f"bench_services_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(server)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
-        backend = "postgresql"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    try:
-        yield backend, url
-    finally:
-        if schema is not None and server is not None:
-            admin = make_engine(server)
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def prepare(factory: sessionmaker[Session], residents: int) -> tuple[Principal, list[Principal]]:
@@ -251,7 +222,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for target in (None, server) if server else (None,):
-            with scratch(target, Path(tmp)) as (backend, url):
+            with scratch(target, Path(tmp), "services") as (backend, url):
                 results.append(run(backend, url, args))
     print(f"{'backend':<11}{'apps/s':>9}{'bare/s':>9}{'ratio':>7}{'inbox p50':>11}"
           f"{'inbox p95':>11}{'decide/s':>10}")  # fmt: skip

@@ -24,13 +24,12 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,39 +39,12 @@ from govhub.identity.codes import DivisionLevel, division_level, division_parent
 from govhub.identity.models import Account, AccountKind, Department, DepartmentType, Division
 from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
-from govhub.models import Base
 from govhub.reservations import service
 from govhub.reservations.models import QuotaShard, Reservation, Slot
 from govhub.reservations.schemas import BookingCreate, CampaignCreate
+from scratch import scratch
 
 RESULTS = Path(__file__).parent / "results" / "surge.json"
-
-
-@contextmanager
-def scratch(server: str | None, directory: Path) -> Iterator[tuple[str, str]]:
-    """Yield (backend, URL) of an empty database with the schema created."""
-    if server is None:
-        url = f"sqlite:///{directory / 'surge.db'}"
-        backend, schema = "sqlite", None
-    else:
-        schema = f"bench_surge_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(server)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
-        backend = "postgresql"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    try:
-        yield backend, url
-    finally:
-        if schema is not None and server is not None:
-            admin = make_engine(server)
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def prepare(engine: Engine, quota: int, residents: int, shards: int) -> tuple[Any, list[Any]]:
@@ -249,7 +221,10 @@ def main() -> None:
             ("govhub", book_govhub, args.shards),
             ("naive", book_naive, 1),
         ):
-            with tempfile.TemporaryDirectory() as tmp, scratch(server, Path(tmp)) as (backend, url):
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                scratch(server, Path(tmp), "surge") as (backend, url),
+            ):
                 figures = run(url, booker, args, shards)
                 rows.append({"backend": backend, "implementation": name, **figures})
     header = ("backend", "implementation", "booked", "oversold", "duplicates", "refused",
