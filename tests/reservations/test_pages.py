@@ -101,6 +101,7 @@ class TestResidentPages:
         assert _reservations(session) == 1
         mine = resident.get("/reservations/mine")
         assert mine.text.count('data-testid="ticket"') == 1
+        assert 'href="/health-code"' in resident.get("/reservations").text
         page = resident.get(f"/reservations/campaigns/{found.id}")
         assert "data-free>2<" in page.text
 
@@ -185,7 +186,9 @@ class TestOfficialPages:
         assert str(found.id) not in other_city.get("/reservations/manage").text
         official = sign_in(world.city_a_official)
         book = f"/reservations/campaigns/{found.id}/bookings"
-        token = csrf_from(official.get("/reservations").text)
+        listing = official.get("/reservations").text
+        assert 'href="/health-code"' not in listing  # a health code is a resident's own
+        token = csrf_from(listing)
         refused = official.post(
             book, data={"csrf_token": token, "slot_id": str(found.slots[0].id), "key": "k" * 16}
         )
