@@ -225,7 +225,9 @@ class TestDeterminismAndIdempotency:
             "catalog_resources": 0,
             "dataset_versions": 0,
             "reservation_campaigns": 0,
+            "applications": report.stages["applications"].inserted,
         }
+        assert report.stages["applications"].planned == 215 // 4
         assert count(session, Account, Account.kind == AccountKind.CITIZEN) == 215
 
     def test_existing_divisions_and_departments_are_kept(
@@ -267,6 +269,7 @@ def test_progress_is_reported_per_stage(session: Session) -> None:
         "catalog",
         "datasets",
         "campaigns",
+        "applications",
     ]
     citizens = [(done, total) for stage, done, total in calls if stage == "citizens"]
     assert citizens == [(0, 1500), (1000, 1500), (1500, 1500)]

@@ -24,6 +24,7 @@ from govhub.core.errors import PermissionDenied
 from govhub.core.settings import get_settings
 from govhub.data.catalog import service as catalog_service
 from govhub.data.catalog.schemas import ResourceCreate
+from govhub.demo import applications as demo_applications
 from govhub.demo.campaigns import DEMO_CAMPAIGNS, load_campaigns
 from govhub.demo.catalog import DEMO_RESOURCES
 from govhub.demo.datasets import DIRECTORY_TITLE, REGISTER_TITLE, load_datasets
@@ -45,10 +46,15 @@ STAGES = (
     "divisions", "departments", "officials", "citizens", "enterprises", "catalog", "datasets",
     "campaigns",
     "licenses",
+    "applications",
 )  # fmt: skip
 # Demo e-licenses go to the first enterprises and citizens of the plan.
 DEMO_LICENSED_ENTERPRISES = 8
 DEMO_LICENSED_CITIZENS = 12
+# Demo applications in every state: the full plan gets DEMO_APPLICATIONS, a reduced plan one
+# per APPLICATIONS_PER_CITIZENS citizens.
+DEMO_APPLICATIONS = 3000
+APPLICATIONS_PER_CITIZENS = 4
 
 DEMO_DATASETS = (REGISTER_TITLE, DIRECTORY_TITLE)
 
@@ -80,6 +86,7 @@ class LoadReport:
                 "catalog_resources",
                 "dataset_versions",
                 "reservation_campaigns",
+                "applications",
             ),
             0,
         )
@@ -176,6 +183,7 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
             "datasets": StageReport(len(DEMO_DATASETS)),
             "campaigns": StageReport(len(DEMO_CAMPAIGNS)),
             "licenses": StageReport(0),
+            "applications": StageReport(demo_application_count(plan)),
         }
     )
     writer = _Writer(session, report, progress or _ignore)
@@ -210,7 +218,29 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
     # Online services: the standard matters and bundles, offered wherever a department of the
     # matter's type works.
     services_catalog.load_standard(session)
+    demo_applications.apply_fees(session)
+    with _timed(report, "applications"):
+        _load_applications(writer, plan)
     return report
+
+
+def demo_application_count(plan: DemoPlan) -> int:
+    """How many demo applications `plan` gets."""
+    return min(DEMO_APPLICATIONS, len(plan.citizens) // APPLICATIONS_PER_CITIZENS)
+
+
+def _load_applications(writer: _Writer, plan: DemoPlan) -> None:
+    """Submit and decide the demo applications through the real services."""
+    done = demo_applications.load_applications(
+        writer.session,
+        citizens=[c.id for c in plan.citizens],
+        enterprises=[e.id for e in plan.enterprises],
+        count=demo_application_count(plan),
+        seed=plan.seed,
+        progress=writer.progress,
+    )
+    writer.report.stages["applications"].inserted += done
+    writer.report.tables["applications"] += done
 
 
 @contextmanager
