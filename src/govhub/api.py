@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from govhub import __version__
 from govhub.core import health
 from govhub.core.errors import install_handlers
+from govhub.core.heap import freeze_startup_heap
 from govhub.core.logging import configure_logging
 from govhub.core.middleware import (
     BodyLimitMiddleware,
@@ -55,6 +56,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ingest_tasks.lifespan(app),
         exchange_tasks.lifespan(app),
     ):
+        freeze_startup_heap()
         yield
 
 

@@ -9,6 +9,7 @@ unknown id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -65,8 +66,13 @@ def _gated() -> ColumnElement[bool]:
     return or_(and_(Resource.opening_type == OpeningType.OPEN, release_gate()), gate.released())
 
 
+@functools.cache
 def public_condition() -> ColumnElement[bool]:
-    """A condition on `Resource`: the public may find and read it."""
+    """A condition on `Resource`: the public may find and read it.
+
+    Built once per process: the expression holds no values of its own (they are bound
+    parameters), and constructing it cost about 3 ms of every search's CPU.
+    """
     return and_(
         Resource.withdrawn_at.is_(None),
         # Set by ingest with each published version: one column, not a subquery per row.
@@ -75,6 +81,7 @@ def public_condition() -> ColumnElement[bool]:
     )
 
 
+@functools.cache
 def modified_column() -> SqlColumn[datetime]:
     """CKAN's `metadata_modified`: the later of the metadata change and the newest data."""
     latest = Resource.published_at
