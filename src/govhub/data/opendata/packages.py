@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
@@ -384,8 +385,9 @@ def _matches(session: Session, where: ColumnElement[bool], *, tags: bool) -> _Ma
         texts = session.scalars(
             service.public_select(cast(Resource.keywords, String)).where(where)
         ).all()
-        for keywords in json.loads("[" + ",".join(t or "[]" for t in texts) + "]"):
-            found.tags.update(set(keywords))
+        decoded = json.loads("[" + ",".join(t or "[]" for t in texts) + "]")
+        # One counting pass in C: an `update` per row cost more than the query itself.
+        found.tags = Counter(chain.from_iterable(set(keywords) for keywords in decoded))
     return found
 
 
