@@ -127,13 +127,15 @@ def _fire(session: Session, application: Application, now: datetime) -> TickRepo
     """Fire the application's due timers and act on each task claimed."""
     report = TickReport(applications=1)
     tasks = session.scalars(
-        select(Task).where(Task.application_id == application.id, _due(now)).order_by(Task.id)
+        select(Task)
+        .where(Task.application_id == application.id, _due(now))
+        .order_by(Task.id)
+        .execution_options(populate_existing=True)
     ).all()
     process = workflow.load(application.workflow_state)
     waiting = set(workflow.timer_times(process))
     fired = False
     for task in tasks:
-        session.refresh(task)
         for kind, at, column, act in (
             ("remind", task.remind_at, "reminded_at", _remind),
             ("escalate", task.due_at, "escalated_at", _escalate),
