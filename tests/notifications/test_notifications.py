@@ -188,6 +188,9 @@ class TestHttp:
         self, session: Session, citizen: Account, sign_in: SignIn, browser: TestClient
     ) -> None:
         assert browser.get("/notifications/badge").text == ""
+        anonymous = browser.get("/notifications", follow_redirects=False)
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"].startswith("/login?next=")
         (row,) = notifications.notify(
             session, [citizen.id], K.CORRECTION_REQUESTED, subject="application:x",
             params={"matter": "SC-001", "reason": "请补充材料"}, link="/services/mine",
