@@ -38,6 +38,7 @@ from govhub.identity import oidc
 from govhub.ledger import api as ledger_api
 from govhub.ledger import tasks as ledger_tasks
 from govhub.licenses import api as licenses_api
+from govhub.notifications import api as notifications_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
 from govhub.ratings import api as ratings_api
@@ -106,5 +107,6 @@ def create_app() -> FastAPI:
     app.include_router(release_api.router)
     app.include_router(release_pages.router)
     app.include_router(ratings_api.router)
+    app.include_router(notifications_api.router)
     web_pages.mount(app)
     return app

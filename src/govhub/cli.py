@@ -56,6 +56,7 @@ from govhub.identity.schemas import DepartmentRead, OfficialCreate
 from govhub.ledger import cli as ledger_cli
 from govhub.payments import cli as payments_cli
 from govhub.privacy import vault_cli
+from govhub.services import cli as services_cli
 
 EXIT_DOMAIN_ERROR = 1
 EXIT_BAD_ARGUMENTS = 2
@@ -126,6 +127,7 @@ app.add_typer(ingest_cli.app, name="data")
 app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(payments_cli.app, name="payments")
 app.add_typer(release_cli.app, name="opendata")
+app.add_typer(services_cli.app, name="services")
 
 
 def operator(division_code: str) -> Principal:

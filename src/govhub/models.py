@@ -5,6 +5,7 @@ from govhub.data import models as data_models
 from govhub.identity import models as identity_models
 from govhub.ledger import models as ledger_models
 from govhub.licenses import models as licenses_models
+from govhub.notifications import models as notifications_models
 from govhub.payments import models as payments_models
 from govhub.privacy import models as privacy_models
 from govhub.ratings import models as ratings_models
@@ -19,6 +20,7 @@ __all__ = [
     "identity_models",
     "ledger_models",
     "licenses_models",
+    "notifications_models",
     "payments_models",
     "privacy_models",
     "ratings_models",

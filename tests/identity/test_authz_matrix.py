@@ -42,6 +42,7 @@ from tests.data.sharing import matrix_support as sharing
 from tests.factories import PASSWORD, World, make_id_number
 from tests.ledger import matrix_support as ledger
 from tests.licenses import matrix_support as licenses
+from tests.notifications import matrix_support as notifications
 from tests.payments import matrix_support as payments
 from tests.privacy import matrix_support as consents
 from tests.ratings import matrix_support as ratings
@@ -415,6 +416,9 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/services/tasks/{task_id}/complete", Permission.SERVICES_APPROVE,
          params=services.task, body=lambda a: {"outcome": "accept"},
          out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
+    Rule("POST", "/api/v1/services/tasks/{task_id}/transfer", Permission.SERVICES_APPROVE,
+         params=services.task, body=lambda a: {"division_code": "330200"},
+         out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
     Rule("GET", "/api/v1/services/statistics", Permission.SERVICES_APPROVE),
     Rule("GET", "/api/v1/govstack/registration/services", None),
     Rule("GET", "/api/v1/govstack/registration/services/{service_id}/eForms", None,
@@ -500,6 +504,13 @@ RULES: list[Rule] = [
     Rule("POST", "/api/v1/ratings/cases/{case_id}/decision", Permission.RATINGS_DECIDE,
          params=ratings.appealed_case, body=lambda a: {"upheld": False, "reason": "评价属实"},
          out_of_scope=frozenset({"admin_b"})),
+    # Notifications: every signed-in account reads and marks only its own.
+    Rule("GET", "/api/v1/notifications", Permission.PROFILE_READ),
+    Rule("POST", "/api/v1/notifications/read-all", Permission.PROFILE_READ),
+    Rule("POST", "/api/v1/notifications/{notification_id}/read", Permission.PROFILE_READ,
+         params=notifications.citizens_notification,
+         out_of_scope=frozenset({"enterprise", "official_a", "approver_county_a", "admin_a",
+                                 "admin_b", "leader_a", "platform_admin"})),
 ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from govhub.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from govhub.identity import authn
 from govhub.ledger.models import LedgerPending
-from govhub.services import applications, service, workflow
+from govhub.services import applications, service, timers, workflow
 from govhub.services.models import (
     Application,
     ApplicationStatus,
@@ -400,7 +400,9 @@ class TestProcesses:
             workflow.start("no_such_process", {})
 
     def test_state_survives_serialization(self) -> None:
-        process = workflow.start("matter_review", {"matter_code": "SC-001"})
+        now = datetime(2026, 12, 4, 9, tzinfo=UTC)
+        limits = timers.process_limits(now, workflow.add_working_days(now, 1))
+        process = workflow.start("matter_review", {"matter_code": "SC-001", **limits})
         restored = workflow.load(workflow.dump(process))
         ready_tasks = restored.get_tasks(state=TaskState.READY, manual=True)
         [ready] = [t.task_spec.bpmn_id for t in ready_tasks]

@@ -16,8 +16,10 @@ class EntryKind(StrEnum):
 
     ACCOUNT_CREATED = "account_created"
     APPLICATION_APPROVED = "application_approved"
+    APPLICATION_ESCALATED = "application_escalated"
     APPLICATION_REJECTED = "application_rejected"
     APPLICATION_SUBMITTED = "application_submitted"
+    APPLICATION_TRANSFERRED = "application_transferred"
     APPROVAL = "approval"
     CATALOG_CHANGED = "catalog_changed"
     CONSENT_GIVEN = "consent_given"

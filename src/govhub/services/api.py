@@ -39,6 +39,7 @@ from govhub.services.schemas import (
     Statistics,
     TaskComplete,
     TaskRead,
+    TaskTransfer,
 )
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
@@ -170,6 +171,17 @@ def complete_task(
     """Decide on a task of your department (rejections and corrections need a reason)."""
     return service.task_read(
         service.complete(session, principal=principal, task_id=task_id, data=data)
+    )
+
+
+@router.post("/tasks/{task_id}/transfer", response_model=TaskRead)
+def transfer_task(
+    session: DbSession, principal: Approver, task_id: uuid.UUID, data: TaskTransfer
+) -> TaskRead:
+    """Route an open task of your department to the competent department of another division
+    that offers the same matter (cross-region handling)."""
+    return service.task_read(
+        service.transfer(session, principal=principal, task_id=task_id, data=data)
     )
 
 

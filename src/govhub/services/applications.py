@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
@@ -20,7 +21,7 @@ from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.recording import payload_digest
 from govhub.ledger.schemas import EntryKind
-from govhub.services import catalog, connections, workflow
+from govhub.services import catalog, connections, timers, workflow
 from govhub.services.models import (
     Application,
     ApplicationStatus,
@@ -167,7 +168,14 @@ def _prepare_matter(
     validate_form(matter.form_schema, data.form)
     application.matter_id = matter.id
     application.department_id = instance.department_id
-    return [matter], workflow.start(matter.process_key, {"matter_code": matter.code})
+    limits = _limits(application, [matter], application.submitted_at)
+    return [matter], workflow.start(matter.process_key, {"matter_code": matter.code, **limits})
+
+
+def _limits(application: Application, matters: list[Matter], start: datetime) -> dict[str, str]:
+    """Set the application's time limit from `start`; return the process's timer data."""
+    application.due_at = timers.time_limit(start, matters)
+    return timers.process_limits(start, application.due_at)
 
 
 def _prepare_bundle(
@@ -187,7 +195,8 @@ def _prepare_bundle(
         validate_form(matter.form_schema, section, prefix=f"form.{matter.code}")
         parts.append({"matter_code": matter.code, "department_id": str(instance.department_id)})
     application.bundle_id = bundle.id
-    return matters, workflow.start("bundle_parallel", {"parts": parts})
+    limits = _limits(application, matters, application.submitted_at)
+    return matters, workflow.start("bundle_parallel", {"parts": parts, **limits})
 
 
 def submit(
@@ -250,7 +259,6 @@ def submit(
     provided = connections.provided_licenses(
         session, principal=principal, matters=matters, tokens=data.license_tokens
     )
-    application.due_at = workflow.add_working_days(now, max(m.promised_days for m in matters))
     application.workflow_state = workflow.dump(process)
     if idempotency_key is None:
         session.add(application)
@@ -338,7 +346,9 @@ def correct(
     application.form_digest = payload_digest(
         {"application": str(application.id), "form": data.form}
     )
-    return workflow.advance(session, application, task, outcome=None, actor=principal)
+    # The time limit runs afresh from the corrected application.
+    limits = _limits(application, matters, utcnow())
+    return workflow.advance(session, application, task, outcome=None, actor=principal, data=limits)
 
 
 def to_read(session: Session, application: Application) -> ApplicationRead:

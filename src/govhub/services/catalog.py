@@ -33,6 +33,7 @@ def load_standard(session: Session) -> int:
             fee_fen=std.fee_fen,
             statutory_days=std.statutory_days,
             promised_days=std.promised_days,
+            promised_hours=std.promised_hours,
             online_depth=std.online_depth,
             process_key=std.process_key,
             form_schema=std.form_schema,

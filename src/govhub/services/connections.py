@@ -29,9 +29,10 @@ from govhub.licenses import service as licenses
 from govhub.licenses.errors import LicenseMismatch
 from govhub.licenses.models import HolderKind
 from govhub.licenses.schemas import LicenseStatus
+from govhub.notifications.models import NotificationKind
 from govhub.payments import service as payments
 from govhub.payments.schemas import OrderCreate
-from govhub.services import catalog, workflow
+from govhub.services import catalog, notices, workflow
 from govhub.services.models import (
     Application,
     ApplicationStatus,
@@ -108,6 +109,10 @@ def raise_fee(session: Session, application: Application, matters: list[Matter])
             expires_in_minutes=FEE_ORDER_MINUTES,
         ),
     )
+    notices.to_applicant(
+        session, application, NotificationKind.PAYMENT_DUE,
+        amount=payments.yuan(sum(m.fee_fen for m in charging)),
+    )  # fmt: skip
 
 
 def require_fee_paid(session: Session, application: Application, task: Task, outcome: str) -> None:
@@ -290,6 +295,9 @@ def issue_licenses(session: Session, application: Application) -> None:
             claims=_claims(form if isinstance(form, dict) else {}, matter, application),
             issuer_department_id=department.department_id,
             application_id=application.id,
+        )
+        notices.to_applicant(
+            session, application, NotificationKind.LICENSE_ISSUED, license_type=code
         )
         done.add(code)
 

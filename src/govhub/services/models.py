@@ -60,6 +60,8 @@ class Matter(UUIDPrimaryKey, Base):
     fee_fen: Mapped[int] = mapped_column(default=0)
     statutory_days: Mapped[int]
     promised_days: Mapped[int]
+    # A promised limit in hours instead of working days (None: `promised_days` applies).
+    promised_hours: Mapped[int | None]
     online_depth: Mapped[OnlineDepth] = mapped_column(portable_enum(OnlineDepth, "online_depth"))
     process_key: Mapped[str] = mapped_column(String(80), default="matter_review")
     form_schema: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -147,6 +149,7 @@ class Task(UUIDPrimaryKey, Base):
     __table_args__ = (
         Index("ix_service_tasks_inbox", "department_id", "status", "created_at"),
         Index("ix_service_tasks_application", "application_id"),
+        Index("ix_service_tasks_timers", "status", "remind_at"),
     )
 
     application_id: Mapped[uuid.UUID] = mapped_column(
@@ -161,6 +164,10 @@ class Task(UUIDPrimaryKey, Base):
     status: Mapped[TaskStatus] = mapped_column(portable_enum(TaskStatus, "service_task_status"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
+    # The time-limit timers of the step (None: the process sets no timer on it).
+    remind_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 
 from govhub.core.errors import GovHubError
@@ -17,8 +18,8 @@ from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.services import service
 from govhub.services.deps import Applicant, Approver, store_upload
-from govhub.services.models import Matter
-from govhub.services.schemas import ApplicationCreate, Outcome, TaskComplete
+from govhub.services.models import Application, Matter, Task
+from govhub.services.schemas import ApplicationCreate, Outcome, TaskComplete, TaskTransfer
 from govhub.web.csrf import CsrfChecked
 from govhub.web.templating import render
 
@@ -149,6 +150,28 @@ def my_applications(request: Request, session: DbSession, principal: Applicant) 
     return render(request, "services/mine.html", {"applications": rows, "names": names})
 
 
+def _transfer_targets(session: DbSession, tasks: list[Task]) -> dict[uuid.UUID, list[Any]]:
+    """For each task of a single matter, the other divisions that offer its matter."""
+    ids = {t.application_id for t in tasks}
+    single = set(
+        session.scalars(
+            select(Application.id).where(
+                Application.id.in_(ids), Application.matter_id.is_not(None)
+            )
+        )
+    )
+    offered: dict[str, list[tuple[str, str]]] = {}
+    targets: dict[uuid.UUID, list[Any]] = {}
+    for task in tasks:
+        if task.application_id not in single:
+            continue
+        if task.matter_code not in offered:
+            matter = service.get_matter(session, task.matter_code)
+            offered[task.matter_code] = service.divisions_of(session, matter)
+        targets[task.id] = [d for d in offered[task.matter_code] if d[0] != task.division_code]
+    return targets
+
+
 @router.get("/services/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, session: DbSession, principal: Approver) -> Response:
     """Your department's open tasks, oldest first, with overdue flags and statistics."""
@@ -158,7 +181,7 @@ def inbox_page(request: Request, session: DbSession, principal: Approver) -> Res
         "services/inbox.html",
         {"tasks": [service.task_read(t) for t in tasks], "total": total,
          "stats": service.statistics(session, principal=principal),
-         "outcomes": service.STEP_OUTCOMES},
+         "outcomes": service.STEP_OUTCOMES, "targets": _transfer_targets(session, tasks)},
     )  # fmt: skip
 
 
@@ -174,4 +197,19 @@ def complete_page(
     """Decide on a task of your department and return to the inbox."""
     decision = TaskComplete(outcome=outcome, comment=comment.strip() or None)
     service.complete(session, principal=principal, task_id=task_id, data=decision)
+    return RedirectResponse("/services/inbox", status_code=303)
+
+
+@router.post("/services/tasks/{task_id}/transfer", response_class=HTMLResponse)
+def transfer_page(
+    session: DbSession,
+    principal: Approver,
+    _: CsrfChecked,
+    task_id: uuid.UUID,
+    division_code: Annotated[str, Form(pattern=r"^\d{6}(\d{3}){0,2}$")],
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Route a task of your department to another division and return to the inbox."""
+    data = TaskTransfer(division_code=division_code, comment=comment.strip() or None)
+    service.transfer(session, principal=principal, task_id=task_id, data=data)
     return RedirectResponse("/services/inbox", status_code=303)

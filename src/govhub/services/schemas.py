@@ -29,6 +29,7 @@ class MatterRead(ReadSchema):
     fee_fen: int
     statutory_days: int
     promised_days: int
+    promised_hours: int | None
     online_depth: OnlineDepth
     process_key: str
     form_schema: dict[str, Any]
@@ -100,6 +101,9 @@ class TaskRead(ReadSchema):
     status: TaskStatus
     created_at: datetime
     due_at: datetime
+    remind_at: datetime | None
+    reminded_at: datetime | None
+    escalated_at: datetime | None
     completed_at: datetime | None
     outcome: str | None
     comment: str | None
@@ -150,6 +154,13 @@ class TaskComplete(Schema):
     """An official's decision on a task; rejections and correction requests need a reason."""
 
     outcome: Outcome
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class TaskTransfer(Schema):
+    """Route a task to the competent department of another division that offers the matter."""
+
+    division_code: DivisionCode
     comment: str | None = Field(default=None, max_length=2000)
 
 

@@ -1,8 +1,9 @@
 """The online-services domain's operations, in one place for the API and other domains.
 
 Each lives in a module named for its job: `catalog` (matters, instances, bundles, search),
-`applications` (materials, submission, correction) and `workflow` (BPMN processes, inbox,
-decisions, metrics). Other domains (e-licenses, payments) subscribe to approvals by appending
+`applications` (materials, submission, correction), `workflow` (BPMN processes, inbox,
+decisions, metrics), `timers` (reminders and escalations at the time limits) and `transfer`
+(cross-region handling). Other domains (e-licenses, payments) subscribe to approvals by appending
 to `on_approved`.
 """
 
@@ -32,6 +33,8 @@ from govhub.services.catalog import (
     search,
 )
 from govhub.services.connections import renew_fee
+from govhub.services.timers import TickReport, tick, tick_batch
+from govhub.services.transfer import transfer
 from govhub.services.workflow import (
     STEP_OUTCOMES,
     add_working_days,
@@ -45,6 +48,7 @@ from govhub.services.workflow import (
 
 __all__ = [
     "STEP_OUTCOMES",
+    "TickReport",
     "add_working_days",
     "complete",
     "correct",
@@ -69,7 +73,10 @@ __all__ = [
     "statistics",
     "submit",
     "task_read",
+    "tick",
+    "tick_batch",
     "to_read",
+    "transfer",
     "upload",
     "validate_form",
 ]

@@ -69,6 +69,7 @@ class StandardMatter:
     form_schema: dict[str, Any]
     fee_fen: int = 0
     process_key: str = "matter_review"
+    promised_hours: int | None = None  # a limit in hours instead of `promised_days`
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -5,6 +5,11 @@ its ready user tasks into inbox rows, completing them, and the approval-cycle me
 correction loop back to the applicant; `bundle_parallel` runs one approval per matter of a
 bundle in parallel (a multi-instance user task), approved only when every department approves.
 The workflow's state is serialized as JSON into the application row between steps.
+
+Each official step carries two non-interrupting boundary timers, `<step>_remind` and
+`<step>_escalate`, whose times the process data hold (`remind_at`, `due_at`, set from the
+matter's promised time limit); `sync_tasks` copies them onto the inbox rows so that
+`services.timers` can find the due ones without loading every workflow.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
+from govhub.notifications.models import NotificationKind
+from govhub.services import notices
 from govhub.services.models import Application, ApplicationStatus, Task, TaskStatus
 from govhub.services.schemas import Outcome, Statistics, StepMetrics, TaskComplete
 
@@ -41,6 +48,7 @@ STEP_OUTCOMES: dict[str, frozenset[Outcome]] = {
     "approve": frozenset({Outcome.APPROVE, Outcome.REJECT}),
 }
 NEEDS_REASON = frozenset({Outcome.CORRECT, Outcome.REJECT})
+TIMER_EVENT = "TimeDateEventDefinition"
 
 ApprovalHook = Callable[[Session, Application], None]
 on_approved: list[ApprovalHook] = []
@@ -110,6 +118,15 @@ def add_working_days(start_at: datetime, days: int) -> datetime:
     return current
 
 
+def timer_times(workflow: BpmnWorkflow) -> dict[str, datetime]:
+    """Return the times of the workflow's waiting timers, by timer id (`<step>_remind`...)."""
+    return {
+        event.name: datetime.fromisoformat(event.value)
+        for event in workflow.waiting_events()
+        if event.event_type == TIMER_EVENT and event.value
+    }
+
+
 def sync_tasks(
     session: Session, application: Application, workflow: BpmnWorkflow, *, new: bool = False
 ) -> list[Task]:
@@ -120,6 +137,7 @@ def sync_tasks(
         query = select(Task.spiff_id).where(Task.application_id == application.id)
         known = set(session.scalars(query))
     created = []
+    timers = timer_times(workflow)
     for ready in workflow.get_tasks(state=TaskState.READY, manual=True):
         if ready.id in known:
             continue
@@ -140,7 +158,8 @@ def sync_tasks(
             department_id=department,
             division_code=application.division_code,
             status=TaskStatus.OPEN,
-            due_at=application.due_at,
+            due_at=timers.get(f"{step}_escalate", application.due_at),
+            remind_at=timers.get(f"{step}_remind"),
         )
         session.add(task)
         created.append(task)
@@ -168,13 +187,16 @@ def advance(
     outcome: str | None,
     actor: Principal,
     comment: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Application:
-    """Complete `task` in the workflow with `outcome`, create the next tasks and settle the
-    application's status when the process ends."""
+    """Complete `task` in the workflow with `outcome` (and process `data`, such as fresh time
+    limits), create the next tasks, settle the application's status when the process ends and
+    tell the applicant."""
     workflow = load(application.workflow_state)
     spiff_task = workflow.get_task_from_id(task.spiff_id)
     if spiff_task is None or spiff_task.state != TaskState.READY:  # pragma: no cover
         raise Conflict("the task is no longer waiting")
+    spiff_task.data.update(data or {})
     spiff_task.data["outcome"] = outcome
     spiff_task.run()
     workflow.do_engine_steps()
@@ -209,12 +231,25 @@ def advance(
             department_id=task.department_id,
         )
         if application.status is ApplicationStatus.APPROVED:
+            notices.to_applicant(session, application, NotificationKind.APPLICATION_APPROVED)
             for hook in on_approved:
                 hook(session, application)
+        else:
+            notices.to_applicant(
+                session,
+                application,
+                NotificationKind.APPLICATION_REJECTED,
+                reason=application.reason or "",
+            )
     elif outcome == Outcome.CORRECT:
         application.status = ApplicationStatus.CORRECTION
+        notices.to_applicant(
+            session, application, NotificationKind.CORRECTION_REQUESTED, reason=comment or ""
+        )
     else:
         application.status = ApplicationStatus.IN_REVIEW
+        if outcome == Outcome.ACCEPT:
+            notices.to_applicant(session, application, NotificationKind.APPLICATION_ACCEPTED)
     session.flush()
     return application
 

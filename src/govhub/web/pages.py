@@ -49,6 +49,7 @@ from govhub.identity.deps import SESSION_COOKIE, DbSession, MaybePrincipal, Work
 from govhub.identity.principal import Principal
 from govhub.ledger import pages as ledger_pages
 from govhub.licenses import pages as licenses_pages
+from govhub.notifications import pages as notifications_pages
 from govhub.payments import pages as payments_pages
 from govhub.ratings import pages as ratings_pages
 from govhub.reservations import pages as reservation_pages
@@ -111,6 +112,7 @@ def page_routers() -> list[APIRouter]:
         opendata_pages.router,
         health_pages.router,
         ratings_pages.router,
+        notifications_pages.router,
     ]
 
 

@@ -1,0 +1,1 @@
+"""Notifications: messages to one account (status changes, reminders, escalations)."""
