@@ -1,7 +1,7 @@
 """Catalog search terms: a covering index on (term, resource_id).
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 00:30:00
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
