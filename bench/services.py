@@ -33,6 +33,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -223,71 +224,92 @@ def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: list[tuple[An
             copy.write_row(row)
 
 
+@dataclass
+class History:
+    """Generates the seeded applications with their tasks, from one seeded random stream."""
+
+    rng: random.Random
+    departments: dict[str, list[Any]]
+    matters: dict[DepartmentType, tuple[uuid.UUID, str]]
+    residents: list[uuid.UUID]
+    officials: list[uuid.UUID]
+    now: datetime
+
+    def application(self, n: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """Return the n-th application row and its ten task rows."""
+        rng = self.rng
+        divisions = list(self.departments)
+        division = divisions[n % len(divisions)]
+        department, kind = rng.choice(self.departments[division])
+        matter_id, matter_code = self.matters[kind]
+        status = rng.choice(STATUS_MIX)
+        submitted = self.now - timedelta(days=rng.uniform(1, 365))
+        due = submitted + timedelta(days=10)
+        app_id = uuid.uuid4()
+        steps_at = submitted
+        tasks = []
+        for k in range(FULL_TASKS_PER_APPLICATION):
+            step = STEPS[min(k, len(STEPS) - 1)]
+            task_dept = department if rng.random() < 0.67 else rng.choice(
+                self.departments[division])[0]  # fmt: skip
+            last = k == FULL_TASKS_PER_APPLICATION - 1
+            done = not (last and status is ApplicationStatus.IN_REVIEW)
+            finished = steps_at + timedelta(hours=rng.uniform(0.5, 30))
+            tasks.append((uuid.uuid4(), app_id, uuid.uuid4(), step, matter_code, task_dept,
+                          division, "completed" if done else "open", steps_at, due,
+                          finished if done else None,
+                          rng.choice(self.officials) if done else None,
+                          OUTCOMES[step] if done else None, None))  # fmt: skip
+            steps_at = finished
+        decided = steps_at if status is not ApplicationStatus.IN_REVIEW else None
+        address = f"{division} 某路 {n % 500} 号"
+        form = json.dumps({"applicant_name": "张三", "phone": "13800138000",
+                           "address": address}, ensure_ascii=False)  # fmt: skip
+        reason = "材料不全" if status is ApplicationStatus.REJECTED else None
+        row = (app_id, rng.choice(self.residents), matter_id, division, department, form,
+               f"{n:064x}", status.value, reason, submitted, due, decided, "{}")  # fmt: skip
+        return row, tasks
+
+
+APPLICATION_COLUMNS = ("id", "applicant_id", "matter_id", "division_code", "department_id",
+                       "form", "form_digest", "status", "reason", "submitted_at", "due_at",
+                       "decided_at", "workflow_state")  # fmt: skip
+TASK_COLUMNS = ("id", "application_id", "spiff_id", "step", "matter_code", "department_id",
+                "division_code", "status", "created_at", "due_at", "completed_at",
+                "completed_by", "outcome", "comment")  # fmt: skip
+ACCOUNT_COLUMNS = ("id", "kind", "username", "display_name", "password_hash", "is_active",
+                   "failed_logins", "locale", "created_at", "updated_at")  # fmt: skip
+
+
 def seed_full(engine: Engine, factory: sessionmaker[Session], official: Principal) -> float:
     """COPY 10^5 applications and 10^6 tasks of a year of history; return seconds (with the
     VACUUM ANALYZE that autovacuum would run after such a load)."""
     started = time.perf_counter()
-    rng = random.Random(7)
     departments = seed_departments(factory, official)
     with factory() as session:
         matters = {m.department_type: (m.id, m.code) for m in session.scalars(select(Matter))}
-    officials = [uuid.uuid4() for _ in range(200)]
-    residents = [uuid.uuid4() for _ in range(FULL_RESIDENTS)]
-    now = utcnow()
+    history = History(random.Random(7), departments, matters,
+                      residents=[uuid.uuid4() for _ in range(FULL_RESIDENTS)],
+                      officials=[uuid.uuid4() for _ in range(200)], now=utcnow())  # fmt: skip
     pooled = engine.raw_connection()
     raw = pooled.driver_connection  # psycopg's own connection, for COPY
     if raw is None:  # pragma: no cover - a live pooled connection always has one
         raise RuntimeError("no driver connection")
     try:
         cursor = raw.cursor()
-        account_columns = ("id", "kind", "username", "display_name", "password_hash", "is_active",
-                           "failed_logins", "locale", "created_at", "updated_at")  # fmt: skip
-        _copy(cursor, "accounts", account_columns,
+        now = history.now
+        _copy(cursor, "accounts", ACCOUNT_COLUMNS,
               [(a, kind, f"seed-{kind}-{n}", "seed", "!", True, 0, "zh_CN", now, now)
-               for kind, ids in (("citizen", residents), ("official", officials))
+               for kind, ids in (("citizen", history.residents), ("official", history.officials))
                for n, a in enumerate(ids)])  # fmt: skip
-        app_columns = ("id", "applicant_id", "matter_id", "division_code", "department_id",
-                       "form", "form_digest", "status", "reason", "submitted_at", "due_at",
-                       "decided_at", "workflow_state")  # fmt: skip
-        task_columns = ("id", "application_id", "spiff_id", "step", "matter_code",
-                        "department_id", "division_code", "status", "created_at", "due_at",
-                        "completed_at", "completed_by", "outcome", "comment")  # fmt: skip
-        divisions = list(departments)
         for start in range(0, FULL_APPLICATIONS, 10_000):
-            apps: list[tuple[Any, ...]] = []
-            tasks: list[tuple[Any, ...]] = []
+            apps, tasks = [], []
             for n in range(start, start + 10_000):
-                division = divisions[n % len(divisions)]
-                department, kind = rng.choice(departments[division])
-                matter_id, matter_code = matters[kind]
-                status = rng.choice(STATUS_MIX)
-                submitted: datetime = now - timedelta(days=rng.uniform(1, 365))
-                due = submitted + timedelta(days=10)
-                app_id = uuid.uuid4()
-                steps_at = submitted
-                for k in range(FULL_TASKS_PER_APPLICATION):
-                    step = STEPS[min(k, len(STEPS) - 1)]
-                    task_dept = department if rng.random() < 0.67 else rng.choice(
-                        departments[division])[0]  # fmt: skip
-                    last = k == FULL_TASKS_PER_APPLICATION - 1
-                    done = not (last and status is ApplicationStatus.IN_REVIEW)
-                    finished = steps_at + timedelta(hours=rng.uniform(0.5, 30))
-                    tasks.append((uuid.uuid4(), app_id, uuid.uuid4(), step, matter_code,
-                                  task_dept, division, "completed" if done else "open",
-                                  steps_at, due, finished if done else None,
-                                  rng.choice(officials) if done else None,
-                                  OUTCOMES[step] if done else None, None))  # fmt: skip
-                    steps_at = finished
-                decided = steps_at if status is not ApplicationStatus.IN_REVIEW else None
-                address = f"{division} 某路 {n % 500} 号"
-                form = json.dumps({"applicant_name": "张三", "phone": "13800138000",
-                                   "address": address}, ensure_ascii=False)  # fmt: skip
-                reason = "材料不全" if status is ApplicationStatus.REJECTED else None
-                apps.append((app_id, rng.choice(residents), matter_id, division, department,
-                             form, f"{n:064x}", status.value, reason, submitted, due, decided,
-                             "{}"))  # fmt: skip
-            _copy(cursor, "service_applications", app_columns, apps)
-            _copy(cursor, "service_tasks", task_columns, tasks)
+                row, rows = history.application(n)
+                apps.append(row)
+                tasks.extend(rows)
+            _copy(cursor, "service_applications", APPLICATION_COLUMNS, apps)
+            _copy(cursor, "service_tasks", TASK_COLUMNS, tasks)
         raw.commit()
         raw.autocommit = True  # VACUUM runs outside a transaction
         cursor.execute("VACUUM ANALYZE")
