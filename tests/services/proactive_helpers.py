@@ -87,8 +87,9 @@ def birth(
     return (cert, "王小宝", days_ago(days), mother, father, division)
 
 
-def _write(path: Path, rows: Sequence[tuple[str, ...]]) -> None:
-    lines = [",".join(COLUMNS), *(",".join(r) for r in rows)]
+def _write(path: Path, rows: Sequence[tuple[str, ...]], drop: str | None = None) -> None:
+    keep = [n for n, c in enumerate(COLUMNS) if c != drop]
+    lines = [",".join(COLUMNS[n] for n in keep), *(",".join(r[n] for n in keep) for r in rows)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -107,12 +108,17 @@ def publish_births(
 
 
 def add_version(
-    session: Session, admin: Account, resource: Resource, rows: Sequence[tuple[str, ...]]
+    session: Session,
+    admin: Account,
+    resource: Resource,
+    rows: Sequence[tuple[str, ...]],
+    drop: str | None = None,
 ) -> DatasetVersion:
-    """Publish `rows` as the resource's next version (proactive rules run on publication)."""
+    """Publish `rows` (without column `drop`) as the resource's next version (proactive rules
+    run on publication)."""
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "births.csv"
-        _write(source, rows)
+        _write(source, rows, drop)
         version, _ = ingest_service.ingest(
             session,
             principal=authn.principal_for(admin),

@@ -183,6 +183,21 @@ class TestIdempotency:
         add_version(session, commission.admin, resource, [birth("R0300", m_number, f_number)])
         assert _invitations(session, mother) == []
 
+    def test_data_that_lost_a_column_skips_the_rule_and_still_publishes(
+        self, session: Session, client: TestClient, login: Login, commission: Commission,
+        family: tuple[Account, str, Account, str],
+    ) -> None:  # fmt: skip
+        mother, m_number, _, f_number = family
+        resource = publish_births(session, commission.admin, [birth("R0350", m_number, f_number)])
+        rule = _rule(session, commission, resource.id)
+        version = add_version(session, commission.admin, resource,
+                              [birth("R0351", m_number, f_number)], drop="xsrxm")  # fmt: skip
+        assert version.version == 2
+        assert _invitations(session, mother) == []
+        response = client.post(f"{RULES}/{rule.id}/evaluate", headers=login(commission.admin))
+        assert response.status_code == 409
+        assert "xsrxm" in response.json()["detail"]
+
 
 @pytest.fixture
 def invited(

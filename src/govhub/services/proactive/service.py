@@ -272,6 +272,10 @@ def evaluate(session: Session, *, rule: ProactiveRule, version: DatasetVersion) 
     if department is None or resource is None:  # pragma: no cover - foreign keys
         raise NotFound(NO_RULE)
     grant_id = _readable_under(session, department.id, resource, definition.columns())
+    present = {f["name"] for f in version.schema}
+    missing = [c for c in definition.columns() if c not in present]
+    if missing:
+        raise Conflict(f"version {version.version} has no column {', '.join(missing)}")
     records = sources.qualifying(
         version, definition, division=department.division_code, today=utcnow().date()
     )
@@ -373,7 +377,7 @@ def after_publish(session: Session, resource: Resource, version: DatasetVersion)
         try:
             with session.begin_nested():
                 evaluate(session, rule=rule, version=version)
-        except (InvalidInput, NotFound, duckdb.Error) as exc:
+        except (InvalidInput, NotFound, Conflict, duckdb.Error) as exc:
             log.warning("proactive rule %s skipped: %s", rule.id, exc.__class__.__name__)
 
 
