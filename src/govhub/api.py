@@ -46,6 +46,7 @@ from govhub.reservations import api as reservations_api
 from govhub.reservations.health import api as health_api
 from govhub.services import api as services_api
 from govhub.services import govstack as services_govstack
+from govhub.services.proactive import api as proactive_api
 from govhub.web import pages as web_pages
 
 
@@ -103,6 +104,7 @@ def create_app() -> FastAPI:
     app.include_router(licenses_api.router)
     app.include_router(services_api.router)
     app.include_router(services_govstack.router)
+    app.include_router(proactive_api.router)
     app.include_router(opendata_requests_api.router)
     app.include_router(release_api.router)
     app.include_router(release_pages.router)

@@ -12,6 +12,7 @@ from govhub.ratings import models as ratings_models
 from govhub.reservations import models as reservations_models
 from govhub.reservations.health import models as health_models
 from govhub.services import models as services_models
+from govhub.services.proactive import models as proactive_models
 
 __all__ = [
     "Base",
@@ -23,6 +24,7 @@ __all__ = [
     "notifications_models",
     "payments_models",
     "privacy_models",
+    "proactive_models",
     "ratings_models",
     "reservations_models",
     "services_models",

@@ -96,14 +96,16 @@ class TestLoaded:
     ) -> None:
         runs = session.scalars(select(LineageRun)).all()
         kinds = sorted(str(run.kind) for run in runs)
-        # the register, the directory's clean run, and the two health datasets (demo/health.py)
-        assert kinds == sorted([*[ActivityKind.INGEST] * 4, ActivityKind.CLEAN])
+        # the register, the directory's clean run, the two health datasets (demo/health.py) and
+        # the birth certificates (demo/proactive.py)
+        assert kinds == sorted([*[ActivityKind.INGEST] * 5, ActivityKind.CLEAN])
         clean = next(run for run in runs if run.kind == ActivityKind.CLEAN)
         assert clean.parameters["dropped_rows"] == 11
 
     def test_loading_again_publishes_nothing(self, session: Session, demo: LoadReport) -> None:
         again = load_demo(session, small_plan(citizens=5, enterprises=5))
         assert again.tables["dataset_versions"] == 0
-        # the register, the directory and the two health datasets (demo/health.py)
-        assert len(session.scalars(select(DatasetVersion)).all()) == 4
-        assert len(session.scalars(select(LineageRun)).all()) == 5
+        # the register, the directory, the two health datasets (demo/health.py) and the birth
+        # certificates (demo/proactive.py)
+        assert len(session.scalars(select(DatasetVersion)).all()) == 5
+        assert len(session.scalars(select(LineageRun)).all()) == 6

@@ -49,6 +49,7 @@ from tests.ratings import matrix_support as ratings
 from tests.reservations import matrix_support as reservations
 from tests.reservations.health import matrix_support as health
 from tests.services import matrix_support as services
+from tests.services import proactive_matrix as proactive
 
 _counter = itertools.count(1)
 Builder = Callable[["Actors"], Any]
@@ -420,6 +421,28 @@ RULES: list[Rule] = [
          params=services.task, body=lambda a: {"division_code": "330200"},
          out_of_scope=frozenset({"approver_county_a", "admin_b", "platform_admin"})),
     Rule("GET", "/api/v1/services/statistics", Permission.SERVICES_APPROVE),
+    # Proactive services: department administrators keep their department's rules; residents
+    # answer their own invitations.
+    Rule("GET", "/api/v1/services/proactive/rules", Permission.SERVICES_MANAGE),
+    Rule("POST", "/api/v1/services/proactive/rules", Permission.SERVICES_MANAGE, ok=(201,),
+         body=proactive.rule_body),
+    Rule("GET", "/api/v1/services/proactive/rules/{rule_id}", Permission.SERVICES_MANAGE,
+         params=proactive.rule, out_of_scope=frozenset({"admin_b"})),
+    Rule("PATCH", "/api/v1/services/proactive/rules/{rule_id}", Permission.SERVICES_MANAGE,
+         params=proactive.rule, body=lambda a: {"name": "改名的规则"},
+         out_of_scope=frozenset({"admin_b"})),
+    Rule("POST", "/api/v1/services/proactive/rules/{rule_id}/evaluate",
+         Permission.SERVICES_MANAGE, params=proactive.rule, out_of_scope=frozenset({"admin_b"})),
+    Rule("GET", "/api/v1/services/invitations", Permission.SERVICES_APPLY),
+    Rule("GET", "/api/v1/services/invitations/{invitation_id}", Permission.SERVICES_APPLY,
+         params=proactive.invitation, out_of_scope=frozenset({"enterprise", "platform_admin"}),
+         foreign="enterprise"),
+    Rule("POST", "/api/v1/services/invitations/{invitation_id}/accept",
+         Permission.SERVICES_APPLY, params=proactive.invitation, body=proactive.accept_body,
+         out_of_scope=frozenset({"enterprise", "platform_admin"}), foreign="enterprise"),
+    Rule("POST", "/api/v1/services/invitations/{invitation_id}/decline",
+         Permission.SERVICES_APPLY, params=proactive.invitation,
+         out_of_scope=frozenset({"enterprise", "platform_admin"}), foreign="enterprise"),
     Rule("GET", "/api/v1/govstack/registration/services", None),
     Rule("GET", "/api/v1/govstack/registration/services/{service_id}/eForms", None,
          params=services.matter),

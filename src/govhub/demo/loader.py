@@ -32,6 +32,7 @@ from govhub.demo.geography import PROVINCE_CODE
 from govhub.demo.health import load_health
 from govhub.demo.logins import DEMO_PASSWORD
 from govhub.demo.plan import DemoPlan
+from govhub.demo.proactive import load_proactive
 from govhub.identity import service as identity_service
 from govhub.identity.authn import hash_password
 from govhub.identity.models import Account, AccountKind, AccountRole, Department, Division
@@ -219,6 +220,8 @@ def load_demo(session: Session, plan: DemoPlan, *, progress: Progress | None = N
     # matter's type works.
     services_catalog.load_standard(session)
     demo_applications.apply_fees(session)
+    # Proactive services: birth certificates invite the parents to claim the childcare subsidy.
+    load_proactive(session, citizens=plan.citizens, department_ids=department_ids, seed=plan.seed)
     with _timed(report, "applications"):
         _load_applications(writer, plan)
     return report

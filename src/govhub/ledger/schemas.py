@@ -54,6 +54,9 @@ class EntryKind(StrEnum):
     RATING_SUBMITTED = "rating_submitted"
     RECTIFICATION_OPENED = "rectification_opened"
     RECTIFICATION_CLOSED = "rectification_closed"
+    PROACTIVE_RULE_CHANGED = "proactive_rule_changed"
+    INVITATION_SENT = "invitation_sent"
+    INVITATION_ANSWERED = "invitation_answered"
 
 
 # Kinds whose details anyone may read; the rest only officials whose scope covers the department.

@@ -19,6 +19,8 @@ from govhub.identity.principal import Principal
 from govhub.services import service
 from govhub.services.deps import Applicant, Approver, store_upload
 from govhub.services.models import Application, Matter, Task
+from govhub.services.proactive import service as proactive
+from govhub.services.proactive.models import InvitationStatus
 from govhub.services.schemas import ApplicationCreate, Outcome, TaskComplete, TaskTransfer
 from govhub.web.csrf import CsrfChecked
 from govhub.web.templating import render
@@ -147,7 +149,11 @@ def my_applications(request: Request, session: DbSession, principal: Applicant) 
     """List your applications and where each stands."""
     rows = [service.to_read(session, a) for a in service.list_own(session, principal=principal)]
     names = {m.id: m.name_zh for m in service.list_matters(session)}
-    return render(request, "services/mine.html", {"applications": rows, "names": names})
+    pending = len(
+        proactive.list_invitations(session, principal=principal, status=InvitationStatus.PENDING)
+    )
+    return render(request, "services/mine.html",
+                  {"applications": rows, "names": names, "invitations": pending})  # fmt: skip
 
 
 def _transfer_targets(session: DbSession, tasks: list[Task]) -> dict[uuid.UUID, list[Any]]:

@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser import BpmnParser  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
@@ -304,12 +304,20 @@ def inbox(
     """List your department's tasks (oldest first) and their total count."""
     if principal.department_id is None:
         return [], 0
-    where = (Task.department_id == principal.department_id, Task.status == status)
-    total = session.scalar(select(func.count()).select_from(Task).where(*where)) or 0
-    rows = session.scalars(
-        select(Task).where(*where).order_by(Task.created_at, Task.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    count, page = inbox_queries(principal.department_id, status, limit=limit, offset=offset)
+    total = session.scalar(count) or 0
+    return list(session.scalars(page)), total
+
+
+def inbox_queries(
+    department_id: uuid.UUID, status: TaskStatus, *, limit: int = 50, offset: int = 0
+) -> tuple[Select[int], Select[Task]]:
+    """Return the inbox's two statements: its total, and one page oldest first (both read the
+    index on department, status and creation time)."""
+    where = (Task.department_id == department_id, Task.status == status)
+    count = select(func.count()).select_from(Task).where(*where)
+    page = select(Task).where(*where).order_by(Task.created_at, Task.id).limit(limit).offset(offset)
+    return count, page
 
 
 def get_task(session: Session, *, principal: Principal, task_id: uuid.UUID) -> Task:

@@ -55,6 +55,7 @@ from govhub.ratings import pages as ratings_pages
 from govhub.reservations import pages as reservation_pages
 from govhub.reservations.health import pages as health_pages
 from govhub.services import pages as services_pages
+from govhub.services.proactive import pages as proactive_pages
 from govhub.web.nav import visible_cards
 from govhub.web.redirects import safe_next
 from govhub.web.templating import STATIC_DIR, render, request_locale
@@ -109,6 +110,7 @@ def page_routers() -> list[APIRouter]:
         payments_pages.router,
         licenses_pages.router,
         services_pages.router,
+        proactive_pages.router,
         opendata_pages.router,
         health_pages.router,
         ratings_pages.router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -28,6 +29,10 @@ from govhub.ledger.schemas import EntryKind
 from govhub.privacy import vault
 
 NOT_FOUND = "no such resource"
+
+PublishHook = Callable[[Session, Resource, DatasetVersion], None]
+on_published: list[PublishHook] = []
+"""Called in the publishing transaction once a new version is stored (proactive services)."""
 
 
 def may_ingest(principal: Principal, resource: Resource) -> bool:
@@ -229,4 +234,6 @@ def _publish(
         row_count=dataset.row_count,
         digest=dataset.digest,
     )
+    for hook in on_published:
+        hook(session, resource, dataset)
     return dataset, converted.log

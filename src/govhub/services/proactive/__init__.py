@@ -1,0 +1,1 @@
+"""Proactive services: rules that invite eligible people to apply when data arrives."""
