@@ -15,6 +15,7 @@ from govhub.core.errors import GovHubError
 from govhub.identity.deps import DbSession, MaybePrincipal
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
+from govhub.ratings import service as ratings
 from govhub.services import service
 from govhub.services.deps import Applicant, Approver, store_upload
 from govhub.services.models import Matter
@@ -146,7 +147,10 @@ def my_applications(request: Request, session: DbSession, principal: Applicant) 
     """List your applications and where each stands."""
     rows = [service.to_read(session, a) for a in service.list_own(session, principal=principal)]
     names = {m.id: m.name_zh for m in service.list_matters(session)}
-    return render(request, "services/mine.html", {"applications": rows, "names": names})
+    rated = {r.application_id for r in ratings.list_own(session, principal=principal)}
+    return render(
+        request, "services/mine.html", {"applications": rows, "names": names, "rated": rated}
+    )
 
 
 @router.get("/services/inbox", response_class=HTMLResponse)
