@@ -207,7 +207,7 @@ class TestBundlePage:
         provided = session.scalars(
             select(Material.material_code).where(Material.application_id == application.id)
         ).all()
-        assert sorted(provided) == sorted([*UPLOADS, "business_license"])
+        assert sorted(c or "" for c in provided) == sorted([*UPLOADS, "business_license"])
 
         page = browser.get(done.headers["location"])
         assert page.status_code == 200
@@ -224,6 +224,7 @@ class TestBundlePage:
         sign_in: SignIn,
     ) -> None:  # fmt: skip
         session.scalars(select(Matter).where(Matter.code == "ZF-001")).one().fee_fen = 20000
+        session.flush()
         sign_in(firm)
         _, data = _apply(browser)
         done = browser.post("/services/bundles/YJS-CANYIN/apply", data=data, files=_files(*UPLOADS))
