@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/pages.py [--requests 200] [--submissions 50]
 
-In process (FastAPI's TestClient, the whole middleware stack) against a scratch SQLite
-platform: city A with the restaurant bundle's three departments and an enterprise whose wallet
+In process (FastAPI's TestClient, the whole middleware stack, no background tasks: ledger
+entries stay pending, as on the browser tests' server) against a scratch SQLite platform: city A with the restaurant bundle's three departments and an enterprise whose wallet
 holds a business license. Each measure runs beside its named peer, interleaved in rounds:
 
 - the bundle's form for the signed-in enterprise (its account and wallet read, each license
@@ -123,84 +123,84 @@ def measure(username: str, requests: int, submissions: int) -> dict[str, Any]:
     from govhub.api import create_app  # noqa: PLC0415
 
     app = create_app()
-    with (
-        TestClient(app, headers=HTML, follow_redirects=False) as browser,
-        TestClient(app, headers=HTML, follow_redirects=False) as anonymous,
-        TestClient(app) as api,
-    ):
-        login = browser.get("/login").text
-        token = CSRF.search(login)
-        if token is None:
-            raise RuntimeError("no CSRF field on the login page")
-        signed = browser.post("/login", data={"username": username, "password": PASSWORD,
-                                              "csrf_token": token.group(1)})  # fmt: skip
-        if signed.status_code != 303:
-            raise RuntimeError(signed.text[:300])
-        bearer = api.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-        api.headers["Authorization"] = f"Bearer {bearer.json()['access_token']}"
+    # Three cookie jars on one app, without the background work (ledger batches), as the
+    # browser tests' server runs: on SQLite it would contend for the one writer.
+    anonymous = TestClient(app, headers=HTML, follow_redirects=False)
+    api = TestClient(app)
+    browser = TestClient(app, headers=HTML, follow_redirects=False)
+    login = browser.get("/login").text
+    token = CSRF.search(login)
+    if token is None:
+        raise RuntimeError("no CSRF field on the login page")
+    signed = browser.post("/login", data={"username": username, "password": PASSWORD,
+                                          "csrf_token": token.group(1)})  # fmt: skip
+    if signed.status_code != 303:
+        raise RuntimeError(signed.text[:300])
+    bearer = api.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    api.headers["Authorization"] = f"Bearer {bearer.json()['access_token']}"
 
-        def get(client: TestClient, url: str) -> Callable[[], None]:
-            def call() -> None:
-                response = client.get(url)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{url}: {response.status_code}")
+    def get(client: TestClient, url: str) -> Callable[[], None]:
+        def call() -> None:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code}")
 
-            return call
+        return call
 
-        reads: dict[str, list[float]] = {"bundle_form": [], "bundle_guide_anonymous": [],
-                                         "matter_form": []}  # fmt: skip
-        calls = {
-            "bundle_form": get(browser, "/services/bundles/YJS-CANYIN"),
-            "bundle_guide_anonymous": get(anonymous, "/services/bundles/YJS-CANYIN"),
-            "matter_form": get(browser, "/services/matters/SC-001"),
+    reads: dict[str, list[float]] = {"bundle_form": [], "bundle_guide_anonymous": [],
+                                     "matter_form": []}  # fmt: skip
+    calls = {
+        "bundle_form": get(browser, "/services/bundles/YJS-CANYIN"),
+        "bundle_guide_anonymous": get(anonymous, "/services/bundles/YJS-CANYIN"),
+        "matter_form": get(browser, "/services/matters/SC-001"),
+    }
+    for call in calls.values():
+        call()  # warm up
+    for _ in range(requests):
+        for name, call in calls.items():
+            reads[name].append(_timed(call))
+
+    csrf = CSRF.search(browser.get("/services/bundles/YJS-CANYIN").text)
+    if csrf is None:
+        raise RuntimeError("no CSRF field on the bundle form")
+    n = iter(range(1, 2 * submissions + 1))
+    files = {f"material_{c}": (f"{c}.pdf", PDF, "application/pdf") for c in UPLOADS}
+
+    def on_page() -> None:
+        data = {"csrf_token": csrf.group(1), "division_code": "330100",
+                "phone": "13800138000", "area": str(next(n)), "size_m2": "3.5"}  # fmt: skip
+        response = browser.post("/services/bundles/YJS-CANYIN/apply", data=data, files=files)
+        if response.status_code != 303:
+            raise RuntimeError(response.text[:500])
+
+    def by_api() -> None:
+        ids = []
+        for code in UPLOADS:
+            uploaded = api.post(
+                "/api/v1/services/documents",
+                data={"material_code": code},
+                files={"file": (f"{code}.pdf", PDF, "application/pdf")},
+            )
+            ids.append(uploaded.json()["id"])
+        common = {"applicant_name": "杭州小明餐饮有限公司", "phone": "13800138000",
+                  "address": "杭州市上城区清波街 1 号"}  # fmt: skip
+        area = next(n)
+        form = {
+            "SC-001": {**common, "business_name": "杭州小明餐饮有限公司", "scope": "餐饮服务"},
+            "SC-003": {**common, "business_name": "杭州小明餐饮有限公司", "area": area},
+            "GA-004": {**common, "area": area},
+            "ZF-001": {**common, "size_m2": 3.5},
         }
-        for call in calls.values():
-            call()  # warm up
-        for _ in range(requests):
-            for name, call in calls.items():
-                reads[name].append(_timed(call))
+        response = api.post("/api/v1/services/applications", json={
+            "bundle_code": "YJS-CANYIN", "division_code": "330100", "form": form,
+            "document_ids": ids})  # fmt: skip
+        if response.status_code != 201:
+            raise RuntimeError(response.text[:500])
 
-        csrf = CSRF.search(browser.get("/services/bundles/YJS-CANYIN").text)
-        if csrf is None:
-            raise RuntimeError("no CSRF field on the bundle form")
-        n = iter(range(1, 2 * submissions + 1))
-        files = {f"material_{c}": (f"{c}.pdf", PDF, "application/pdf") for c in UPLOADS}
-
-        def on_page() -> None:
-            data = {"csrf_token": csrf.group(1), "division_code": "330100",
-                    "phone": "13800138000", "area": str(next(n)), "size_m2": "3.5"}  # fmt: skip
-            response = browser.post("/services/bundles/YJS-CANYIN/apply", data=data, files=files)
-            if response.status_code != 303:
-                raise RuntimeError(response.text[:500])
-
-        def by_api() -> None:
-            ids = []
-            for code in UPLOADS:
-                uploaded = api.post(
-                    "/api/v1/services/documents",
-                    data={"material_code": code},
-                    files={"file": (f"{code}.pdf", PDF, "application/pdf")},
-                )
-                ids.append(uploaded.json()["id"])
-            common = {"applicant_name": "杭州小明餐饮有限公司", "phone": "13800138000",
-                      "address": "杭州市上城区清波街 1 号"}  # fmt: skip
-            area = next(n)
-            form = {
-                "SC-001": {**common, "business_name": "杭州小明餐饮有限公司", "scope": "餐饮服务"},
-                "SC-003": {**common, "business_name": "杭州小明餐饮有限公司", "area": area},
-                "GA-004": {**common, "area": area},
-                "ZF-001": {**common, "size_m2": 3.5},
-            }
-            response = api.post("/api/v1/services/applications", json={
-                "bundle_code": "YJS-CANYIN", "division_code": "330100", "form": form,
-                "document_ids": ids})  # fmt: skip
-            if response.status_code != 201:
-                raise RuntimeError(response.text[:500])
-
-        writes: dict[str, list[float]] = {"apply_on_page": [], "apply_by_api": []}
-        for _ in range(submissions):
-            writes["apply_on_page"].append(_timed(on_page))
-            writes["apply_by_api"].append(_timed(by_api))
+    writes: dict[str, list[float]] = {"apply_on_page": [], "apply_by_api": []}
+    for _ in range(submissions):
+        writes["apply_on_page"].append(_timed(on_page))
+        writes["apply_by_api"].append(_timed(by_api))
     return {name: _summary(times) for name, times in {**reads, **writes}.items()}
 
 
