@@ -3,8 +3,9 @@
     .venv/bin/python bench/pages.py [--requests 200] [--submissions 50]
 
 In process (FastAPI's TestClient, the whole middleware stack, no background tasks: ledger
-entries stay pending, as on the browser tests' server) against a scratch SQLite platform: city A with the restaurant bundle's three departments and an enterprise whose wallet
-holds a business license. Each measure runs beside its named peer, interleaved in rounds:
+entries stay pending, as on the browser tests' server) against a scratch SQLite platform:
+city A with the restaurant bundle's three departments and an enterprise whose wallet holds a
+business license. Each measure runs beside its named peer, interleaved in rounds:
 
 - the bundle's form for the signed-in enterprise (its account and wallet read, each license
   verified, every field and material merged) against the same page anonymous (the guide only)
