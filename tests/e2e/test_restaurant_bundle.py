@@ -27,7 +27,7 @@ from govhub.licenses import service as licenses
 from govhub.licenses.models import HolderKind
 from govhub.services import service
 from govhub.services.models import Application, ApplicationStatus, Material
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import ARTIFACTS, LiveServer
 from tests.factories import PASSWORD, add_department, add_official
 from tests.licenses.helpers import uscc
 from tests.services.helpers import PDF
@@ -141,6 +141,8 @@ def test_restaurant_bundle_end_to_end(
     expect(taken.locator("[data-prefilled=business_name]")).to_contain_text("杭州小明餐饮有限公司")
     expect(taken.locator("[data-wallet-material=business_license]")).to_contain_text("营业执照")
     form = page.get_by_test_id("bundle-form")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "restaurant_bundle_form.png", full_page=True)
     assert form.locator("input[name=address]").count() == 0
     assert form.locator("input[name=material_business_license]").count() == 0
     form.locator("input[name=phone]").fill("13800138000")
@@ -223,5 +225,6 @@ def test_restaurant_bundle_end_to_end(
     expect(page.locator("[data-testid=rated][data-matter=GA-004]")).to_have_attribute(
         "data-overall", "5"
     )
+    page.screenshot(path=ARTIFACTS / "restaurant_bundle_application.png", full_page=True)
     page.goto("/ratings")
     expect(page.locator("main")).to_contain_text("消防安全检查")

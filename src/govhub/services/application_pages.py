@@ -69,6 +69,18 @@ REASON_LABELS: dict[str, str] = {
     Reason.SYSTEM_PROBLEMS: N_("The platform failed or was hard to use"),
     Reason.OTHER: N_("Other (say what in the comment)"),
 }
+# Labels of the bundles' form fields whose schema has no title of its own (or a shared one).
+FIELD_LABELS: dict[str, str] = {
+    "business_name": N_("Business name"),
+    "company_name": N_("Company name"),
+    "scope": N_("Business scope"),
+    "size_m2": N_("Signboard area (m²)"),
+    "price_yuan": N_("Price (yuan)"),
+    "child_name": N_("Child's name"),
+    "birth_date": N_("Date of birth"),
+    "employer": N_("Employer"),
+    "bank_account": N_("Bank account"),
+}
 RATING_FIELDS = frozenset(
     {"matter_code", "overall", "efficiency", "guide_accuracy", "convenience", "usability",
      "reasons", "comment"}
@@ -126,7 +138,13 @@ def _bundle_page(
     return render(
         request,
         "services/bundle.html",
-        {"form": form, "can_apply": can_apply, "values": values or {}, "errors": errors or []},
+        {
+            "form": form,
+            "can_apply": can_apply,
+            "values": values or {},
+            "errors": errors or [],
+            "field_labels": FIELD_LABELS,
+        },
         status_code=status_code,
     )
 

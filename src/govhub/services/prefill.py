@@ -64,6 +64,7 @@ class FormField:
     matters: tuple[str, ...]
     value: Any = None  # pre-filled (once-only) value, None when the applicant enters it
     source: str | None = None  # ACCOUNT or the license type code the value was taken from
+    source_name: str = ""  # the name of that license type
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,8 @@ def bundle_form(session: Session, *, principal: Principal | None, bundle_code: s
     fields = []
     for name, spec in specs.items():
         value, source = _prefill(name, spec, principal, held)
-        fields.append(FormField(name, spec, tuple(users[name]), value, source))
+        source_name = held[source].type_name if source in held else ""
+        fields.append(FormField(name, spec, tuple(users[name]), value, source, source_name))
     materials = []
     for code, material in found.items():
         license_type = connections.license_type_of(material)
