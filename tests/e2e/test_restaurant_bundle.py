@@ -1,7 +1,9 @@
-"""The restaurant bundle end to end in a browser: an enterprise finds "我要开餐馆", applies with
-its wallet license as a material, pays the signboard fee at the sandbox cashier, the three
-departments approve in their inboxes, the licenses appear in the wallet and verify on the
-public page by their QR payload, and the enterprise rates the service."""
+"""The restaurant bundle end to end in a browser: an enterprise finds "我要开餐馆", applies on the
+bundle's one form pre-filled from its account and its wallet's business license (once-only:
+the license is a material it never uploads), pays the signboard fee at the sandbox cashier
+from its application's page, the three departments approve in their inboxes, the licenses
+appear on the application and in the wallet and verify on the public page by their QR payload,
+and the enterprise rates the fire inspection with the rating form."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from sqlalchemy import select
 
 from govhub.core import db
 from govhub.demo.applications import DEMO_FEES, apply_fees
-from govhub.identity import authn
 from govhub.identity import service as identity_service
 from govhub.identity.models import Account, Department, DepartmentType
 from govhub.identity.permissions import Role
@@ -24,36 +25,32 @@ from govhub.identity.schemas import EnterpriseRegister
 from govhub.licenses import demo as demo_licenses
 from govhub.licenses import service as licenses
 from govhub.licenses.models import HolderKind
-from govhub.payments import service as payments
-from govhub.ratings import service as ratings
-from govhub.ratings.schemas import RatingCreate
 from govhub.services import service
-from govhub.services.connections import subject_of
 from govhub.services.models import Application, ApplicationStatus, Material
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import ARTIFACTS, LiveServer
 from tests.factories import PASSWORD, add_department, add_official
 from tests.licenses.helpers import uscc
-from tests.services.helpers import restaurant_bundle
+from tests.services.helpers import PDF
 
 pytestmark = pytest.mark.e2e
 
 LICENSES = ("FOOD_BUSINESS_PERMIT", "FIRE_SAFETY_INSPECTION", "OUTDOOR_SIGNBOARD_PERMIT")
+DOMICILE = "杭州市上城区清波街 1 号"
+UPLOADS = ("premises", "layout", "food_safety", "fire_plan", "design")
 
 
 @dataclass(frozen=True)
 class BundleWorld:
-    """The committed restaurant-bundle setting: an enterprise, its approvers, its application."""
+    """The committed restaurant-bundle setting: an enterprise and the approvers."""
 
     enterprise: str
     approvers: tuple[str, ...]
-    application_id: uuid.UUID
-    order_id: uuid.UUID
 
 
 @pytest.fixture(scope="module")
 def bundle_world(live_server: LiveServer) -> Iterator[BundleWorld]:
-    """Commit the fire and urban departments, their approvers, the catalog with the demo fee,
-    an enterprise holding a business license, and its restaurant-bundle application."""
+    """Commit the fire and urban departments, their approvers, the catalog with the demo fee
+    and an enterprise holding a business license."""
     suffix = uuid.uuid4().hex[:6]
     with db.get_sessionmaker()() as session:
         market = session.scalars(select(Department).where(Department.code == "HZ-SCJG")).one()
@@ -80,17 +77,11 @@ def bundle_world(live_server: LiveServer) -> Iterator[BundleWorld]:
             session,
             license_type="BUSINESS_LICENSE",
             holder=licenses.HolderRef(HolderKind.ENTERPRISE, firm.id),
-            claims={"businessScope": "餐饮服务", "domicile": "杭州市上城区清波街 1 号"},
+            claims={"businessScope": "餐饮服务", "domicile": DOMICILE},
             issuer_department_id=market.id,
         )
-        principal = authn.principal_for(firm)
-        application, _ = service.submit(
-            session, principal=principal, data=restaurant_bundle(session, principal)
-        )
-        order = payments.order_for_subject(session, subject_of(application))
-        assert order is not None
         session.commit()
-        world = BundleWorld(firm.username, approvers, application.id, order.id)
+        world = BundleWorld(firm.username, approvers)
     yield world
     with db.get_sessionmaker()() as session:
         names = [world.enterprise, *world.approvers]
@@ -124,6 +115,12 @@ def _approve_all(page: Page) -> None:
     raise AssertionError("the inbox did not empty")
 
 
+def _application_of(username: str) -> Application:
+    with db.get_sessionmaker()() as session:
+        firm = session.scalars(select(Account).where(Account.username == username)).one()
+        return session.scalars(select(Application).where(Application.applicant_id == firm.id)).one()
+
+
 def test_restaurant_bundle_end_to_end(
     page: Page, chromium: Browser, live_server: LiveServer, bundle_world: BundleWorld
 ) -> None:
@@ -135,21 +132,45 @@ def test_restaurant_bundle_end_to_end(
     page.locator("#q").fill("餐馆")
     page.locator("form[role=search] button[type=submit]").click()
     expect(page.get_by_test_id("hits")).to_contain_text("食品经营许可")
-    expect(page.get_by_text("我要开餐馆")).to_be_visible()
-    page.get_by_role("link", name="GA-004").click()
-    expect(page).to_have_url(re.compile("/services/matters/GA-004$"))
+    page.locator("a[data-bundle=YJS-CANYIN]").click()
+    expect(page).to_have_url(re.compile("/services/bundles/YJS-CANYIN$"))
 
-    # Its application took the business license from the wallet as a material.
+    # The one form is pre-filled from its account and its business license (once-only).
+    taken = page.get_by_test_id("from-wallet")
+    expect(taken.locator("[data-prefilled=address]")).to_contain_text(DOMICILE)
+    expect(taken.locator("[data-prefilled=business_name]")).to_contain_text("杭州小明餐饮有限公司")
+    expect(taken.locator("[data-wallet-material=business_license]")).to_contain_text("营业执照")
+    form = page.get_by_test_id("bundle-form")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "restaurant_bundle_form.png", full_page=True)
+    assert form.locator("input[name=address]").count() == 0
+    assert form.locator("input[name=material_business_license]").count() == 0
+    form.locator("input[name=phone]").fill("13800138000")
+    form.locator("input[name=area]").fill("80")
+    form.locator("input[name=size_m2]").fill("3.5")
+    for code in UPLOADS:
+        form.locator(f"input[name=material_{code}]").set_input_files(
+            {"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/services/applications/[0-9a-f-]{36}$"))
+    application_url = page.url
+    parts = page.get_by_test_id("parts")
+    for code in ("SC-001", "SC-003", "GA-004", "ZF-001"):
+        expect(parts.locator(f"tr[data-matter={code}]")).to_have_attribute(
+            "data-status", "in_review"
+        )
+    application = _application_of(world.enterprise)
+    assert application.form["GA-004"]["address"] == DOMICILE
     with db.get_sessionmaker()() as session:
-        application = session.get(Application, world.application_id)
-        assert application is not None
         provided = session.scalars(
             select(Material.material_code).where(Material.application_id == application.id)
         ).all()
-        assert "business_license" in provided
+    assert sorted(c or "" for c in provided) == sorted([*UPLOADS, "business_license"])
 
-    # It pays the signboard fee at the sandbox cashier.
-    page.goto(f"/payments/cashier/{world.order_id}")
+    # It pays the signboard fee at the sandbox cashier, from its application's page.
+    page.get_by_test_id("pay").click()
+    expect(page).to_have_url(re.compile("/payments/cashier/"))
     expect(page.get_by_test_id("amount")).to_contain_text(f"{DEMO_FEES['ZF-001'] // 100}")
     page.locator("button[name=action][value=pay]").click()
     expect(page).to_have_url(re.compile("outcome=paid"))
@@ -164,10 +185,14 @@ def test_restaurant_bundle_end_to_end(
             _approve_all(official)
         finally:
             context.close()
-    with db.get_sessionmaker()() as session:
-        application = session.get(Application, world.application_id)
-        assert application is not None
-        assert application.status is ApplicationStatus.APPROVED
+    assert _application_of(world.enterprise).status is ApplicationStatus.APPROVED
+
+    # The application shows every department's approval, the paid fee and the licenses.
+    page.goto(application_url)
+    expect(page.get_by_test_id("application")).to_have_attribute("data-status", "approved")
+    expect(page.get_by_test_id("fee")).to_have_attribute("data-paid", "yes")
+    for code in LICENSES:
+        expect(page.locator(f"[data-license={code}]")).to_be_visible()
 
     # The licenses appear in the wallet and verify on the public page by their QR payload.
     page.goto("/licenses")
@@ -187,16 +212,19 @@ def test_restaurant_bundle_end_to_end(
     finally:
         verifier.close()
 
-    # Finally the enterprise rates the fire inspection (no rating page yet: the service API).
-    with db.get_sessionmaker()() as session:
-        firm = session.scalars(select(Account).where(Account.username == world.enterprise)).one()
-        data = RatingCreate.model_validate(
-            {"application_id": str(world.application_id), "matter_code": "GA-004",
-             "overall": 5, "efficiency": 5, "guide_accuracy": 4, "convenience": 5,
-             "usability": 5}
-        )  # fmt: skip
-        rating = ratings.rate(session, principal=authn.principal_for(firm), data=data)
-        session.commit()
-        assert rating.overall == 5
+    # Finally the enterprise rates the fire inspection with the rating form.
+    page.goto(application_url)
+    rating = page.get_by_test_id("rating-form")
+    rating.locator("select[name=matter_code]").select_option("GA-004")
+    rating.locator("input[name=overall][value='5']").check()
+    for name, level in (("efficiency", "5"), ("guide_accuracy", "4"), ("convenience", "5"),
+                        ("usability", "5")):  # fmt: skip
+        rating.locator(f"select[name={name}]").select_option(level)
+    rating.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile("#rating$"))
+    expect(page.locator("[data-testid=rated][data-matter=GA-004]")).to_have_attribute(
+        "data-overall", "5"
+    )
+    page.screenshot(path=ARTIFACTS / "restaurant_bundle_application.png", full_page=True)
     page.goto("/ratings")
     expect(page.locator("main")).to_contain_text("消防安全检查")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from govhub.core.db import utcnow
 from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.identity.models import Department, Division
-from govhub.identity.permissions import Role
+from govhub.identity.permissions import Permission, Role
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
@@ -221,6 +221,21 @@ def _office_case(session: Session, principal: Principal, case_id: uuid.UUID) -> 
 def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> RectificationCase:
     """Return one case of your department."""
     return _office_case(session, principal, case_id)
+
+
+def view_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> RectificationCase:
+    """Return a case of your department, or an appealed case whose appeal you may decide."""
+    record = session.get(RectificationCase, case_id)
+    if record is not None and record.department_id == principal.department_id:
+        return record
+    if (
+        record is not None
+        and record.appeal_status is not None
+        and principal.can(Permission.RATINGS_DECIDE)
+        and _may_decide(principal, record)
+    ):
+        return record
+    raise NotFound("no such case")
 
 
 def _close(

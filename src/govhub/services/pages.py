@@ -16,6 +16,7 @@ from govhub.core.errors import GovHubError
 from govhub.identity.deps import DbSession, MaybePrincipal
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
+from govhub.ratings import service as ratings
 from govhub.services import service
 from govhub.services.deps import Applicant, Approver, store_upload
 from govhub.services.models import Application, Matter, Task
@@ -152,8 +153,9 @@ def my_applications(request: Request, session: DbSession, principal: Applicant) 
     pending = len(
         proactive.list_invitations(session, principal=principal, status=InvitationStatus.PENDING)
     )
-    return render(request, "services/mine.html",
-                  {"applications": rows, "names": names, "invitations": pending})  # fmt: skip
+    rated = {r.application_id for r in ratings.list_own(session, principal=principal)}
+    context = {"applications": rows, "names": names, "invitations": pending, "rated": rated}
+    return render(request, "services/mine.html", context)
 
 
 def _transfer_targets(session: DbSession, tasks: list[Task]) -> dict[uuid.UUID, list[Any]]:

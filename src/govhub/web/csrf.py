@@ -98,11 +98,14 @@ def is_valid(request: Request, token: str | None) -> bool:
 async def require_csrf(request: Request) -> None:
     """Refuse (403, nothing changed) a POST whose CSRF token is missing or wrong."""
     token = request.headers.get(CSRF_HEADER)
+    form = None
     if token is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         token = value if isinstance(value, str) else None
     if not is_valid(request, token):
+        if form is not None:
+            await form.close()  # uploaded files of a refused form are released at once
         raise CsrfRejected
 
 

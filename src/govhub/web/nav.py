@@ -43,12 +43,15 @@ class NavItem:
     label: str
     audience: Audience = Audience.EVERYONE
     icon: str = ""
+    permission: Permission | None = None  # also needed, when set, to see the item
 
     def visible_to(self, principal: Principal | None) -> bool:
         """Tell whether `principal` (None: anonymous) sees this item."""
         if self.audience is Audience.EVERYONE:
             return True
         if principal is None:
+            return False
+        if self.permission is not None and not principal.can(self.permission):
             return False
         return self.audience is Audience.SIGNED_IN or principal.is_official
 
@@ -69,6 +72,14 @@ NAV: tuple[NavItem, ...] = (
     NavItem("ratings", "/ratings", N_("Service ratings"), icon="chart"),
     NavItem("workbench", "/workbench", N_("Workbench"), audience=Audience.OFFICIALS, icon="desk"),
     NavItem("catalog", "/catalog", N_("Catalog"), audience=Audience.OFFICIALS, icon="chart"),
+    NavItem(
+        "rating-cases",
+        "/rating-cases",
+        N_("Rectification cases"),
+        audience=Audience.OFFICIALS,
+        icon="alert",
+        permission=Permission.RATINGS_HANDLE,
+    ),
     NavItem("account", "/account", N_("Account"), icon="user"),
 )
 
@@ -149,6 +160,14 @@ WORKBENCH_CARDS: tuple[WorkbenchCard, ...] = (
         icon="id",
         permission=Permission.LICENSES_ISSUE,
         href="/licenses/issued",
+    ),
+    WorkbenchCard(
+        "rating-cases",
+        N_("Rectification cases"),
+        N_("Bad ratings of your department's services: return visits, rectification, appeals."),
+        icon="alert",
+        permission=Permission.RATINGS_HANDLE,
+        href="/rating-cases",
     ),
     WorkbenchCard(
         "officials",

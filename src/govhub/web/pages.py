@@ -51,9 +51,11 @@ from govhub.ledger import pages as ledger_pages
 from govhub.licenses import pages as licenses_pages
 from govhub.notifications import pages as notifications_pages
 from govhub.payments import pages as payments_pages
+from govhub.ratings import case_pages as rating_case_pages
 from govhub.ratings import pages as ratings_pages
 from govhub.reservations import pages as reservation_pages
 from govhub.reservations.health import pages as health_pages
+from govhub.services import application_pages as services_application_pages
 from govhub.services import pages as services_pages
 from govhub.services.proactive import pages as proactive_pages
 from govhub.web.nav import visible_cards
@@ -115,6 +117,8 @@ def page_routers() -> list[APIRouter]:
         health_pages.router,
         ratings_pages.router,
         notifications_pages.router,
+        services_application_pages.router,
+        rating_case_pages.router,
     ]
 
 
