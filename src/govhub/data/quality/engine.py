@@ -14,7 +14,7 @@ to a distributed engine (an Ibis backend over the same SQL) when data outgrows o
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
 from govhub.core.errors import InvalidInput
-from govhub.data.quality import scoring, vectorized
+from govhub.data.quality import columnar, scoring, vectorized
 from govhub.data.quality.checks import DATASET, Check, col, compile_checks, not_null, ref_table
 from govhub.data.quality.elements import BUILTIN_SPECS, ElementSpec
 from govhub.data.quality.rules import RuleSet
@@ -227,7 +228,7 @@ def _duplicate_samples(
     wanted = int(_one_row(con, total.sql(DIALECT))[0] or 0)
     rows = _rows(con, _semi(DATASET, "t", exp.alias_(exp.to_table(_CHOSEN), "d"), columns)
                  .limit(wanted))  # fmt: skip
-    rows.sort(key=lambda row: tuple(str(row[k.name]) for k in keys))
+    rows.sort(key=_key_order([k.name for k in keys]))
     return rows[:size]
 
 
@@ -283,6 +284,200 @@ def _open(
     return con
 
 
+_BATCH_ROWS = 1 << 20
+
+
+@dataclass
+class _Columnar:
+    """What the columnar pass found: the row count (None: no pass) and, per check it ran,
+    (failed, evaluated, the positions of its sample rows)."""
+
+    rows: int | None
+    found: dict[str, tuple[int, int, list[int]]] = field(default_factory=dict)
+
+
+def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
+    """Return a function answering a one-column subquery (a reference's keys) with DuckDB."""
+
+    def run(query: exp.Expr) -> pa.Array:
+        try:
+            table = con.sql(query.sql(DIALECT)).to_arrow_table()
+        except duckdb.Error:
+            raise columnar.Unsupported("the subquery does not run") from None
+        if table.num_columns != 1:
+            raise columnar.Unsupported("a subquery of several columns")
+        return table.column(0).combine_chunks()
+
+    return run
+
+
+def _plans(
+    con: duckdb.DuckDBPyConnection, checks: Sequence[Check]
+) -> tuple[dict[str, tuple[columnar.Node, columnar.Node | None]], list[Check], set[str]]:
+    """Plan the checks the columnar path runs; return them and the columns they read."""
+    empty = con.sql(exp.select("*").from_(DATASET).limit(0).sql(DIALECT)).to_arrow_table()
+    planner = columnar.Planner(empty.schema, _subquery(con))
+    plans: dict[str, tuple[columnar.Node, columnar.Node | None]] = {}
+    keyed: list[Check] = []
+    needed: set[str] = set()
+    for check in checks:
+        if check.error is not None:
+            continue
+        if check.kind == "unique" and all(k in empty.schema.names for k in check.columns):
+            keyed.append(check)
+            needed.update(check.columns)
+        if check.kind != "row" or check.fail is None:
+            continue
+        try:
+            fail = planner.plan(check.fail)
+            scope = None if check.scope is None else planner.plan(check.scope)
+            used = planner.columns(check.fail) | (
+                planner.columns(check.scope) if check.scope is not None else set()
+            )
+        except columnar.Unsupported:
+            continue
+        plans[check.name] = (fail, scope)
+        needed.update(used)
+    return plans, keyed, needed
+
+
+def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size: int) -> _Columnar:
+    """Read the columns of every check the columnar path supports once and run those checks.
+
+    A check whose evaluation fails is left to the SQL path."""
+    plans, keyed, needed = _plans(con, checks)
+    if not plans and not keyed:
+        return _Columnar(None)
+    names = sorted(needed)
+    query = exp.select(*[col(n) for n in names]).from_(DATASET)
+    table = con.sql(query.sql(DIALECT)).to_arrow_table(_BATCH_ROWS)
+    found = _Columnar(table.num_rows)
+    batches = [dict(zip(names, b.columns, strict=True)) for b in table.to_batches()]
+    for name, (fail, scope) in plans.items():
+        failed = evaluated = start = 0
+        positions: list[int] = []
+        try:
+            for columns in batches:
+                rows = len(next(iter(columns.values())))
+                result = fail.run(columns)
+                failed += columnar.count_true(result, rows)
+                evaluated += (
+                    rows if scope is None else columnar.count_true(scope.run(columns), rows)
+                )
+                more = columnar.first_true(result, rows, size - len(positions))
+                positions += [start + int(p) for p in more]
+                start += rows
+        except pa.ArrowException:
+            continue
+        found.found[name] = (failed, evaluated, positions)
+    for check in keyed:
+        try:
+            repeated = columnar.duplicates(table, check.columns)
+        except (columnar.Unsupported, pa.ArrowException):
+            continue
+        sample = repeated.sample(size).tolist() if size else []
+        found.found[check.name] = (len(repeated.positions), repeated.evaluated, sample)
+    return found
+
+
+_ROW_NUMBER = "file_row_number"
+
+
+def _rows_at(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], positions: Iterable[int]
+) -> dict[int, dict[str, object]]:
+    """Return the rows at the given positions of the dataset (its files end to end).
+
+    Each file is read once, filtered on DuckDB's `file_row_number`, which its Parquet reader
+    applies before it decodes the other columns."""
+    wanted = sorted(set(positions))
+    if not wanted:
+        return {}
+    if _ROW_NUMBER in {c.casefold() for c in con.table(DATASET).columns}:
+        return _rows_in_range(con, wanted)
+    found: list[dict[str, object]] = []
+    start = 0
+    for path in paths:
+        count = con.execute(
+            "SELECT num_rows FROM parquet_file_metadata(?)", [str(path)]
+        ).fetchall()[0][0]
+        local = [p - start for p in wanted if start <= p < start + int(count)]
+        start += int(count)
+        if local:
+            where = exp.column(_ROW_NUMBER).isin(*[exp.Literal.number(p) for p in local])
+            rel = con.read_parquet(str(path), file_row_number=True).filter(where.sql(DIALECT))
+            table = rel.to_arrow_table().sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER])
+            found += [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
+    return dict(zip(wanted, found, strict=True))
+
+
+def _rows_in_range(
+    con: duckdb.DuckDBPyConnection, wanted: Sequence[int]
+) -> dict[int, dict[str, object]]:
+    """Return the rows at sorted positions `wanted`, read from the first to the last."""
+    low = wanted[0]
+    query = exp.select("*").from_(DATASET).limit(wanted[-1] - low + 1).offset(low)
+    table = con.sql(query.sql(DIALECT)).to_arrow_table()
+    picked = table.take(pa.array([p - low for p in wanted], pa.int64())).to_pylist()
+    rows = [{k: _json_value(v) for k, v in row.items()} for row in picked]
+    return dict(zip(wanted, rows, strict=True))
+
+
+def _key_order(columns: Sequence[str]) -> Callable[[dict[str, object]], tuple[str, ...]]:
+    return lambda row: tuple(str(row[k]) for k in columns)
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection,
+    check: Check,
+    rows: int,
+    counts: Mapping[str, tuple[int, int, str | None]],
+    fast: _Columnar,
+    size: int,
+) -> CheckResult:
+    """Return the result of one check (a columnar one without its samples yet)."""
+    result = CheckResult(check.name, str(check.dimension), 0, 0, columns=list(check.columns))
+    if check.error is not None:
+        result.failed = result.evaluated = rows
+        result.error = check.error
+    elif check.name in fast.found:
+        result.failed, result.evaluated, _ = fast.found[check.name]
+    elif check.kind == "row":
+        result.failed, result.evaluated, result.error = counts[check.name]
+        if result.error is not None:
+            result.failed = result.evaluated = rows
+        elif result.failed and size:
+            result.samples = _rows(con, _row_sample_query(check, size))
+    elif check.kind == "unique":
+        result.failed, result.evaluated, result.samples = _unique(con, check, size)
+    elif check.kind == "agreement":
+        result.failed, result.evaluated, result.samples = _agreement(con, check, size)
+    else:
+        expected = check.extra["expected"]
+        result.failed, result.evaluated = max(0, expected - rows), expected
+    return result
+
+
+def _add_samples(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    checks: Sequence[Check],
+    results: Sequence[CheckResult],
+    fast: _Columnar,
+    size: int,
+) -> None:
+    """Fetch the sample rows of every columnar check at once, by position."""
+    wanted = {name: positions for name, (_, _, positions) in fast.found.items() if positions}
+    found = _rows_at(con, paths, [p for positions in wanted.values() for p in positions])
+    for check, result in zip(checks, results, strict=True):
+        if check.name not in wanted:
+            continue
+        result.samples = [found[p] for p in wanted[check.name]]
+        if check.kind == "unique":
+            # As the SQL path: every row of the keys of the first duplicates met, by key.
+            result.samples = sorted(result.samples, key=_key_order(check.columns))[:size]
+
+
 def assess_files(
     paths: Sequence[Path],
     rules: RuleSet,
@@ -310,35 +505,17 @@ def assess_files(
             {**BUILTIN_SPECS, **(elements or {})},
             native=native,
         )
-        row_checks = [c for c in checks if c.kind == "row" and c.error is None]
-        rows, counts = _run_row_checks(con, row_checks)
+        fast = _run_columnar(con, checks, sample_size) if native else _Columnar(None)
+        row_checks = [
+            c for c in checks if c.kind == "row" and c.error is None and c.name not in fast.found
+        ]
+        rows, counts = _run_row_checks(con, row_checks) if row_checks else (None, {})
+        rows = fast.rows if fast.rows is not None else rows
         if rows is None:
             count = exp.select(exp.Count(this=exp.Star())).from_(DATASET)
             rows = int(_one_row(con, count.sql(DIALECT))[0] or 0)
-        results: list[CheckResult] = []
-        for check in checks:
-            result = CheckResult(
-                check.name, str(check.dimension), 0, 0, columns=list(check.columns)
-            )
-            if check.error is not None:
-                result.failed = result.evaluated = rows
-                result.error = check.error
-            elif check.kind == "row":
-                result.failed, result.evaluated, result.error = counts[check.name]
-                if result.error is not None:
-                    result.failed = result.evaluated = rows
-                elif result.failed and sample_size:
-                    result.samples = _rows(con, _row_sample_query(check, sample_size))
-            elif check.kind == "unique":
-                result.failed, result.evaluated, result.samples = _unique(con, check, sample_size)
-            elif check.kind == "agreement":
-                result.failed, result.evaluated, result.samples = _agreement(
-                    con, check, sample_size
-                )
-            else:
-                expected = check.extra["expected"]
-                result.failed, result.evaluated = max(0, expected - rows), expected
-            results.append(result)
+        results = [_result(con, check, rows, counts, fast, sample_size) for check in checks]
+        _add_samples(con, paths, checks, results, fast, sample_size)
     finally:
         con.close()
     scores = scoring.dimension_scores(results)

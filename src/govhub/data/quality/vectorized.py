@@ -139,17 +139,17 @@ def _answer(
 
 
 def _pairs(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint16]:
-    """View an (m, 18) byte matrix as (m, 9) little-endian pairs."""
-    return codes.view("<u2")
+    """View an (m, 18) byte matrix as 9 rows of m little-endian pairs (one row per pair)."""
+    return np.ascontiguousarray(codes.view("<u2").T)
 
 
 def _weighted(
     pairs: npt.NDArray[np.uint16], tables: npt.NDArray[np.int32]
-) -> npt.NDArray[np.int64]:
-    """Sum the pair tables over the 9 pairs of each row (>= _INVALID: a character is wrong)."""
-    total: npt.NDArray[np.int64] = tables[0][pairs[:, 0]].astype(np.int64)
+) -> npt.NDArray[np.int32]:
+    """Sum the pair tables over the 9 pairs of each value (>= _INVALID: a character is wrong)."""
+    total: npt.NDArray[np.int32] = tables[0].take(pairs[0])
     for k in range(1, _PAIRS):
-        total += tables[k][pairs[:, k]]
+        total += tables[k].take(pairs[k])
     return total
 
 
@@ -201,9 +201,9 @@ def id_number_valid(values: pa.Array | pa.ChunkedArray, today: date | None = Non
     good = total < _INVALID
     # Characters 7..14 are YYYYMMDD: pairs 3 and 4 the year, 5 the month, 6 the day.
     two = _TWO_DIGITS
-    year = two[pairs[:, 3]] * 100 + two[pairs[:, 4]]
+    year = two.take(pairs[3]) * 100 + two.take(pairs[4])
     good &= _real_birth_date(
-        year, two[pairs[:, 5]] * 100 + two[pairs[:, 6]], today or _local_today()
+        year, two.take(pairs[5]) * 100 + two.take(pairs[6]), today or _local_today()
     )
     good &= _ID_CHECK_ASCII[total % 11] == codes[:, 17]
     return _answer(values, mask, good)
