@@ -34,6 +34,7 @@ Datum: TypeAlias = pa.Array | pa.Scalar
 Columns: TypeAlias = Mapping[str, pa.Array]
 Subquery: TypeAlias = Callable[[exp.Expr], pa.Array]
 
+NUMBERS = ("int", "uint", "float")
 _TEXT = (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)
 _FUNCTIONS = {name.casefold(): function for name, function in FUNCTIONS.items()}
 
@@ -75,16 +76,17 @@ def _constant(value: object, kind: pa.DataType) -> Node:
 
 
 def _as(node: Node, kind: pa.DataType) -> Node:
-    """Return a literal `node` as a scalar of `kind` when that keeps its value exactly."""
+    """Return a literal `node` as a scalar of `kind` when that keeps its value exactly:
+    integers as numbers of any kind (DuckDB casts them to the column's type too), nothing else."""
     value = node.literal
-    if isinstance(value, int) and not isinstance(value, bool):
-        if _family(kind) == "uint" and value < 0:
-            raise Unsupported("a negative number against unsigned values")
-        if _family(kind) == "float" and float(value) != value:
-            raise Unsupported("an integer that a double cannot hold")
+    family = _family(kind)
+    if not isinstance(value, int) or isinstance(value, bool) or family not in NUMBERS:
+        raise Unsupported(f"the constant {value!r} against {kind}")
+    if (family == "uint" and value < 0) or (family == "float" and float(value) != value):
+        raise Unsupported(f"the constant {value} against {kind}")
     try:
         return _constant(value, kind)
-    except (pa.ArrowInvalid, OverflowError, TypeError) as exc:
+    except (pa.ArrowInvalid, OverflowError) as exc:
         raise Unsupported(str(exc)) from None
 
 
