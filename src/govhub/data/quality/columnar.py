@@ -309,10 +309,12 @@ def count_true(result: Datum, rows: int) -> int:
 
 def first_true(result: Datum, rows: int, size: int) -> npt.NDArray[np.int64]:
     """Return the positions of the first `size` rows a condition is TRUE for."""
+    if size <= 0:
+        return np.zeros(0, dtype=np.int64)
     if isinstance(result, pa.Scalar):
         return np.arange(min(size, rows) if result.as_py() is True else 0, dtype=np.int64)
-    mask = pc.fill_null(result, False).to_numpy(zero_copy_only=False)
-    return np.flatnonzero(mask)[:size].astype(np.int64)
+    found = pc.indices_nonzero(result)[:size]
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 # --- key uniqueness ------------------------------------------------------------------------

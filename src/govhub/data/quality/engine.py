@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -285,6 +286,7 @@ def _open(
 
 
 _BATCH_ROWS = 1 << 20
+_WORKERS = 2
 
 
 @dataclass
@@ -341,42 +343,73 @@ def _plans(
     return plans, keyed, needed
 
 
-def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size: int) -> _Columnar:
-    """Read the columns of every check the columnar path supports once and run those checks.
+def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
+    """Read the named columns of the dataset as Arrow, the columns split among _WORKERS
+    cursors of the connection reading at once (DuckDB reads a Parquet row group with one
+    thread)."""
+    groups = [list(names[i::_WORKERS]) for i in range(min(_WORKERS, len(names)))]
 
-    A check whose evaluation fails is left to the SQL path."""
+    def read(group: list[str]) -> pa.Table:
+        cursor = con.cursor()
+        try:
+            query = exp.select(*[col(n) for n in group]).from_(DATASET)
+            return cursor.sql(query.sql(DIALECT)).to_arrow_table(_BATCH_ROWS)
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(len(groups)) as pool:
+        parts = list(pool.map(read, groups))
+    table = parts[0]
+    for part in parts[1:]:
+        for name, column in zip(part.column_names, part.columns, strict=True):
+            table = table.append_column(name, column)
+    return table
+
+
+def _evaluate(
+    fail: columnar.Node, scope: columnar.Node | None, batches: Sequence[columnar.Columns], size: int
+) -> tuple[int, int, list[int]] | None:
+    """Run one planned row check over every batch: (failed, evaluated, sample positions), or
+    None when Arrow cannot run it (an RE2 pattern it refuses, say)."""
+    failed = evaluated = start = 0
+    positions: list[int] = []
+    try:
+        for columns in batches:
+            rows = len(next(iter(columns.values())))
+            result = fail.run(columns)
+            failed += columnar.count_true(result, rows)
+            evaluated += rows if scope is None else columnar.count_true(scope.run(columns), rows)
+            more = columnar.first_true(result, rows, size - len(positions))
+            positions += [start + int(p) for p in more]
+            start += rows
+    except pa.ArrowException:
+        return None
+    return failed, evaluated, positions
+
+
+def _duplicates(table: pa.Table, check: Check, size: int) -> tuple[int, int, list[int]] | None:
+    try:
+        repeated = columnar.duplicates(table, check.columns)
+    except (columnar.Unsupported, pa.ArrowException):
+        return None
+    sample = repeated.sample(size).tolist() if size else []
+    return len(repeated.positions), repeated.evaluated, sample
+
+
+def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size: int) -> _Columnar:
+    """Read the columns of every check the columnar path supports once and run those checks,
+    _WORKERS at a time. A check whose evaluation fails is left to the SQL path."""
     plans, keyed, needed = _plans(con, checks)
     if not plans and not keyed:
         return _Columnar(None)
-    names = sorted(needed)
-    query = exp.select(*[col(n) for n in names]).from_(DATASET)
-    table = con.sql(query.sql(DIALECT)).to_arrow_table(_BATCH_ROWS)
+    table = _read(con, sorted(needed))
+    batches = [dict(zip(table.column_names, b.columns, strict=True)) for b in table.to_batches()]
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        jobs = {name: pool.submit(_evaluate, *plan, batches, size) for name, plan in plans.items()}
+        jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
+        outcomes = {name: job.result() for name, job in jobs.items()}
     found = _Columnar(table.num_rows)
-    batches = [dict(zip(names, b.columns, strict=True)) for b in table.to_batches()]
-    for name, (fail, scope) in plans.items():
-        failed = evaluated = start = 0
-        positions: list[int] = []
-        try:
-            for columns in batches:
-                rows = len(next(iter(columns.values())))
-                result = fail.run(columns)
-                failed += columnar.count_true(result, rows)
-                evaluated += (
-                    rows if scope is None else columnar.count_true(scope.run(columns), rows)
-                )
-                more = columnar.first_true(result, rows, size - len(positions))
-                positions += [start + int(p) for p in more]
-                start += rows
-        except pa.ArrowException:
-            continue
-        found.found[name] = (failed, evaluated, positions)
-    for check in keyed:
-        try:
-            repeated = columnar.duplicates(table, check.columns)
-        except (columnar.Unsupported, pa.ArrowException):
-            continue
-        sample = repeated.sample(size).tolist() if size else []
-        found.found[check.name] = (len(repeated.positions), repeated.evaluated, sample)
+    found.found = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
     return found
 
 
