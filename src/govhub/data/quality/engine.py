@@ -1,14 +1,20 @@
-"""Run compiled checks with DuckDB over the Parquet files of one dataset version.
+"""Run compiled checks over the Parquet files of one dataset version.
 
-Passes: one aggregate scan computes every row check at once (`count_if` of each failure
-condition, reference look-ups included as semi-joins); key uniqueness adds one grouping query
-(its duplicated keys, few, kept in a temporary table) and each agreement with an authoritative
-dataset a join; then, only for checks that failed, a sample query fetches a few failing rows,
-stopping as soon as it has them. On DuckDB the GB 32100 and GB 11643 check characters run as
-vectorized Arrow functions (`vectorized`), the rest as SQL; `native=False` keeps every check
-portable SQL. The queries are sqlglot trees rendered for DuckDB;
-the same trees transpile to Spark or Trino (`tree.sql("trino")`), which is how the checks move
-to a distributed engine (an Ibis backend over the same SQL) when data outgrows one machine.
+The columnar path (the default, `columnar`): every check whose condition it can evaluate
+exactly as DuckDB would, and key uniqueness, read the columns they need once (one DuckDB scan
+to Arrow, split over two cursors) and run as whole-column passes on two threads: Arrow kernels,
+RE2 patterns, the NumPy check-character validators of `vectorized`, fingerprinted keys. Sample
+rows of failing checks are then fetched by position in one filtered read per file.
+
+The SQL path takes the rest (and everything with `native=False`, the portable form a
+distributed engine runs): one aggregate scan computes every row check at once (`count_if` of
+each failure condition, reference look-ups included as semi-joins); key uniqueness adds one
+grouping query (its duplicated keys, few, kept in a temporary table) and each agreement with an
+authoritative dataset a join; then, only for checks that failed, a sample query fetches a few
+failing rows, stopping as soon as it has them. The queries are sqlglot trees rendered for
+DuckDB; the same trees transpile to Spark or Trino (`tree.sql("trino")`), which is how the
+checks move to a distributed engine (an Ibis backend over the same SQL) when data outgrows one
+machine. Both paths give the same counts and samples (tests compare them).
 """
 
 from __future__ import annotations
@@ -522,8 +528,8 @@ def assess_files(
 ) -> Assessment:
     """Assess the Parquet files of one dataset version against `rules`.
 
-    `native`: use DuckDB's vectorized validators (the default); False runs the portable SQL
-    form of every check, as a distributed engine would."""
+    `native`: use the columnar path and the vectorized validators (the default); False runs
+    the portable SQL form of every check, as a distributed engine would."""
     started = time.perf_counter()
     references = {name: files for name, files in (references or {}).items() if files}
     con = _open(paths, references)
