@@ -534,8 +534,6 @@ def assess_files(
     references = {name: files for name, files in (references or {}).items() if files}
     con = _open(paths, references)
     try:
-        if native:
-            vectorized.register(con)
         schemas = {name: _schema(con, ref_table(name)) for name in references}
         checks = compile_checks(
             rules,
@@ -548,6 +546,8 @@ def assess_files(
         row_checks = [
             c for c in checks if c.kind == "row" and c.error is None and c.name not in fast.found
         ]
+        if native and row_checks:  # the SQL path may call the vectorized validators
+            vectorized.register(con)
         rows, counts = _run_row_checks(con, row_checks) if row_checks else (None, {})
         rows = fast.rows if fast.rows is not None else rows
         if rows is None:
