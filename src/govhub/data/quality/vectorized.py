@@ -176,9 +176,12 @@ def _local_today() -> date:
 def _birth_dates(today: date) -> npt.NDArray[np.bool_]:
     """Return a table over (year - 1900) * 10000 + month * 100 + day, up to the year of
     `today` (one entry past it, FALSE): TRUE for the real dates from 1900-01-01 to `today`."""
-    days = np.arange(date(_FIRST_YEAR, 1, 1).toordinal(), today.toordinal() + 1)
-    stamps = [date.fromordinal(int(d)) for d in days]
-    index = np.array([(d.year - _FIRST_YEAR) * 10000 + d.month * 100 + d.day for d in stamps])
+    days = np.arange(np.datetime64(f"{_FIRST_YEAR}-01-01"), np.datetime64(today.isoformat()) + 1)
+    months = days.astype("M8[M]")
+    year = months.astype("M8[Y]").astype(np.int64) + 1970
+    month_day = (months.astype(np.int64) % 12 + 1) * 100
+    month_day += (days - months.astype("M8[D]")).astype(np.int64) + 1
+    index = (year - _FIRST_YEAR) * 10000 + month_day
     table = np.zeros((today.year - _FIRST_YEAR + 1) * 10000 + 1, dtype=bool)
     table[index] = True
     return table
