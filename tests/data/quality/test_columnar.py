@@ -116,7 +116,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]
 
 def _both(paths: list[Path], divisions: Path, rules: Any) -> tuple[Assessment, Assessment]:
     parsed = parse_rules(rules)
-    refs = {"divisions": [divisions]}
+    refs = {"divisions": [divisions]} if divisions.exists() else {}
     fast = assess_files(paths, parsed, references=refs, sample_size=7)
     sql = assess_files(paths, parsed, references=refs, sample_size=7, native=False)
     return fast, sql
@@ -169,6 +169,22 @@ class TestSameAsSql:
         result = assess_files(paths, parse_rules(RULES), {"divisions": [divisions]}, 0)
         assert all(c.samples == [] for c in result.checks)
         assert result.failures()["keys.unique"] > 0
+
+    def test_constant_conditions_and_an_empty_file(self, tmp_path: Path) -> None:
+        table = pa.table({"k": pa.array(["a", "b", "a"]), "n": pa.array([1, 2, 3], pa.int64())})
+        empty = generate.write(table.slice(0, 0), tmp_path / "empty.parquet")
+        full = generate.write(table, tmp_path / "full.parquet")
+        rules = {
+            "keys": ["k"],
+            "fields": {"k": {"required": True, "pattern": "a"}, "n": {"minimum": 2}},
+            "checks": [{"name": "never", "expr": "1 = 2"}, {"name": "always", "expr": "2 > 1"}],
+        }
+        for paths in ([empty], [full], [empty, full]):
+            fast, sql = _both(paths, tmp_path / "absent.parquet", rules)
+            assert _outcomes(fast) == _outcomes(sql)
+            assert fast.row_count == sql.row_count
+        assert fast.failures() == {"k.required": 0, "k.pattern": 1, "n.minimum": 1,
+                                   "keys.unique": 2, "never": 3, "always": 0}  # fmt: skip
 
 
 class TestPlanning:

@@ -373,15 +373,17 @@ def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
 
 
 def _evaluate(
-    fail: columnar.Node, scope: columnar.Node | None, batches: Sequence[columnar.Columns], size: int
+    fail: columnar.Node,
+    scope: columnar.Node | None,
+    batches: Sequence[tuple[int, columnar.Columns]],
+    size: int,
 ) -> tuple[int, int, list[int]] | None:
     """Run one planned row check over every batch: (failed, evaluated, sample positions), or
     None when Arrow cannot run it (an RE2 pattern it refuses, say)."""
     failed = evaluated = start = 0
     positions: list[int] = []
     try:
-        for columns in batches:
-            rows = len(next(iter(columns.values())))
+        for rows, columns in batches:
             result = fail.run(columns)
             failed += columnar.count_true(result, rows)
             evaluated += rows if scope is None else columnar.count_true(scope.run(columns), rows)
@@ -408,8 +410,14 @@ def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size:
     plans, keyed, needed = _plans(con, checks)
     if not plans and not keyed:
         return _Columnar(None)
-    table = _read(con, sorted(needed))
-    batches = [dict(zip(table.column_names, b.columns, strict=True)) for b in table.to_batches()]
+    if needed:
+        table = _read(con, sorted(needed))
+        batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
+                   for b in table.to_batches()]  # fmt: skip
+    else:  # conditions on constants alone: only the row count is needed
+        count = exp.select(exp.Count(this=exp.Star())).from_(DATASET)
+        table = pa.table({"rows": pa.nulls(int(_one_row(con, count.sql(DIALECT))[0] or 0))})
+        batches = [(table.num_rows, {})]
     with ThreadPoolExecutor(_WORKERS) as pool:
         jobs = {name: pool.submit(_evaluate, *plan, batches, size) for name, plan in plans.items()}
         jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
