@@ -186,6 +186,18 @@ class TestSameAsSql:
         assert fast.failures() == {"k.required": 0, "k.pattern": 1, "n.minimum": 1,
                                    "keys.unique": 2, "never": 3, "always": 0}  # fmt: skip
 
+    def test_nan_is_ordered_as_duckdb_orders_it(self, tmp_path: Path) -> None:
+        values = [1.0, float("nan"), None, -2.0, float("inf"), 2000.0]
+        path = generate.write(pa.table({"x": pa.array(values, pa.float64())}), tmp_path / "n.pq")
+        rules = {
+            "fields": {"x": {"minimum": 0, "maximum": 1000}},
+            "checks": [{"name": "small", "expr": "x <= 1000"}, {"name": "same", "expr": "x = x"}],
+        }
+        fast, sql = _both([path], tmp_path / "absent.parquet", rules)
+        assert repr(_outcomes(fast)) == repr(_outcomes(sql))  # nan != nan, its text is equal
+        # NaN is above every number for DuckDB: it fails the maximum and `x <= 1000`.
+        assert fast.failures() == {"x.minimum": 1, "x.maximum": 3, "small": 3, "same": 0}
+
 
 class TestPlanning:
     def test_the_benchmark_checks_take_the_columnar_path(

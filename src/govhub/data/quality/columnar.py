@@ -43,6 +43,10 @@ class Unsupported(Exception):
     """A condition the columnar path does not evaluate exactly as DuckDB; it runs as SQL."""
 
 
+class NotExact(Exception):
+    """Raised while running a plan on data it would not judge exactly as DuckDB (NaN)."""
+
+
 @dataclass(frozen=True)
 class Node:
     """A planned expression: its Arrow type, whether it is a literal, and how to compute it."""
@@ -226,7 +230,19 @@ class Planner:
     def _compare(self, kernel: str, a: exp.Expr, b: exp.Expr) -> Node:
         left, right = _align(self.plan(a), self.plan(b))
         function = getattr(pc, kernel)
-        return Node(pa.bool_(), lambda cols: function(left.run(cols), right.run(cols)))
+        if "float" not in (_family(left.type), _family(right.type)):
+            return Node(pa.bool_(), lambda cols: function(left.run(cols), right.run(cols)))
+
+        def run(cols: Columns) -> Datum:
+            x, y = left.run(cols), right.run(cols)
+            for side in (x, y):
+                floats = isinstance(side, pa.Array) and _family(side.type) == "float"
+                if floats and pc.any(pc.is_nan(side)).as_py():
+                    # DuckDB orders NaN above every number and equal to itself; IEEE does not.
+                    raise NotExact("NaN in a comparison")
+            return function(x, y)
+
+        return Node(pa.bool_(), run)
 
     def _in(self, tree: exp.In) -> Node:
         extra = {k for k, v in tree.args.items() if v and k not in ("this", "expressions", "query")}

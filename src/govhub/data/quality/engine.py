@@ -379,7 +379,7 @@ def _evaluate(
     size: int,
 ) -> tuple[int, int, list[int]] | None:
     """Run one planned row check over every batch: (failed, evaluated, sample positions), or
-    None when Arrow cannot run it (an RE2 pattern it refuses, say)."""
+    None when Arrow cannot run it exactly (an RE2 pattern it refuses, NaN in a comparison)."""
     failed = evaluated = start = 0
     positions: list[int] = []
     try:
@@ -390,7 +390,7 @@ def _evaluate(
             more = columnar.first_true(result, rows, size - len(positions))
             positions += [start + int(p) for p in more]
             start += rows
-    except pa.ArrowException:
+    except (pa.ArrowException, columnar.NotExact):
         return None
     return failed, evaluated, positions
 
