@@ -61,8 +61,10 @@ INPUTS = {
     "ingest": "CSV",
 }
 PRELOAD = {
-    "govhub": ["govhub.data.quality"],
-    "govhub-nosample": ["govhub.data.quality"],
+    # pandas is no GovHub dependency, but where it is installed (the peers need it) pyarrow
+    # imports it on its first conversion: an import, preloaded as for the pandas peers.
+    "govhub": ["govhub.data.quality", "pandas"],
+    "govhub-nosample": ["govhub.data.quality", "pandas"],
     "duckdb-sql": ["duckdb"],
     "duckdb-scan": ["duckdb"],
     "gx": ["great_expectations", "great_expectations.expectations", "pandas", "quality_peers"],

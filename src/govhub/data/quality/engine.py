@@ -1,20 +1,27 @@
-"""Run compiled checks with DuckDB over the Parquet files of one dataset version.
+"""Run compiled checks over the Parquet files of one dataset version.
 
-Passes: one aggregate scan computes every row check at once (`count_if` of each failure
-condition, reference look-ups included as semi-joins); key uniqueness adds one grouping query
-(its duplicated keys, few, kept in a temporary table) and each agreement with an authoritative
-dataset a join; then, only for checks that failed, a sample query fetches a few failing rows,
-stopping as soon as it has them. On DuckDB the GB 32100 and GB 11643 check characters run as
-vectorized Arrow functions (`vectorized`), the rest as SQL; `native=False` keeps every check
-portable SQL. The queries are sqlglot trees rendered for DuckDB;
-the same trees transpile to Spark or Trino (`tree.sql("trino")`), which is how the checks move
-to a distributed engine (an Ibis backend over the same SQL) when data outgrows one machine.
+The columnar path (the default, `columnar`): every check whose condition it can evaluate
+exactly as DuckDB would, and key uniqueness, read the columns they need once (one DuckDB scan
+to Arrow, split over two cursors) and run as whole-column passes on two threads: Arrow kernels,
+RE2 patterns, the NumPy check-character validators of `vectorized`, fingerprinted keys. Sample
+rows of failing checks are then fetched by position in one filtered read per file.
+
+The SQL path takes the rest (and everything with `native=False`, the portable form a
+distributed engine runs): one aggregate scan computes every row check at once (`count_if` of
+each failure condition, reference look-ups included as semi-joins); key uniqueness adds one
+grouping query (its duplicated keys, few, kept in a temporary table) and each agreement with an
+authoritative dataset a join; then, only for checks that failed, a sample query fetches a few
+failing rows, stopping as soon as it has them. The queries are sqlglot trees rendered for
+DuckDB; the same trees transpile to Spark or Trino (`tree.sql("trino")`), which is how the
+checks move to a distributed engine (an Ibis backend over the same SQL) when data outgrows one
+machine. Both paths give the same counts and samples (tests compare them).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -23,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
 from govhub.core.errors import InvalidInput
-from govhub.data.quality import scoring, vectorized
+from govhub.data.quality import columnar, scoring, vectorized
 from govhub.data.quality.checks import DATASET, Check, col, compile_checks, not_null, ref_table
 from govhub.data.quality.elements import BUILTIN_SPECS, ElementSpec
 from govhub.data.quality.rules import RuleSet
@@ -227,7 +235,7 @@ def _duplicate_samples(
     wanted = int(_one_row(con, total.sql(DIALECT))[0] or 0)
     rows = _rows(con, _semi(DATASET, "t", exp.alias_(exp.to_table(_CHOSEN), "d"), columns)
                  .limit(wanted))  # fmt: skip
-    rows.sort(key=lambda row: tuple(str(row[k.name]) for k in keys))
+    rows.sort(key=_key_order([k.name for k in keys]))
     return rows[:size]
 
 
@@ -283,6 +291,240 @@ def _open(
     return con
 
 
+_BATCH_ROWS = 1 << 20
+_WORKERS = 2
+
+
+@dataclass
+class _Columnar:
+    """What the columnar pass found: the row count (None: no pass) and, per check it ran,
+    (failed, evaluated, the positions of its sample rows)."""
+
+    rows: int | None
+    found: dict[str, tuple[int, int, list[int]]] = field(default_factory=dict)
+
+
+def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
+    """Return a function answering a one-column subquery (a reference's keys) with DuckDB."""
+
+    def run(query: exp.Expr) -> pa.Array:
+        try:
+            table = con.sql(query.sql(DIALECT)).to_arrow_table()
+        except duckdb.Error:
+            raise columnar.Unsupported("the subquery does not run") from None
+        if table.num_columns != 1:
+            raise columnar.Unsupported("a subquery of several columns")
+        return table.column(0).combine_chunks()
+
+    return run
+
+
+def _plans(
+    con: duckdb.DuckDBPyConnection, checks: Sequence[Check]
+) -> tuple[dict[str, tuple[columnar.Node, columnar.Node | None]], list[Check], set[str]]:
+    """Plan the checks the columnar path runs; return them and the columns they read."""
+    empty = con.sql(exp.select("*").from_(DATASET).limit(0).sql(DIALECT)).to_arrow_table()
+    planner = columnar.Planner(empty.schema, _subquery(con))
+    plans: dict[str, tuple[columnar.Node, columnar.Node | None]] = {}
+    keyed: list[Check] = []
+    needed: set[str] = set()
+    for check in checks:
+        if check.error is not None:
+            continue
+        if check.kind == "unique" and all(k in empty.schema.names for k in check.columns):
+            keyed.append(check)
+            needed.update(check.columns)
+        if check.kind != "row" or check.fail is None:
+            continue
+        try:
+            fail = planner.plan(check.fail)
+            scope = None if check.scope is None else planner.plan(check.scope)
+            used = planner.columns(check.fail) | (
+                planner.columns(check.scope) if check.scope is not None else set()
+            )
+        except columnar.Unsupported:
+            continue
+        plans[check.name] = (fail, scope)
+        needed.update(used)
+    return plans, keyed, needed
+
+
+def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
+    """Read the named columns of the dataset as Arrow, the columns split among _WORKERS
+    cursors of the connection reading at once (DuckDB reads a Parquet row group with one
+    thread)."""
+    groups = [list(names[i::_WORKERS]) for i in range(min(_WORKERS, len(names)))]
+
+    def read(group: list[str]) -> pa.Table:
+        cursor = con.cursor()
+        try:
+            query = exp.select(*[col(n) for n in group]).from_(DATASET)
+            return cursor.sql(query.sql(DIALECT)).to_arrow_table(_BATCH_ROWS)
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(len(groups)) as pool:
+        parts = list(pool.map(read, groups))
+    table = parts[0]
+    for part in parts[1:]:
+        for name, column in zip(part.column_names, part.columns, strict=True):
+            table = table.append_column(name, column)
+    return table
+
+
+def _evaluate(
+    fail: columnar.Node,
+    scope: columnar.Node | None,
+    batches: Sequence[tuple[int, columnar.Columns]],
+    size: int,
+) -> tuple[int, int, list[int]] | None:
+    """Run one planned row check over every batch: (failed, evaluated, sample positions), or
+    None when Arrow cannot run it exactly (an RE2 pattern it refuses, NaN in a comparison)."""
+    failed = evaluated = start = 0
+    positions: list[int] = []
+    try:
+        for rows, columns in batches:
+            result = fail.run(columns)
+            failed += columnar.count_true(result, rows)
+            evaluated += rows if scope is None else columnar.count_true(scope.run(columns), rows)
+            more = columnar.first_true(result, rows, size - len(positions))
+            positions += [start + int(p) for p in more]
+            start += rows
+    except (pa.ArrowException, columnar.NotExact):
+        return None
+    return failed, evaluated, positions
+
+
+def _duplicates(table: pa.Table, check: Check, size: int) -> tuple[int, int, list[int]] | None:
+    try:
+        repeated = columnar.duplicates(table, check.columns)
+    except (columnar.Unsupported, pa.ArrowException):
+        return None
+    sample = repeated.sample(size).tolist() if size else []
+    return len(repeated.positions), repeated.evaluated, sample
+
+
+def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size: int) -> _Columnar:
+    """Read the columns of every check the columnar path supports once and run those checks,
+    _WORKERS at a time. A check whose evaluation fails is left to the SQL path."""
+    plans, keyed, needed = _plans(con, checks)
+    if not plans and not keyed:
+        return _Columnar(None)
+    if needed:
+        table = _read(con, sorted(needed))
+        batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
+                   for b in table.to_batches()]  # fmt: skip
+    else:  # conditions on constants alone: only the row count is needed
+        count = exp.select(exp.Count(this=exp.Star())).from_(DATASET)
+        table = pa.table({"rows": pa.nulls(int(_one_row(con, count.sql(DIALECT))[0] or 0))})
+        batches = [(table.num_rows, {})]
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        jobs = {name: pool.submit(_evaluate, *plan, batches, size) for name, plan in plans.items()}
+        jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
+        outcomes = {name: job.result() for name, job in jobs.items()}
+    found = _Columnar(table.num_rows)
+    found.found = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
+    return found
+
+
+_ROW_NUMBER = "file_row_number"
+
+
+def _rows_at(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], positions: Iterable[int]
+) -> dict[int, dict[str, object]]:
+    """Return the rows at the given positions of the dataset (its files end to end).
+
+    Each file is read once, filtered on DuckDB's `file_row_number`, which its Parquet reader
+    applies before it decodes the other columns."""
+    wanted = sorted(set(positions))
+    if not wanted:
+        return {}
+    if _ROW_NUMBER in {c.casefold() for c in con.table(DATASET).columns}:
+        return _rows_in_range(con, wanted)
+    found: list[dict[str, object]] = []
+    start = 0
+    for path in paths:
+        count = con.execute(
+            "SELECT num_rows FROM parquet_file_metadata(?)", [str(path)]
+        ).fetchall()[0][0]
+        local = [p - start for p in wanted if start <= p < start + int(count)]
+        start += int(count)
+        if local:
+            where = exp.column(_ROW_NUMBER).isin(*[exp.Literal.number(p) for p in local])
+            rel = con.read_parquet(str(path), file_row_number=True).filter(where.sql(DIALECT))
+            table = rel.to_arrow_table().sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER])
+            found += [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
+    return dict(zip(wanted, found, strict=True))
+
+
+def _rows_in_range(
+    con: duckdb.DuckDBPyConnection, wanted: Sequence[int]
+) -> dict[int, dict[str, object]]:
+    """Return the rows at sorted positions `wanted`, read from the first to the last."""
+    low = wanted[0]
+    query = exp.select("*").from_(DATASET).limit(wanted[-1] - low + 1).offset(low)
+    table = con.sql(query.sql(DIALECT)).to_arrow_table()
+    picked = table.take(pa.array([p - low for p in wanted], pa.int64())).to_pylist()
+    rows = [{k: _json_value(v) for k, v in row.items()} for row in picked]
+    return dict(zip(wanted, rows, strict=True))
+
+
+def _key_order(columns: Sequence[str]) -> Callable[[dict[str, object]], tuple[str, ...]]:
+    return lambda row: tuple(str(row[k]) for k in columns)
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection,
+    check: Check,
+    rows: int,
+    counts: Mapping[str, tuple[int, int, str | None]],
+    fast: _Columnar,
+    size: int,
+) -> CheckResult:
+    """Return the result of one check (a columnar one without its samples yet)."""
+    result = CheckResult(check.name, str(check.dimension), 0, 0, columns=list(check.columns))
+    if check.error is not None:
+        result.failed = result.evaluated = rows
+        result.error = check.error
+    elif check.name in fast.found:
+        result.failed, result.evaluated, _ = fast.found[check.name]
+    elif check.kind == "row":
+        result.failed, result.evaluated, result.error = counts[check.name]
+        if result.error is not None:
+            result.failed = result.evaluated = rows
+        elif result.failed and size:
+            result.samples = _rows(con, _row_sample_query(check, size))
+    elif check.kind == "unique":
+        result.failed, result.evaluated, result.samples = _unique(con, check, size)
+    elif check.kind == "agreement":
+        result.failed, result.evaluated, result.samples = _agreement(con, check, size)
+    else:
+        expected = check.extra["expected"]
+        result.failed, result.evaluated = max(0, expected - rows), expected
+    return result
+
+
+def _add_samples(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    checks: Sequence[Check],
+    results: Sequence[CheckResult],
+    fast: _Columnar,
+    size: int,
+) -> None:
+    """Fetch the sample rows of every columnar check at once, by position."""
+    wanted = {name: positions for name, (_, _, positions) in fast.found.items() if positions}
+    found = _rows_at(con, paths, [p for positions in wanted.values() for p in positions])
+    for check, result in zip(checks, results, strict=True):
+        if check.name not in wanted:
+            continue
+        result.samples = [found[p] for p in wanted[check.name]]
+        if check.kind == "unique":
+            # As the SQL path: every row of the keys of the first duplicates met, by key.
+            result.samples = sorted(result.samples, key=_key_order(check.columns))[:size]
+
+
 def assess_files(
     paths: Sequence[Path],
     rules: RuleSet,
@@ -294,14 +536,12 @@ def assess_files(
 ) -> Assessment:
     """Assess the Parquet files of one dataset version against `rules`.
 
-    `native`: use DuckDB's vectorized validators (the default); False runs the portable SQL
-    form of every check, as a distributed engine would."""
+    `native`: use the columnar path and the vectorized validators (the default); False runs
+    the portable SQL form of every check, as a distributed engine would."""
     started = time.perf_counter()
     references = {name: files for name, files in (references or {}).items() if files}
     con = _open(paths, references)
     try:
-        if native:
-            vectorized.register(con)
         schemas = {name: _schema(con, ref_table(name)) for name in references}
         checks = compile_checks(
             rules,
@@ -310,35 +550,19 @@ def assess_files(
             {**BUILTIN_SPECS, **(elements or {})},
             native=native,
         )
-        row_checks = [c for c in checks if c.kind == "row" and c.error is None]
-        rows, counts = _run_row_checks(con, row_checks)
+        fast = _run_columnar(con, checks, sample_size) if native else _Columnar(None)
+        row_checks = [
+            c for c in checks if c.kind == "row" and c.error is None and c.name not in fast.found
+        ]
+        if native and row_checks:  # the SQL path may call the vectorized validators
+            vectorized.register(con)
+        rows, counts = _run_row_checks(con, row_checks) if row_checks else (None, {})
+        rows = fast.rows if fast.rows is not None else rows
         if rows is None:
             count = exp.select(exp.Count(this=exp.Star())).from_(DATASET)
             rows = int(_one_row(con, count.sql(DIALECT))[0] or 0)
-        results: list[CheckResult] = []
-        for check in checks:
-            result = CheckResult(
-                check.name, str(check.dimension), 0, 0, columns=list(check.columns)
-            )
-            if check.error is not None:
-                result.failed = result.evaluated = rows
-                result.error = check.error
-            elif check.kind == "row":
-                result.failed, result.evaluated, result.error = counts[check.name]
-                if result.error is not None:
-                    result.failed = result.evaluated = rows
-                elif result.failed and sample_size:
-                    result.samples = _rows(con, _row_sample_query(check, sample_size))
-            elif check.kind == "unique":
-                result.failed, result.evaluated, result.samples = _unique(con, check, sample_size)
-            elif check.kind == "agreement":
-                result.failed, result.evaluated, result.samples = _agreement(
-                    con, check, sample_size
-                )
-            else:
-                expected = check.extra["expected"]
-                result.failed, result.evaluated = max(0, expected - rows), expected
-            results.append(result)
+        results = [_result(con, check, rows, counts, fast, sample_size) for check in checks]
+        _add_samples(con, paths, checks, results, fast, sample_size)
     finally:
         con.close()
     scores = scoring.dimension_scores(results)

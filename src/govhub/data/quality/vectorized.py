@@ -122,8 +122,9 @@ def fixed_width(
     if mask.all():
         first = int(offsets[0])
         return mask, data[first : first + WIDTH * n].reshape(n, WIDTH)
-    starts = offsets[:-1][mask]
-    return mask, data[starts[:, None] + np.arange(WIDTH)]
+    # Arrow copies the selected values end to end: a matrix view of their bytes, no gather.
+    _, codes = fixed_width(array.filter(pa.array(mask)))
+    return mask, codes
 
 
 def _answer(
@@ -139,17 +140,17 @@ def _answer(
 
 
 def _pairs(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint16]:
-    """View an (m, 18) byte matrix as (m, 9) little-endian pairs."""
-    return codes.view("<u2")
+    """View an (m, 18) byte matrix as 9 rows of m little-endian pairs (one row per pair)."""
+    return np.ascontiguousarray(codes.view("<u2").T)
 
 
 def _weighted(
     pairs: npt.NDArray[np.uint16], tables: npt.NDArray[np.int32]
-) -> npt.NDArray[np.int64]:
-    """Sum the pair tables over the 9 pairs of each row (>= _INVALID: a character is wrong)."""
-    total: npt.NDArray[np.int64] = tables[0][pairs[:, 0]].astype(np.int64)
+) -> npt.NDArray[np.int32]:
+    """Sum the pair tables over the 9 pairs of each value (>= _INVALID: a character is wrong)."""
+    total: npt.NDArray[np.int32] = tables[0].take(pairs[0])
     for k in range(1, _PAIRS):
-        total += tables[k][pairs[:, k]]
+        total += tables[k].take(pairs[k])
     return total
 
 
@@ -175,9 +176,12 @@ def _local_today() -> date:
 def _birth_dates(today: date) -> npt.NDArray[np.bool_]:
     """Return a table over (year - 1900) * 10000 + month * 100 + day, up to the year of
     `today` (one entry past it, FALSE): TRUE for the real dates from 1900-01-01 to `today`."""
-    days = np.arange(date(_FIRST_YEAR, 1, 1).toordinal(), today.toordinal() + 1)
-    stamps = [date.fromordinal(int(d)) for d in days]
-    index = np.array([(d.year - _FIRST_YEAR) * 10000 + d.month * 100 + d.day for d in stamps])
+    days = np.arange(np.datetime64(f"{_FIRST_YEAR}-01-01"), np.datetime64(today.isoformat()) + 1)
+    months = days.astype("M8[M]")
+    year = months.astype("M8[Y]").astype(np.int64) + 1970
+    month_day = (months.astype(np.int64) % 12 + 1) * 100
+    month_day += (days - months.astype("M8[D]")).astype(np.int64) + 1
+    index = (year - _FIRST_YEAR) * 10000 + month_day
     table = np.zeros((today.year - _FIRST_YEAR + 1) * 10000 + 1, dtype=bool)
     table[index] = True
     return table
@@ -201,9 +205,9 @@ def id_number_valid(values: pa.Array | pa.ChunkedArray, today: date | None = Non
     good = total < _INVALID
     # Characters 7..14 are YYYYMMDD: pairs 3 and 4 the year, 5 the month, 6 the day.
     two = _TWO_DIGITS
-    year = two[pairs[:, 3]] * 100 + two[pairs[:, 4]]
+    year = two.take(pairs[3]) * 100 + two.take(pairs[4])
     good &= _real_birth_date(
-        year, two[pairs[:, 5]] * 100 + two[pairs[:, 6]], today or _local_today()
+        year, two.take(pairs[5]) * 100 + two.take(pairs[6]), today or _local_today()
     )
     good &= _ID_CHECK_ASCII[total % 11] == codes[:, 17]
     return _answer(values, mask, good)

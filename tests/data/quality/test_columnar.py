@@ -1,0 +1,281 @@
+"""The columnar fast path gives exactly the SQL path's counts and samples, and falls back to SQL
+for what it does not evaluate."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from govhub.data.quality import Assessment, assess_files, parse_rules
+from govhub.data.quality.checks import compile_checks
+from govhub.data.quality.columnar import Planner, Unsupported, duplicates
+from govhub.data.quality.elements import BUILTIN_SPECS
+from tests.data.quality import generate
+
+RULES: dict[str, Any] = {
+    "keys": ["uscc"],
+    "fields": {
+        "uscc": {"element": "uscc", "required": True},
+        "name": {"required": True, "max_length": 6},
+        "legal_rep_id": {"element": "id_number"},
+        "phone": {"pattern": "^1[3-9][0-9]{9}$"},
+        "status": {"enum": ["存续", "在业", "注销"]},
+        "registered_capital": {"minimum": 0, "maximum": 1000},
+        "employees": {"minimum": 1, "type": "integer"},
+        "established_on": {"type": "date"},
+    },
+    "checks": [
+        {"name": "cancel_order", "expr": "cancelled_on IS NULL OR cancelled_on >= established_on"},
+        {"name": "staffed", "expr": "employees BETWEEN 1 AND 500 AND NOT status IN ('注销')"},
+        {"name": "short_name", "expr": "LENGTH(name) <= 5 OR name IS NULL"},
+        {"name": "capital_per_head", "expr": "registered_capital / employees < 50"},
+        {"name": "like_company", "expr": "name LIKE '%公司%'"},
+        {"name": "recent", "expr": "established_on > '2015-01-01'"},
+        {"name": "known_division", "reference": {"field": "division", "dataset": "divisions",
+                                                 "key": "code"}},
+    ],
+}  # fmt: skip
+DIVISIONS = ["330100", "330102", "330106"]
+
+
+def _tricky(value: str, rnd: random.Random) -> str | None:
+    """Return `value` or, now and then, a value every check must handle exactly."""
+    pick = rnd.random()
+    if pick < 0.04:
+        return None
+    if pick < 0.06:
+        return ""
+    if pick < 0.08:
+        return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in value)  # full width
+    if pick < 0.10:
+        return value[:-1]
+    if pick < 0.12:
+        return value + "0"
+    if pick < 0.14:
+        return value[:-2] + "é" if len(value) > 2 else "é"
+    if pick < 0.16:
+        return value.lower().replace("X", "x")[:-1] + "x"
+    if pick < 0.20:
+        return value[:-1] + ("0" if value[-1] != "0" else "1")
+    return value
+
+
+def _register(rows: int, seed: int) -> pa.Table:
+    rnd = random.Random(seed)  # noqa: S311 - test data
+    codes = [generate.uscc(i) for i in range(rows)]
+    for i in range(3, rows, 17):
+        codes[i] = codes[i - 2]  # duplicates, some of them of tricky values
+    start = date(2010, 1, 1)
+    established = [start + timedelta(days=rnd.randrange(5000)) for _ in range(rows)]
+    return pa.table(
+        {
+            "uscc": [_tricky(c, rnd) for c in codes],
+            "name": [_tricky(f"某公司{i % 400}", rnd) for i in range(rows)],
+            "legal_rep_id": [_tricky(generate.id_number(i), rnd) for i in range(rows)],
+            "phone": [_tricky(f"1{rnd.choice('23589')}{i:09d}", rnd) for i in range(rows)],
+            "status": [rnd.choice(["存续", "在业", "注销", "正常", "", None]) for _ in range(rows)],
+            "registered_capital": pa.array(
+                [rnd.choice([None, -1.5, 0.0, 10.25, 999.99, 1000.0, 1e6]) for _ in range(rows)],
+                pa.float64(),
+            ),
+            "employees": pa.array(
+                [rnd.choice([None, 0, 1, 7, 500, 501, -3]) for _ in range(rows)], pa.int64()
+            ),
+            "established_on": pa.array(established, pa.date32()),
+            "cancelled_on": pa.array(
+                [
+                    None if rnd.random() < 0.7 else d + timedelta(days=rnd.randrange(-400, 4000))
+                    for d in established
+                ],
+                pa.date32(),
+            ),
+            "division": [rnd.choice([*DIVISIONS, "999999", "", None]) for _ in range(rows)],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    folder = tmp_path_factory.mktemp("columnar")
+    paths = [
+        generate.write(_register(1500, 1), folder / "part-1.parquet"),
+        generate.write(_register(1200, 2), folder / "part-2.parquet"),
+    ]
+    divisions = generate.write(pa.table({"code": DIVISIONS}), folder / "divisions.parquet")
+    return paths, divisions
+
+
+def _both(paths: list[Path], divisions: Path, rules: Any) -> tuple[Assessment, Assessment]:
+    parsed = parse_rules(rules)
+    refs = {"divisions": [divisions]} if divisions.exists() else {}
+    fast = assess_files(paths, parsed, references=refs, sample_size=7)
+    sql = assess_files(paths, parsed, references=refs, sample_size=7, native=False)
+    return fast, sql
+
+
+def _outcomes(result: Assessment) -> dict[str, tuple[Any, ...]]:
+    return {c.name: (c.failed, c.evaluated, c.error, c.samples) for c in result.checks}
+
+
+class TestSameAsSql:
+    def test_counts_and_samples_equal_the_sql_path(self, dataset: tuple[list[Path], Path]) -> None:
+        fast, sql = _both(*dataset, RULES)
+        assert fast.row_count == sql.row_count == 2700
+        assert _outcomes(fast) == _outcomes(sql)
+        failed = {c.name: c.failed for c in fast.checks}
+        typed = {"employees.type", "established_on.type"}  # the columns have those types
+        assert all(failed[name] > 0 for name in failed.keys() - typed), failed
+        samples = {c.name: c.samples for c in fast.checks}
+        assert all(len(rows) == 7 for rows in samples.values() if rows)
+        dupes = samples["keys.unique"]
+        assert Counter(row["uscc"] for row in dupes).most_common(1)[0][1] >= 2
+
+    def test_the_counts_are_the_python_truth(self, dataset: tuple[list[Path], Path]) -> None:
+        fast, _ = _both(*dataset, RULES)
+        frame = pa.concat_tables([_register(1500, 1), _register(1200, 2)]).to_pylist()
+        counts = Counter(row["uscc"] for row in frame if row["uscc"] is not None)
+        failed = {c.name: c.failed for c in fast.checks}
+        assert failed["keys.unique"] == sum(n for n in counts.values() if n > 1)
+        assert failed["name.required"] == sum(row["name"] is None for row in frame)
+        assert failed["status.enum"] == sum(
+            row["status"] is not None and row["status"] not in ("存续", "在业", "注销")
+            for row in frame
+        )
+        assert failed["known_division"] == sum(
+            row["division"] is not None and row["division"] not in DIVISIONS for row in frame
+        )
+
+    def test_a_pattern_re2_refuses_fails_alike_on_both_paths(
+        self, dataset: tuple[list[Path], Path]
+    ) -> None:
+        rules = {"fields": {"phone": {"pattern": "1(?=3)[0-9]+"}, "name": {"required": True}}}
+        fast, sql = _both(*dataset, rules)
+        assert _outcomes(fast) == _outcomes(sql)
+        by_name = {c.name: c for c in fast.checks}
+        assert by_name["phone.pattern"].error is not None
+        assert by_name["name.required"].error is None
+
+    def test_no_samples_when_none_are_asked(self, dataset: tuple[list[Path], Path]) -> None:
+        paths, divisions = dataset
+        result = assess_files(paths, parse_rules(RULES), {"divisions": [divisions]}, 0)
+        assert all(c.samples == [] for c in result.checks)
+        assert result.failures()["keys.unique"] > 0
+
+    def test_constant_conditions_and_an_empty_file(self, tmp_path: Path) -> None:
+        table = pa.table({"k": pa.array(["a", "b", "a"]), "n": pa.array([1, 2, 3], pa.int64())})
+        empty = generate.write(table.slice(0, 0), tmp_path / "empty.parquet")
+        full = generate.write(table, tmp_path / "full.parquet")
+        rules = {
+            "keys": ["k"],
+            "fields": {"k": {"required": True, "pattern": "a"}, "n": {"minimum": 2}},
+            "checks": [{"name": "never", "expr": "1 = 2"}, {"name": "always", "expr": "2 > 1"}],
+        }
+        for paths in ([empty], [full], [empty, full]):
+            fast, sql = _both(paths, tmp_path / "absent.parquet", rules)
+            assert _outcomes(fast) == _outcomes(sql)
+            assert fast.row_count == sql.row_count
+        assert fast.failures() == {"k.required": 0, "k.pattern": 1, "n.minimum": 1,
+                                   "keys.unique": 2, "never": 3, "always": 0}  # fmt: skip
+
+    def test_nan_is_ordered_as_duckdb_orders_it(self, tmp_path: Path) -> None:
+        values = [1.0, float("nan"), None, -2.0, float("inf"), 2000.0]
+        path = generate.write(pa.table({"x": pa.array(values, pa.float64())}), tmp_path / "n.pq")
+        rules = {
+            "fields": {"x": {"minimum": 0, "maximum": 1000}},
+            "checks": [{"name": "small", "expr": "x <= 1000"}, {"name": "same", "expr": "x = x"}],
+        }
+        fast, sql = _both([path], tmp_path / "absent.parquet", rules)
+        assert repr(_outcomes(fast)) == repr(_outcomes(sql))  # nan != nan, its text is equal
+        # NaN is above every number for DuckDB: it fails the maximum and `x <= 1000`.
+        assert fast.failures() == {"x.minimum": 1, "x.maximum": 3, "small": 3, "same": 0}
+
+
+class TestPlanning:
+    def test_the_benchmark_checks_take_the_columnar_path(
+        self, dataset: tuple[list[Path], Path]
+    ) -> None:
+        paths, divisions = dataset
+        con = duckdb.connect()
+        con.read_parquet([str(p) for p in paths]).create_view("dataset")
+        con.read_parquet(str(divisions)).create_view("ref_divisions")
+        schema = con.sql("SELECT * FROM dataset LIMIT 0").to_arrow_table().schema
+        columns = dict(zip(schema.names, [str(t) for t in con.table("dataset").types], strict=True))
+        checks = compile_checks(
+            parse_rules(RULES), columns, {"divisions": {"code": "VARCHAR"}}, BUILTIN_SPECS,
+            native=True,
+        )  # fmt: skip
+        planner = Planner(schema, lambda q: con.sql(q.sql("duckdb")).to_arrow_table().column(0))
+        planned, refused = set(), set()
+        for check in checks:
+            if check.fail is None:
+                continue
+            try:
+                planner.plan(check.fail)
+                planned.add(check.name)
+            except Unsupported:
+                refused.add(check.name)
+        con.close()
+        assert refused == {"capital_per_head", "like_company", "recent"}
+        assert {"uscc.element", "legal_rep_id.element", "phone.pattern", "status.enum",
+                "registered_capital.minimum", "name.required", "cancel_order",
+                "known_division"} <= planned  # fmt: skip
+
+    @pytest.mark.parametrize(
+        "text",
+        ["employees > 1.5", "employees = NULL", "name > 3", "established_on = '2020-01-01'"],
+    )
+    def test_mixed_types_are_left_to_sql(self, text: str) -> None:
+        schema = pa.schema(
+            [("employees", pa.int64()), ("name", pa.string()), ("established_on", pa.date32())]
+        )
+        planner = Planner(schema, lambda _: pa.array([], pa.string()))
+        with pytest.raises(Unsupported):
+            planner.plan(sqlglot.parse_one(text, dialect="duckdb"))
+
+    def test_a_subquery_answer_with_null_makes_misses_unknown(self) -> None:
+        schema = pa.schema([("code", pa.string())])
+        planner = Planner(schema, lambda _: pa.array(["a", None], pa.string()))
+        tree = exp.column("code").isin(query=exp.select("x").from_("t"))
+        result = planner.plan(tree).run({"code": pa.array(["a", "b", None])})
+        assert result.to_pylist() == [True, None, None]
+
+
+class TestDuplicates:
+    @pytest.mark.parametrize("width", [1, 5, 8, 13, 18, 70])
+    def test_text_keys_of_any_width(self, width: int) -> None:
+        rnd = random.Random(width)  # noqa: S311 - test data
+        values: list[str | None] = [
+            "".join(rnd.choice("ab") for _ in range(width)) for _ in range(300)
+        ]
+        values[::37] = [None] * len(values[::37])
+        found = duplicates(pa.table({"k": values}), ["k"])
+        counts = Counter(v for v in values if v is not None)
+        expected = [i for i, v in enumerate(values) if v is not None and counts[v] > 1]
+        assert found.positions.tolist() == expected
+        assert found.evaluated == sum(v is not None for v in values)
+
+    def test_mixed_widths_and_composite_keys(self) -> None:
+        table = pa.table(
+            {
+                "a": ["x", "xy", "x", "xy", None, "x", "é", "é"],
+                "b": pa.array([1, 1, 1, 2, 1, None, 3, 3], pa.int32()),
+                "c": pa.array([date(2020, 1, 1)] * 8, pa.date32()),
+            }
+        )
+        found = duplicates(table, ["a", "b", "c"])
+        assert found.positions.tolist() == [0, 2, 6, 7]
+        assert found.evaluated == 6
+        assert sorted(found.sample(1).tolist()) == [0, 2]
+
+    def test_float_keys_are_left_to_sql(self) -> None:
+        with pytest.raises(Unsupported):
+            duplicates(pa.table({"f": [1.0, 1.0]}), ["f"])
