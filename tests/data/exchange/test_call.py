@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+from datetime import date
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -10,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govhub.data.exchange import api as exchange_api
+from govhub.data.exchange.schemas import QueryResult
+from govhub.data.exchange.writers import jsonable
 from govhub.data.sharing import service as sharing_service
 from govhub.data.sharing.models import AccessKind, GrantAccess
 from govhub.ledger.models import LedgerPending
@@ -104,3 +109,31 @@ class TestRefusedCallsLeaveNoRecord:
         assert refused.status_code == 403
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert _recorded(session, consumer) == (1, 1)
+
+
+class TestTheRowsLeaveAsLedgered:
+    def test_the_body_carries_the_digested_bytes(
+        self, client: TestClient, consumer: Consumer
+    ) -> None:
+        response = _query(client, consumer, limit=2)
+        assert response.status_code == 200
+        raw = response.content
+        start = raw.index(b'"rows":') + len(b'"rows":')
+        end = raw.index(b',"offset":')
+        page = response.json()
+        assert hashlib.sha256(raw[start:end]).hexdigest() == page["digest"]
+        assert list(page) == [
+            "resource_id",
+            "version",
+            "fields",
+            "rows",
+            "offset",
+            "limit",
+            "next_offset",
+            "digest",
+        ]
+        assert QueryResult.model_validate(page).next_offset == 2
+
+    def test_non_finite_numbers_become_null(self) -> None:
+        row = {"a": math.nan, "b": math.inf, "c": 1.5, "d": date(2024, 1, 2)}
+        assert jsonable(row) == {"a": None, "b": None, "c": 1.5, "d": "2024-01-02"}

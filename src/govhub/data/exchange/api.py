@@ -85,15 +85,15 @@ def query(request: Request, resource_id: uuid.UUID, body: QueryRequest) -> Respo
             principal=principal,
             plan=plan,
             kind=AccessKind.QUERY,
-            rows=len(page.rows),
+            rows=page.rows,
             digest=page.digest,
             call=body.model_dump(mode="json"),
         )
         session.commit()  # durable before a byte of the page is sent
-    # The page is a QueryResult already: serialized once, by Pydantic, without re-validation.
-    timing = f"engine;dur={service.engine_seconds(page) * 1000:.2f}"
+    # The rows go out as the very bytes whose digest was ledgered: encoded once, not twice.
+    timing = f"engine;dur={page.engine_seconds * 1000:.2f}"
     return Response(
-        page.model_dump_json(), media_type="application/json", headers={"Server-Timing": timing}
+        page.body(plan, body), media_type="application/json", headers={"Server-Timing": timing}
     )
 
 
