@@ -1,6 +1,7 @@
 """Benchmark the exchange gateway on a 10^6-row resource, against DuckDB run directly.
 
     .venv/bin/python bench/exchange.py [--rows 1000000] [--requests 300] [--seconds 20]
+                                       [--against REV]
 
 Builds a scratch platform (SQLite in a temporary directory): a resource of a city's market
 bureau with an enterprise register of `--rows` rows published as Parquet, and a consuming
@@ -14,20 +15,27 @@ representative's name and ID number masked). Then measures, with the server in a
 - bulk export throughput as Parquet with masking applied, in rows/s, measured at the client;
 - sustained requests/s of that query from 50 concurrent clients (threads).
 
+With `--against REV` (a git revision), the gateway of that revision is served too, from a
+copy of the same platform, and its calls alternate with the other two: a before/after
+comparison under one and the same machine load.
+
 Prints a table and writes bench/results/exchange.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -40,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 RESULTS = HERE / "results" / "exchange.json"
 FIELDS = ["tyshxydm", "qymc", "fddbr", "fddbr_sfzh", "zczb", "clrq"]
 QUERY = {
@@ -186,39 +195,44 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def measure_pages(
-    base: str, built: dict[str, Any], count: int
-) -> tuple[dict[str, float], dict[str, float], dict[str, float], int]:
-    """Time the query in DuckDB directly and through the gateway, alternately.
+    bases: dict[str, str], built: dict[str, Any], count: int
+) -> tuple[dict[str, float], dict[str, dict[str, dict[str, float]]], int]:
+    """Time the query in DuckDB directly and through each gateway in `bases`, alternately.
 
-    Directly: one DuckDB connection in this process, results as Arrow. Through the gateway:
-    over HTTP with one keep-alive client. Alternating the two gives both the same share of
-    whatever else the machine is doing. The gateway's `Server-Timing` says how long its own
-    DuckDB read took, so each call's overhead (latency minus that read) is measured too: on a
-    busy machine it is steadier than the difference of two noisy medians.
+    Directly: one DuckDB connection in this process, results as Arrow. Through a gateway:
+    over HTTP with one keep-alive client. Alternating gives each the same share of whatever
+    else the machine is doing. A gateway's `Server-Timing` says how long its own DuckDB read
+    took, so each call's overhead (latency minus that read) is measured too: on a busy
+    machine it is steadier than the difference of two noisy medians.
     """
     import duckdb  # noqa: PLC0415
 
     con = duckdb.connect()
     sql = direct_sql()
-    url = f"{base}/api/v1/exchange/resources/{built['resource_id']}/query"
+    path = f"/api/v1/exchange/resources/{built['resource_id']}/query"
     headers = {"Authorization": f"Bearer {built['token']}"}
     direct: list[float] = []
-    gateway: list[float] = []
-    overhead: list[float] = []
+    latency: dict[str, list[float]] = {name: [] for name in bases}
+    overhead: dict[str, list[float]] = {name: [] for name in bases}
     rows = 0
     with httpx.Client(timeout=60) as client:
         for _ in range(count):
             start = time.perf_counter()
             con.sql(sql, params={"path": built["parquet"]}).to_arrow_table()
             direct.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            response = client.post(url, json=QUERY, headers=headers)
-            gateway.append(time.perf_counter() - start)
-            response.raise_for_status()
-            rows = len(response.json()["rows"])
-            engine = float(response.headers["server-timing"].partition("dur=")[2]) / 1000
-            overhead.append(gateway[-1] - engine)
-    return percentiles(direct), percentiles(gateway), percentiles(overhead), rows
+            for name, base in bases.items():
+                start = time.perf_counter()
+                response = client.post(f"{base}{path}", json=QUERY, headers=headers)
+                latency[name].append(time.perf_counter() - start)
+                response.raise_for_status()
+                rows = len(response.json()["rows"])
+                engine = float(response.headers["server-timing"].partition("dur=")[2]) / 1000
+                overhead[name].append(latency[name][-1] - engine)
+    gateways = {
+        name: {"latency": percentiles(latency[name]), "overhead": percentiles(overhead[name])}
+        for name in bases
+    }
+    return percentiles(direct), gateways, rows
 
 
 def measure_export(base: str, built: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +310,7 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env={**os.environ, **env},
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
@@ -307,6 +321,29 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
+def peer(scratch: Path, revision: str) -> dict[str, str]:
+    """Copy the platform for the gateway of `revision` and return that server's settings.
+
+    The revision's `src` is unpacked beside the copy and put first on the server's path.
+    """
+    copy = scratch.with_name(f"{scratch.name}-peer")
+    shutil.copytree(scratch, copy, ignore=shutil.ignore_patterns("register.parquet"))
+    archive = subprocess.run(  # noqa: S603 - fixed arguments
+        ["git", "archive", "--format=tar", revision, "src"],  # noqa: S607 - git from PATH
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(copy / "peer", filter="data")
+    return {
+        **environment(copy),
+        "PYTHONPATH": str(copy / "peer" / "src"),
+    }
+
+
+def _row(label: str, stats: dict[str, float]) -> tuple[str, str]:
+    return label, f"{stats['p50_ms']} / {stats['p99_ms']}"
+
+
 def main() -> None:
     """Build, serve, measure, report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -314,50 +351,74 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--against", metavar="REV", help="also serve this git revision's gateway")
+    parser.add_argument("--pages-only", action="store_true", help="skip export and concurrency")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="govhub-bench-exchange-"))
     env = environment(scratch)
     os.environ.update(env)
     built = build(scratch, args.rows)
-    port = free_port()
-    server = serve(env, port)
-    base = f"http://127.0.0.1:{port}"
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
-        direct, gateway, overhead, rows = measure_pages(base, built, args.requests)
-        export = measure_export(base, built)
-        concurrent = measure_concurrent(base, built, args.clients, args.seconds)
+        if args.against:
+            port = free_port()
+            servers[args.against] = (
+                serve(peer(scratch, args.against), port),
+                f"http://127.0.0.1:{port}",
+            )
+        port = free_port()
+        servers["gateway"] = (serve(env, port), f"http://127.0.0.1:{port}")
+        bases = {name: base for name, (_, base) in servers.items()}
+        direct, gateways, rows = measure_pages(bases, built, args.requests)
+        load = round(os.getloadavg()[0], 1)
+        if not args.pages_only:
+            export = measure_export(bases["gateway"], built)
+            concurrent = measure_concurrent(bases["gateway"], built, args.clients, args.seconds)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    report = {
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+    report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "rows": args.rows,
         "page_rows": rows,
+        "load_average_1m": load,
         "direct_duckdb": direct,
-        "gateway": gateway,
-        "overhead_ratio_p50": round(gateway["p50_ms"] / direct["p50_ms"], 2),
-        "added_ms_p50": round(gateway["p50_ms"] - direct["p50_ms"], 2),
-        "gateway_overhead_per_call": overhead,
-        "load_average_1m": round(os.getloadavg()[0], 1),
-        "export_parquet_masked": export,
-        "concurrent": concurrent,
     }
-    print(f"{'measure':<42} {'value':>12}")
-    for label, value in (
-        ("direct DuckDB page p50 / p99 (ms)", f"{direct['p50_ms']} / {direct['p99_ms']}"),
-        ("gateway page p50 / p99 (ms)", f"{gateway['p50_ms']} / {gateway['p99_ms']}"),
-        ("overhead ratio at p50", report["overhead_ratio_p50"]),
-        ("added at p50 (ms)", report["added_ms_p50"]),
-        ("overhead per call p50 / p99 (ms)", f"{overhead['p50_ms']} / {overhead['p99_ms']}"),
-        ("export Parquet, masked (rows/s)", export["rows_per_second"]),
-        (f"{args.clients} clients (requests/s, errors)",
-         f"{concurrent['requests_per_second']}, {concurrent['errors']}"),
-    ):  # fmt: skip
-        print(f"{label:<42} {value!s:>12}")
+    lines = [_row("direct DuckDB page p50 / p99 (ms)", direct)]
+    for name, measured in gateways.items():
+        key = "" if name == "gateway" else f" ({name})"
+        latency, overhead = measured["latency"], measured["overhead"]
+        ratio = round(latency["p50_ms"] / direct["p50_ms"], 2)
+        added = round(latency["p50_ms"] - direct["p50_ms"], 2)
+        report[name if name == "gateway" else f"gateway_{name}"] = {
+            **latency,
+            "overhead_ratio_p50": ratio,
+            "added_ms_p50": added,
+            "overhead_per_call": overhead,
+        }
+        lines += [
+            _row(f"gateway{key} page p50 / p99 (ms)", latency),
+            (f"overhead ratio at p50{key}", str(ratio)),
+            (f"added at p50{key} (ms)", str(added)),
+            _row(f"overhead per call{key} p50 / p99 (ms)", overhead),
+        ]
+    if not args.pages_only:
+        report["export_parquet_masked"] = export
+        report["concurrent"] = concurrent
+        lines += [
+            ("export Parquet, masked (rows/s)", str(export["rows_per_second"])),
+            (f"{args.clients} clients (requests/s, errors)",
+             f"{concurrent['requests_per_second']}, {concurrent['errors']}"),
+        ]  # fmt: skip
+    print(f"{'measure':<48} {'value':>16}")
+    for label, value in lines:
+        print(f"{label:<48} {value:>16}")
+    print(f"load average (1 min) {load}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(HERE.parent)}")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from govhub.core.schemas import Schema
 from govhub.data.catalog.schemas import FieldName
@@ -62,8 +62,10 @@ class QueryResult(BaseModel):
     offset: int
     limit: int
     next_offset: int | None
-    digest: str = Field(description="SHA-256 of the canonical JSON of `rows`, as ledgered")
-    _engine_seconds: float = PrivateAttr(default=0.0)  # reading the file, sent as Server-Timing
+    digest: str = Field(
+        description="SHA-256 of the canonical JSON of `rows` (sorted keys, no spaces, UTF-8), "
+        "as ledgered; the rows are sent in exactly that form"
+    )
 
 
 class ConsumerGrant(BaseModel):

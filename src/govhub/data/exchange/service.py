@@ -7,6 +7,8 @@ with one is told precisely which of its fields or conditions the grant does not 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 import time
@@ -27,7 +29,7 @@ from govhub.core.ratelimit import SlidingWindow
 from govhub.core.storage import Storage, get_storage
 from govhub.data.catalog.models import DatasetVersion
 from govhub.data.exchange.cache import DatasetView, GrantView, grants
-from govhub.data.exchange.schemas import ExportRequest, QueryRequest, QueryResult
+from govhub.data.exchange.schemas import ExportRequest, QueryRequest
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.exchange.sql import Statement, copy_sql, policy_sql, select_sql
 from govhub.data.exchange.writers import jsonable, write_batches
@@ -317,7 +319,41 @@ def plan_export(
     )
 
 
-def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page as it leaves: the rows' canonical JSON is both what is ledgered and what is sent."""
+
+    rows: int
+    rows_json: bytes  # canonical JSON of the rows: sorted keys, no spaces, UTF-8
+    digest: str  # SHA-256 of `rows_json`
+    next_offset: int | None
+    engine_seconds: float  # DuckDB's read, not counting the wait for a slot
+
+    def body(self, p: Plan, request: QueryRequest) -> bytes:
+        """Return the `QueryResult` document, with the rows' bytes inserted as they are."""
+        head = {"resource_id": str(p.resource_id), "version": p.version, "fields": p.columns}
+        tail = {
+            "offset": request.offset,
+            "limit": request.limit,
+            "next_offset": self.next_offset,
+            "digest": self.digest,
+        }
+        return b"".join(
+            (
+                _compact_json(head)[:-1],
+                b',"rows":',
+                self.rows_json,
+                b",",
+                _compact_json(tail)[1:],
+            )
+        )
+
+
+def _compact_json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def fetch_page(p: Plan, request: QueryRequest) -> Page:
     """Read one page of a planned query from the dataset file, transformed by the grant."""
     statement = Statement()
     sql = select_sql(
@@ -341,23 +377,14 @@ def fetch_page(p: Plan, request: QueryRequest) -> QueryResult:
         raise InvalidInput(TYPE_MISMATCH) from exc
     more = table.num_rows > request.limit
     rows = [jsonable(r) for r in _transform(table.slice(0, request.limit), p).to_pylist()]
-    page = QueryResult(
-        resource_id=p.resource_id,
-        version=p.version,
-        fields=p.columns,
-        rows=rows,
-        offset=request.offset,
-        limit=request.limit,
+    rows_json = ledger.canonical_json(rows)
+    return Page(
+        rows=len(rows),
+        rows_json=rows_json,
+        digest=hashlib.sha256(rows_json).hexdigest(),
         next_offset=request.offset + request.limit if more else None,
-        digest=ledger.payload_digest(rows),
+        engine_seconds=read_seconds,
     )
-    page._engine_seconds = read_seconds
-    return page
-
-
-def engine_seconds(page: QueryResult) -> float:
-    """Return how long DuckDB took to read the page (not counting the wait for a slot)."""
-    return page._engine_seconds
 
 
 @dataclass(frozen=True, slots=True)

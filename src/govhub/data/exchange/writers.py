@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ MEDIA_TYPES = {
 
 
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    """Turn a row's dates, decimals and bytes into JSON values (ISO dates, text, hex)."""
+    """Turn a row's dates, decimals, bytes and non-finite floats into JSON values."""
     out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, datetime | date):
@@ -33,6 +34,8 @@ def jsonable(row: dict[str, Any]) -> dict[str, Any]:
             out[key] = str(value)
         elif isinstance(value, bytes):
             out[key] = value.hex()
+        elif isinstance(value, float) and not math.isfinite(value):
+            out[key] = None  # JSON has no NaN or infinity
         else:
             out[key] = value
     return out
