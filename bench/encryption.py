@@ -57,7 +57,8 @@ def child(mode: str, rows: int, requests: int) -> dict[str, Any]:
             )
             first_ms = round((time.perf_counter() - start) * 1000, 1)
             response.raise_for_status()
-        _, page, _, page_rows = gateway.measure_pages(base, built, requests)
+        _, gateways, page_rows = gateway.measure_pages({"gateway": base}, built, requests)
+        page = gateways["gateway"]["latency"]
         export = gateway.measure_export(base, built)
     finally:
         server.terminate()
