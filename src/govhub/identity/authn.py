@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,9 +23,11 @@ from govhub.identity import audit, tokens
 from govhub.identity.models import (
     Account,
     AccountKind,
+    AccountRole,
     AuditAction,
     Department,
     OAuthClient,
+    SigningKey,
     WebSession,
 )
 from govhub.identity.permissions import Role
@@ -220,21 +223,36 @@ CLIENT_PRINCIPAL_SECONDS = 5.0
 _client_principals: WatchedCache[str, Principal] = WatchedCache(OAuthClient, Department)
 
 
+ACCOUNT_PRINCIPAL_SECONDS = 5.0
+# Accounts' principals by bearer token, with the token's expiry: dropped when this process
+# touches an account, its roles, a department or a signing key (a disabled account or a
+# withdrawn role is refused by its next call); other processes' changes within seconds.
+_account_principals: WatchedCache[str, tuple[Principal, float]] = WatchedCache(
+    Account, AccountRole, Department, SigningKey
+)
+
+
 def principal_from_token(session: Session, token: str) -> Principal:
     """Verify an API bearer token and return its principal (checking the subject still may act)."""
+    cached = _account_principals.get(token, ttl=ACCOUNT_PRINCIPAL_SECONDS)
+    if cached is not None and time.time() < cached[1]:
+        return cached[0]
+    since = _account_principals.generation
     claims = tokens.verify_jwt(session, token, audience=API_AUDIENCE)
     subject = str(claims["sub"])
     if subject.startswith("client:"):
         client_id = subject.removeprefix("client:")
-        cached = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
-        if cached is not None:
-            return cached
-        since = _client_principals.generation
+        cached_client = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
+        if cached_client is not None:
+            return cached_client
+        client_since = _client_principals.generation
         client = session.get(OAuthClient, client_id)
         if client is None or not client.is_active:
             raise Unauthenticated("the client of this token is no longer active")
         principal = principal_for_client(session, client)
-        _client_principals.put(client_id, principal, since=since, ttl=CLIENT_PRINCIPAL_SECONDS)
+        _client_principals.put(
+            client_id, principal, since=client_since, ttl=CLIENT_PRINCIPAL_SECONDS
+        )
         return principal
     try:
         account = session.get(Account, uuid.UUID(subject))
@@ -242,7 +260,10 @@ def principal_from_token(session: Session, token: str) -> Principal:
         raise Unauthenticated("invalid token subject") from exc
     if account is None or not account.is_active:
         raise Unauthenticated("the account of this token is no longer active")
-    return principal_for(account)
+    principal = principal_for(account)
+    expiry = float(claims["exp"])
+    _account_principals.put(token, (principal, expiry), since=since, ttl=ACCOUNT_PRINCIPAL_SECONDS)
+    return principal
 
 
 def authenticate_client(session: Session, *, client_id: str, client_secret: str) -> OAuthClient:

@@ -82,16 +82,22 @@ def book(
     campaign_id: uuid.UUID,
     data: BookingCreate,
     idempotency_key: IdempotencyKey = None,
-) -> ReservationRead:
+) -> Response:
     """Reserve a slot, first come first served; a retry with the same Idempotency-Key
     returns the first answer."""
     admission.check_identity(principal)
-    return service.book(
+    reservation = service.book(
         session,
         principal=principal,
         campaign_id=campaign_id,
         data=data,
         idempotency_key=idempotency_key,
+    )
+    # The answer is built and checked once, as a model: it goes out as it is.
+    return Response(
+        reservation.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
     )
 
 
