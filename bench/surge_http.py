@@ -421,13 +421,26 @@ class Server:
                 time.sleep(0.3)
         raise RuntimeError("the server did not start")
 
+    def pids(self) -> list[str]:
+        """The server process and its workers."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [str(self.process.pid)] + (children.read_text().split() if children.exists() else [])
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server and its workers have used so far."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def rss_mib(self) -> float:
         """Resident memory of the server and its workers, MiB."""
-        pids = [str(self.process.pid)]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids += children.read_text().split() if children.exists() else []
         total = 0
-        for pid in pids:
+        for pid in self.pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
@@ -615,8 +628,15 @@ def pgbench(url: str, campaign: str, slot: str, shards: int, seconds: int) -> fl
 # --- the run ------------------------------------------------------------------------------
 
 
-def capacity(url: str, server: Server, residents: list[tuple[str, str]], args: Any) -> float:
-    """Raise the rate step by step; return the last rate that met the budget."""
+def capacity(
+    url: str,
+    server: Server,
+    residents: list[tuple[str, str]],
+    args: Any,
+    steps: list[dict[str, Any]],
+) -> float:
+    """Raise the rate step by step, appending each step's figures (with the server's CPU
+    time per booking) to `steps`; return the last rate that met the budget."""
     campaign, slot = make_campaign(url, 10**7, args.shards)
     path = f"/api/v1/reservations/campaigns/{campaign}/bookings"
     warm = [(3.0, args.start_rate)]  # every worker opens its connections and caches first
@@ -624,6 +644,7 @@ def capacity(url: str, server: Server, residents: list[tuple[str, str]], args: A
     rate, best = args.start_rate, 0.0
     while rate <= args.max_rate:
         campaign, slot = make_campaign(url, 10**7, args.shards)
+        cpu_before = server.cpu_seconds()
         phase, _ = asyncio.run(
             drive(
                 server.port,
@@ -635,6 +656,8 @@ def capacity(url: str, server: Server, residents: list[tuple[str, str]], args: A
             )
         )
         figures = summarize(phase.samples)
+        cpu_ms = 1000 * (server.cpu_seconds() - cpu_before) / max(1, figures["accepted"])
+        steps.append({"rate": rate, "server_cpu_ms_per_booking": round(cpu_ms, 2), **figures})
         ok = (
             figures["errors"] == 0
             and figures["accepted"] == figures["requests"]
@@ -642,7 +665,8 @@ def capacity(url: str, server: Server, residents: list[tuple[str, str]], args: A
         )
         print(
             f"  capacity step {rate:>7.0f}/s: p50 {figures['accepted_p50_ms'] or 0:.0f} ms,"
-            f" p99 {figures['p99_ms']:.0f} ms, statuses {figures['statuses']}, ok={ok}"
+            f" p99 {figures['p99_ms']:.0f} ms, server CPU {cpu_ms:.2f} ms/booking,"
+            f" statuses {figures['statuses']}, ok={ok}"
         )
         if not ok:
             break
@@ -729,7 +753,9 @@ def main() -> None:
         server = Server(url, args.workers)
         try:
             results["hello_rps"] = asyncio.run(ceiling_hello(server.port, 5))
-            results["capacity"] = args.capacity or capacity(url, server, residents, args)
+            steps: list[dict[str, Any]] = []
+            results["capacity_steps"] = steps
+            results["capacity"] = args.capacity or capacity(url, server, residents, args, steps)
             c = results["capacity"]
             if not c:
                 raise SystemExit("no rate met the budget: lower --start-rate")

@@ -84,6 +84,8 @@ def create_app() -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    # FastAPI tries routes in order: the surge-facing booking endpoints come first.
+    app.include_router(reservations_api.router)
     app.include_router(identity_api.router)
     app.include_router(oidc.router)
     app.include_router(standards_api.router)
@@ -96,7 +98,6 @@ def create_app() -> FastAPI:
     app.include_router(lineage_api.router)
     app.include_router(ledger_api.router)
     app.include_router(privacy_api.router)
-    app.include_router(reservations_api.router)
     app.include_router(health_api.router)
     app.include_router(opendata_api.router)
     app.include_router(opendata_dcat_api.router)

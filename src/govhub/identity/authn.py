@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from govhub.core.cache import WatchedCache
@@ -22,9 +24,11 @@ from govhub.identity import audit, tokens
 from govhub.identity.models import (
     Account,
     AccountKind,
+    AccountRole,
     AuditAction,
     Department,
     OAuthClient,
+    SigningKey,
     WebSession,
 )
 from govhub.identity.permissions import Role
@@ -220,29 +224,86 @@ CLIENT_PRINCIPAL_SECONDS = 5.0
 _client_principals: WatchedCache[str, Principal] = WatchedCache(OAuthClient, Department)
 
 
+def active_account_principal(session: Session, account_id: uuid.UUID) -> Principal | None:
+    """Build an active account's principal from one statement (no ORM objects), or None."""
+    accounts = cast(Table, Account.__table__)
+    departments = cast(Table, Department.__table__)
+    roles = cast(Table, AccountRole.__table__)
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                accounts.c.username,
+                accounts.c.display_name,
+                accounts.c.kind,
+                accounts.c.locale,
+                accounts.c.department_id,
+                departments.c.division_code,
+                roles.c.role,
+            )
+            .select_from(
+                accounts.outerjoin(
+                    departments, departments.c.id == accounts.c.department_id
+                ).outerjoin(roles, roles.c.account_id == accounts.c.id)
+            )
+            .where(accounts.c.id == account_id, accounts.c.is_active.is_(True))
+        )
+        .all()
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    return Principal(
+        username=first.username,
+        display_name=first.display_name,
+        roles=frozenset(Role(row.role) for row in rows if row.role is not None),
+        account_id=account_id,
+        kind=AccountKind(first.kind),
+        department_id=first.department_id,
+        division_code=first.division_code if first.department_id is not None else None,
+        locale=first.locale,
+    )
+
+
+ACCOUNT_PRINCIPAL_SECONDS = 5.0
+# Accounts' principals by bearer token, with the token's expiry: dropped when this process
+# touches an account, its roles, a department or a signing key (a disabled account or a
+# withdrawn role is refused by its next call); other processes' changes within seconds.
+_account_principals: WatchedCache[str, tuple[Principal, float]] = WatchedCache(
+    Account, AccountRole, Department, SigningKey
+)
+
+
 def principal_from_token(session: Session, token: str) -> Principal:
     """Verify an API bearer token and return its principal (checking the subject still may act)."""
+    cached = _account_principals.get(token, ttl=ACCOUNT_PRINCIPAL_SECONDS)
+    if cached is not None and time.time() < cached[1]:
+        return cached[0]
+    since = _account_principals.generation
     claims = tokens.verify_jwt(session, token, audience=API_AUDIENCE)
     subject = str(claims["sub"])
     if subject.startswith("client:"):
         client_id = subject.removeprefix("client:")
-        cached = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
-        if cached is not None:
-            return cached
-        since = _client_principals.generation
+        cached_client = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
+        if cached_client is not None:
+            return cached_client
+        client_since = _client_principals.generation
         client = session.get(OAuthClient, client_id)
         if client is None or not client.is_active:
             raise Unauthenticated("the client of this token is no longer active")
-        principal = principal_for_client(session, client)
-        _client_principals.put(client_id, principal, since=since, ttl=CLIENT_PRINCIPAL_SECONDS)
-        return principal
+        machine = principal_for_client(session, client)
+        _client_principals.put(client_id, machine, since=client_since, ttl=CLIENT_PRINCIPAL_SECONDS)
+        return machine
     try:
-        account = session.get(Account, uuid.UUID(subject))
+        account_id = uuid.UUID(subject)
     except ValueError as exc:
         raise Unauthenticated("invalid token subject") from exc
-    if account is None or not account.is_active:
+    principal = active_account_principal(session, account_id)
+    if principal is None:
         raise Unauthenticated("the account of this token is no longer active")
-    return principal_for(account)
+    expiry = float(claims["exp"])
+    _account_principals.put(token, (principal, expiry), since=since, ttl=ACCOUNT_PRINCIPAL_SECONDS)
+    return principal
 
 
 def authenticate_client(session: Session, *, client_id: str, client_secret: str) -> OAuthClient:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from govhub.identity.deps import DbSession, require
+from govhub.identity.deps import DbSession, current_principal, optional_principal, require
 from govhub.identity.permissions import Permission
 from govhub.identity.principal import Principal
 from govhub.reservations import admission, codes, service
@@ -32,7 +32,19 @@ from govhub.reservations.schemas import (
 
 router = APIRouter(prefix="/api/v1/reservations", tags=["reservations"])
 
-Booker = Annotated[Principal, Depends(require(Permission.RESERVATIONS_BOOK))]
+_may_book = require(Permission.RESERVATIONS_BOOK)
+
+
+def booking_resident(request: Request, session: DbSession) -> Principal:
+    """Return the caller if it may book (401 when anonymous, 403 without the right).
+
+    The same checks as `require(Permission.RESERVATIONS_BOOK)`, in one step rather than three
+    (each step of a synchronous dependency is a trip through the thread pool).
+    """
+    return _may_book(current_principal(optional_principal(request, session)))
+
+
+Booker = Annotated[Principal, Depends(booking_resident)]
 Manager = Annotated[Principal, Depends(require(Permission.RESERVATIONS_MANAGE))]
 Redeemer = Annotated[Principal, Depends(require(Permission.RESERVATIONS_REDEEM))]
 Admitted = Annotated[None, Depends(admission.admit, scope="function")]
@@ -82,16 +94,22 @@ def book(
     campaign_id: uuid.UUID,
     data: BookingCreate,
     idempotency_key: IdempotencyKey = None,
-) -> ReservationRead:
+) -> Response:
     """Reserve a slot, first come first served; a retry with the same Idempotency-Key
     returns the first answer."""
     admission.check_identity(principal)
-    return service.book(
+    reservation = service.book(
         session,
         principal=principal,
         campaign_id=campaign_id,
         data=data,
         idempotency_key=idempotency_key,
+    )
+    # The answer is built and checked once, as a model: it goes out as it is.
+    return Response(
+        reservation.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
     )
 
 

@@ -1,19 +1,23 @@
 """First-come-first-served booking: no oversell and no double booking, under any concurrency.
 
-A booking is planned on the request's session (reads only: the campaign, eligibility, an
-earlier answer to the same Idempotency-Key) and executed in a write transaction of its own
-whose first statement is a write, so on SQLite it takes the write lock before reading
-anything (no stale snapshot to upgrade, like BEGIN IMMEDIATE). That transaction:
+A booking is planned (reads only: the campaign's offer of the slot, from a short-lived
+per-process cache, and eligibility) and executed in a write transaction whose first statement
+is a write, so on SQLite it takes the write lock before reading anything (no stale snapshot to
+upgrade, like BEGIN IMMEDIATE). That transaction, in compiled Core statements:
 
-1. inserts the resident's claim on the campaign's period, `ON CONFLICT DO NOTHING`: a
-   second booking (or a concurrent one) of the same resident finds it taken;
+1. inserts the resident's claim on the campaign's period, `ON CONFLICT DO NOTHING`, and only
+   while the campaign is open according to its row (so a campaign closed by another process
+   refuses at once, whatever a cache still says): a second booking (or a concurrent one) of
+   the same resident finds it taken;
 2. takes one unit of quota with one conditional `UPDATE ... SET remaining = remaining - 1
    WHERE remaining > 0 RETURNING`, on the shard the resident's id hashes to, falling through
    to the other shards that still show quota; each statement locks at most one shard row,
    so bookings of one slot spread over its shards and never deadlock;
 3. inserts the reservation and, with an Idempotency-Key, the key's record.
 
-Commit makes all of it durable at once; any refusal rolls all of it back.
+Commit makes all of it durable at once; any refusal rolls all of it back. An earlier answer to
+the same Idempotency-Key is looked up only when the fast path refuses (the claim is taken, or
+the campaign no longer takes bookings), so a first attempt costs no extra read.
 """
 
 from __future__ import annotations
@@ -24,14 +28,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Insert, Table, select, update
+from sqlalchemy import Insert, Table, exists, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
+from govhub.core.cache import WatchedCache
 from govhub.core.db import utcnow
-from govhub.core.errors import InvalidInput, NotFound
+from govhub.core.errors import GovHubError, InvalidInput, NotFound
 from govhub.identity.principal import Principal
 from govhub.reservations.campaigns import ensure_open
 from govhub.reservations.eligibility import check_eligible
@@ -46,11 +51,47 @@ from govhub.reservations.models import (
     Campaign,
     Claim,
     IdempotencyRecord,
+    PickupPoint,
     QuotaShard,
     Reservation,
     Slot,
+    TimeWindow,
 )
 from govhub.reservations.schemas import BookingCreate
+
+_CLAIMS = cast(Table, Claim.__table__)
+_CAMPAIGNS = cast(Table, Campaign.__table__)
+_SHARDS = cast(Table, QuotaShard.__table__)
+_RESERVATIONS = cast(Table, Reservation.__table__)
+_KEYS = cast(Table, IdempotencyRecord.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What booking needs of a campaign and one of its slots (none of it changes once
+    published, except the closing time, which the write transaction checks on the row)."""
+
+    campaign_id: uuid.UUID
+    mode: AllocationMode
+    opens_at: datetime
+    closes_at: datetime
+    min_age: int | None
+    max_age: int | None
+    residence_division: str | None
+    period_key: str
+    shards: int
+    slot_id: uuid.UUID
+    point_id: uuid.UUID
+    window_id: uuid.UUID
+    expires_at: datetime
+
+
+OFFER_SECONDS = 5.0
+# Offers by (campaign, slot): dropped when this process touches a campaign, its points, windows
+# or slots (closing one included); another process's closing is enforced by the claim insert.
+_offers: WatchedCache[tuple[uuid.UUID, uuid.UUID], Offer] = WatchedCache(
+    Campaign, PickupPoint, TimeWindow, Slot
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +105,9 @@ class BookingPlan:
     resident_id: uuid.UUID
     idempotency_key: str | None
     request_digest: str
+    point_id: uuid.UUID
+    window_id: uuid.UUID
+    expires_at: datetime
 
 
 def request_digest(campaign_id: uuid.UUID, data: BookingCreate) -> str:
@@ -89,6 +133,36 @@ def campaign_and_slot(
     return campaign, slot
 
 
+def offer_of(session: Session, campaign_id: uuid.UUID, slot_id: uuid.UUID) -> Offer:
+    """Return the offer of a campaign's slot, from this process's cache when fresh."""
+    key = (campaign_id, slot_id)
+    cached = _offers.get(key, ttl=OFFER_SECONDS)
+    if cached is not None:
+        return cached
+    since = _offers.generation
+    campaign, slot = campaign_and_slot(session, campaign_id, slot_id)
+    window = session.get(TimeWindow, slot.window_id)
+    if window is None:  # pragma: no cover - a foreign key guarantees it
+        raise NotFound("no such time window")
+    offer = Offer(
+        campaign_id=campaign.id,
+        mode=campaign.mode,
+        opens_at=campaign.opens_at,
+        closes_at=campaign.closes_at,
+        min_age=campaign.min_age,
+        max_age=campaign.max_age,
+        residence_division=campaign.residence_division,
+        period_key=campaign.period_key,
+        shards=max(1, min(campaign.shards, slot.quota)),
+        slot_id=slot.id,
+        point_id=slot.point_id,
+        window_id=slot.window_id,
+        expires_at=window.ends_at,
+    )
+    _offers.put(key, offer, since=since, ttl=OFFER_SECONDS)
+    return offer
+
+
 def idempotent_answer(
     session: Session, *, account_id: uuid.UUID, key: str, digest: str
 ) -> Reservation | None:
@@ -112,63 +186,80 @@ def plan_booking(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> BookingPlan | Reservation:
-    """Check a booking (reads only); return the earlier reservation of a repeated request."""
+    """Check a booking (reads only); a refused retry of an earlier request gets its answer."""
     now = now or utcnow()
     digest = request_digest(campaign_id, data)
-    if idempotency_key is not None and principal.account_id is not None:
-        earlier = idempotent_answer(
-            session, account_id=principal.account_id, key=idempotency_key, digest=digest
-        )
-        if earlier is not None:
-            return earlier
-    campaign, slot = campaign_and_slot(session, campaign_id, data.slot_id)
-    if campaign.mode is not AllocationMode.FCFS:
-        raise WrongMode("this campaign allocates by lottery: register instead")
-    ensure_open(campaign, now)
-    resident_id = check_eligible(session, campaign=campaign, principal=principal, now=now)
+    try:
+        offer = offer_of(session, campaign_id, data.slot_id)
+        if offer.mode is not AllocationMode.FCFS:
+            raise WrongMode("this campaign allocates by lottery: register instead")
+        ensure_open(offer, now)
+        resident_id = check_eligible(session, rules=offer, principal=principal, now=now)
+    except GovHubError:
+        if idempotency_key is not None and principal.account_id is not None:
+            earlier = idempotent_answer(
+                session, account_id=principal.account_id, key=idempotency_key, digest=digest
+            )
+            if earlier is not None:
+                return earlier
+        raise
     return BookingPlan(
-        campaign_id=campaign.id,
-        slot_id=slot.id,
-        period_key=campaign.period_key,
-        shards=max(1, min(campaign.shards, slot.quota)),
+        campaign_id=offer.campaign_id,
+        slot_id=offer.slot_id,
+        period_key=offer.period_key,
+        shards=offer.shards,
         resident_id=resident_id,
         idempotency_key=idempotency_key,
         request_digest=digest,
+        point_id=offer.point_id,
+        window_id=offer.window_id,
+        expires_at=offer.expires_at,
     )
 
 
 def insert_claim(
-    session: Session, *, period_key: str, resident_id: uuid.UUID, campaign_id: uuid.UUID
+    session: Session,
+    *,
+    period_key: str,
+    resident_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    open_at: datetime | None = None,
 ) -> bool:
-    """Claim the resident's one reservation of the period; False when already claimed."""
+    """Claim the resident's one reservation of the period; False when already claimed, or,
+    given `open_at`, when the campaign's row says it is not open at that moment."""
+    now = utcnow()
     values = {
         "period_key": period_key,
         "resident_id": resident_id,
         "campaign_id": campaign_id,
-        "created_at": utcnow(),
+        "created_at": now,
     }
     connection = session.connection()
-    table = cast(Table, Claim.__table__)
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement: Insert
-    if connection.dialect.name == "postgresql":
-        statement = pg_insert(table).values(values).on_conflict_do_nothing()
-        statement = statement.returning(table.c.resident_id)
+    if open_at is None:
+        statement = insert(_CLAIMS).values(values)
     else:
-        statement = sqlite_insert(table).values(values).on_conflict_do_nothing()
-        statement = statement.returning(table.c.resident_id)
+        is_open = exists().where(
+            _CAMPAIGNS.c.id == campaign_id,
+            _CAMPAIGNS.c.opens_at <= open_at,
+            _CAMPAIGNS.c.closes_at > open_at,
+        )
+        row = select(*(literal(v, _CLAIMS.c[k].type) for k, v in values.items())).where(is_open)
+        statement = insert(_CLAIMS).from_select(list(values), row)
+    statement = statement.on_conflict_do_nothing().returning(_CLAIMS.c.resident_id)
     # RETURNING says whether a row went in (a conflict returns none) on every driver.
     return connection.execute(statement).first() is not None
 
 
 def _decrement(session: Session, slot_id: uuid.UUID, shard: int) -> bool:
     statement = (
-        update(QuotaShard)
-        .where(QuotaShard.slot_id == slot_id, QuotaShard.shard == shard, QuotaShard.remaining > 0)
-        .values(remaining=QuotaShard.remaining - 1)
-        .returning(QuotaShard.shard)
-        .execution_options(synchronize_session=False)
+        update(_SHARDS)
+        .where(_SHARDS.c.slot_id == slot_id, _SHARDS.c.shard == shard, _SHARDS.c.remaining > 0)
+        .values(remaining=_SHARDS.c.remaining - 1)
+        .returning(_SHARDS.c.shard)
     )
-    return session.execute(statement).first() is not None
+    return session.connection().execute(statement).first() is not None
 
 
 def take_quota(session: Session, *, slot_id: uuid.UUID, shards: int, hint: int) -> int | None:
@@ -176,11 +267,11 @@ def take_quota(session: Session, *, slot_id: uuid.UUID, shards: int, hint: int) 
     first = hint % shards
     if _decrement(session, slot_id, first):
         return first
-    candidates = list(
-        session.scalars(
-            select(QuotaShard.shard)
-            .where(QuotaShard.slot_id == slot_id, QuotaShard.remaining > 0)
-            .order_by(QuotaShard.shard)
+    candidates: list[int] = list(
+        session.connection().scalars(
+            select(_SHARDS.c.shard)
+            .where(_SHARDS.c.slot_id == slot_id, _SHARDS.c.remaining > 0)
+            .order_by(_SHARDS.c.shard)
         )
     )
     candidates.sort(key=lambda shard: (shard - first) % shards)
@@ -190,52 +281,70 @@ def take_quota(session: Session, *, slot_id: uuid.UUID, shards: int, hint: int) 
     return None
 
 
-def execute_booking(session: Session, *, plan: BookingPlan) -> Reservation:
-    """Claim, take quota and insert the reservation in the session's write transaction."""
+def _refused_claim(session: Session, plan: BookingPlan, now: datetime) -> Reservation:
+    """Explain a claim that did not go in: an earlier answer to the same key, a campaign
+    no longer open, or the resident's period already taken."""
+    if plan.idempotency_key is not None:
+        earlier = idempotent_answer(
+            session,
+            account_id=plan.resident_id,
+            key=plan.idempotency_key,
+            digest=plan.request_digest,
+        )
+        if earlier is not None:
+            return earlier
+    campaign = session.get(Campaign, plan.campaign_id, populate_existing=True)
+    if campaign is None:  # pragma: no cover - campaigns are never deleted while booked
+        raise NotFound("no such campaign")
+    ensure_open(campaign, now)
+    raise AlreadyReserved("you already hold a reservation or registration in this period")
+
+
+def execute_booking(
+    session: Session, *, plan: BookingPlan, now: datetime | None = None
+) -> Reservation:
+    """Claim, take quota and insert the reservation in the session's write transaction.
+
+    Returns the new reservation (built from the inserted values, not attached to the
+    session) or, for a retry of an earlier request, that request's reservation.
+    """
+    now = now or utcnow()
     claimed = insert_claim(
         session,
         period_key=plan.period_key,
         resident_id=plan.resident_id,
         campaign_id=plan.campaign_id,
+        open_at=now,
     )
     if not claimed:
-        if plan.idempotency_key is not None:
-            earlier = idempotent_answer(
-                session,
-                account_id=plan.resident_id,
-                key=plan.idempotency_key,
-                digest=plan.request_digest,
-            )
-            if earlier is not None:
-                return earlier
-        raise AlreadyReserved("you already hold a reservation or registration in this period")
+        return _refused_claim(session, plan, now)
     hint = int.from_bytes(hashlib.sha256(plan.resident_id.bytes).digest()[:4], "big")
     shard = take_quota(session, slot_id=plan.slot_id, shards=plan.shards, hint=hint)
     if shard is None:
         raise SoldOut("every place of this pickup point and window is taken")
-    reservation = Reservation(
-        id=uuid.uuid4(),
-        campaign_id=plan.campaign_id,
-        slot_id=plan.slot_id,
-        resident_id=plan.resident_id,
-        period_key=plan.period_key,
-        shard=shard,
-    )
-    session.add(reservation)
-    session.flush()
+    values = {
+        "id": uuid.uuid4(),
+        "campaign_id": plan.campaign_id,
+        "slot_id": plan.slot_id,
+        "resident_id": plan.resident_id,
+        "period_key": plan.period_key,
+        "shard": shard,
+        "created_at": utcnow(),
+    }
+    connection = session.connection()
+    connection.execute(_RESERVATIONS.insert().values(values))
     if plan.idempotency_key is not None:
-        session.add(
-            IdempotencyRecord(
-                account_id=plan.resident_id,
-                key=plan.idempotency_key,
-                request_digest=plan.request_digest,
-                reservation_id=reservation.id,
-            )
-        )
+        record = {
+            "account_id": plan.resident_id,
+            "key": plan.idempotency_key,
+            "request_digest": plan.request_digest,
+            "reservation_id": values["id"],
+            "created_at": values["created_at"],
+        }
         try:
-            session.flush()
+            connection.execute(_KEYS.insert().values(record))
         except IntegrityError as exc:  # the key's first use, in another period, won the race
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", field="Idempotency-Key"
             ) from exc
-    return reservation
+    return Reservation(**values)

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -138,7 +139,19 @@ def managed_campaign(session: Session, *, principal: Principal, campaign_id: uui
     return campaign
 
 
-def ensure_open(campaign: Campaign, now: datetime) -> None:
+class OpenPeriod(Protocol):
+    """When a campaign takes bookings or registrations (a campaign row, or an offer of one)."""
+
+    @property
+    def opens_at(self) -> datetime:
+        """The first moment it is open."""
+
+    @property
+    def closes_at(self) -> datetime:
+        """The first moment it is closed again."""
+
+
+def ensure_open(campaign: OpenPeriod, now: datetime) -> None:
     """Refuse when `now` lies outside the campaign's open period."""
     if now < campaign.opens_at:
         raise CampaignClosed(

@@ -95,7 +95,7 @@ def plan_registration(
     if campaign.mode is not AllocationMode.LOTTERY:
         raise WrongMode("this campaign is first come, first served: book instead")
     ensure_open(campaign, now)
-    resident_id = check_eligible(session, campaign=campaign, principal=principal, now=now)
+    resident_id = check_eligible(session, rules=campaign, principal=principal, now=now)
     return RegistrationPlan(campaign.id, campaign.period_key, slot.id, resident_id)
 
 

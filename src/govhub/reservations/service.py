@@ -8,6 +8,7 @@ Each lives in a module named for its job: `campaigns` (publication, counts), `bo
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,17 +72,23 @@ def to_read(session: Session, reservation: Reservation) -> ReservationRead:
     window = session.get(TimeWindow, slot.window_id) if slot is not None else None
     if slot is None or window is None:  # pragma: no cover - foreign keys guarantee both
         raise NotFound("no such reservation")
-    claim = codes.PickupClaim(reservation.id, slot.point_id, slot.window_id, window.ends_at)
+    return _read(reservation, slot.point_id, slot.window_id, window.ends_at)
+
+
+def _read(
+    reservation: Reservation, point_id: uuid.UUID, window_id: uuid.UUID, expires_at: datetime
+) -> ReservationRead:
+    claim = codes.PickupClaim(reservation.id, point_id, window_id, expires_at)
     return ReservationRead(
         id=reservation.id,
         campaign_id=reservation.campaign_id,
         slot_id=reservation.slot_id,
-        point_id=slot.point_id,
-        window_id=slot.window_id,
+        point_id=point_id,
+        window_id=window_id,
         created_at=reservation.created_at,
         redeemed_at=reservation.redeemed_at,
         pickup_code=codes.issue(claim),
-        expires_at=window.ends_at,
+        expires_at=expires_at,
     )
 
 
@@ -123,8 +130,8 @@ def book(
     data: BookingCreate,
     idempotency_key: str | None = None,
 ) -> ReservationRead:
-    """Check a booking on `session` (reads only), then take the quota in a short write
-    transaction of its own; a repeated Idempotency-Key returns the first reservation."""
+    """Check a booking, then take the quota in one write transaction, committed before the
+    answer; a repeated Idempotency-Key returns the first reservation."""
     plan = plan_booking(
         session,
         principal=principal,
@@ -134,10 +141,14 @@ def book(
     )
     if isinstance(plan, Reservation):
         return to_read(session, plan)
-    session.commit()  # end the read-only transaction: a request holds one connection at a time
-    with session_scope() as write:
-        reservation = execute_booking(write, plan=plan)
-    return to_read(session, reservation)
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot turn a transaction that has read into a writer once another writer
+        # has committed: the write starts a transaction of its own. PostgreSQL locks the
+        # rows it writes, so there the reads and the write share one transaction.
+        session.commit()
+    reservation = execute_booking(session, plan=plan)
+    session.commit()
+    return _read(reservation, plan.point_id, plan.window_id, plan.expires_at)
 
 
 def register(
