@@ -22,7 +22,8 @@ Measured in one run:
   time to sell out, recovery time, peak server memory;
 - the naive design (read the quota, check, write) under the same surge as 5x.
 
-Prints tables and writes bench/results/surge_http.json.
+Prints tables and writes bench/results/surge_http.json after every phase (a run cut short
+keeps what it finished); clients stop retrying 60 s after a phase's last scheduled request.
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ from govhub.reservations.schemas import CampaignCreate  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "surge_http.json"
 TIMEOUT_SECONDS = 10.0
+# After a phase's last scheduled request, clients keep retrying for at most this long; the rest
+# give up (counted), so a starved load generator cannot keep a phase running without end.
+DRAIN_SECONDS = 60.0
+GAVE_UP = -1  # the status a sample gets when its client gave up before sending
 P99_BUDGET_MS = 200.0
 
 
@@ -146,14 +151,24 @@ class Pool:
             self.freed.notify()
 
     async def request(
-        self, method: str, path: str, *, headers: dict[str, str], body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        body: bytes = b"",
+        deadline: float = float("inf"),
     ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request; status 0 means a timeout or a broken connection."""
+        """Send one request; status 0 means a timeout or a broken connection, `GAVE_UP` that
+        no connection was free before `deadline` (monotonic seconds)."""
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         lines.append(f"Content-Length: {len(body)}")
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
         connection = await self.acquire()
+        if time.monotonic() > deadline:
+            await self.release(connection)
+            return GAVE_UP, {}, b""
         try:
             answer = await asyncio.wait_for(connection.send(raw), TIMEOUT_SECONDS)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
@@ -200,6 +215,7 @@ class Phase:
     acked: dict[str, str] = field(default_factory=dict)  # resident -> reservation id
     failed: set[str] = field(default_factory=set)  # residents whose client never saw success
     sold_out_at: float | None = None
+    gave_up: int = 0  # residents whose client stopped retrying when the phase's drain ran out
 
 
 def summarize(samples: list[Sample]) -> dict[str, Any]:
@@ -494,6 +510,7 @@ async def drive(
     phase = Phase()
     body = json.dumps({"slot_id": slot}).encode()
     start = time.monotonic()
+    deadline = start + sum(seconds for seconds, _ in schedule) + DRAIN_SECONDS
     tasks: list[asyncio.Task[None]] = []
     peak = 0.0
 
@@ -505,9 +522,13 @@ async def drive(
         }
         for _ in range(30):
             status, answer_headers, answer = await pool.request(
-                "POST", path, headers=headers, body=body
+                "POST", path, headers=headers, body=body, deadline=deadline
             )
             now = time.monotonic()
+            if status == GAVE_UP:
+                phase.gave_up += 1
+                phase.failed.add(account)
+                return
             phase.samples.append(Sample(due - start, now - start, status))
             if 200 <= status < 300:
                 phase.acked[account] = json.loads(answer)["id"]
@@ -711,12 +732,13 @@ def surge(
         "sold_out_after_s": phase.sold_out_at,
         "recovery_s": recovery_seconds(phase, args.surge_seconds),
         "peak_server_rss_mib": round(peak, 1),
+        "gave_up": phase.gave_up,
         **check(url, campaign, args.quota, phase),
     }
 
 
-def main() -> None:
-    """Run the whole benchmark and print its tables."""
+def parse_args() -> argparse.Namespace:
+    """The benchmark's parameters."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quota", type=int, default=10_000)
     parser.add_argument("--shards", type=int, default=64)
@@ -730,7 +752,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--capacity", type=float, help="skip the search and use this C")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Run the whole benchmark and print its tables."""
+    args = parse_args()
     server_url = os.environ.get(
         "GOVHUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
@@ -759,8 +786,11 @@ def main() -> None:
             c = results["capacity"]
             if not c:
                 raise SystemExit("no rate met the budget: lower --start-rate")
+            save(results)
             results["surge_5x"] = surge(url, server, residents, args, 5 * c, c / 2)
+            save(results)
             results["surge_10x"] = surge(url, server, residents, args, 10 * c, c / 2)
+            save(results)
         finally:
             server.stop()
         naive = Server(url, args.workers, app="bench.surge_naive:create_app")
@@ -778,7 +808,12 @@ def main() -> None:
         finally:
             naive.stop()
     results["load_after"] = os.getloadavg()
+    save(results)
     report(results)
+
+
+def save(results: dict[str, Any]) -> None:
+    """Write what has been measured so far: a run cut short keeps its finished phases."""
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
 
@@ -804,6 +839,7 @@ def report(results: dict[str, Any]) -> None:
         ("phantoms", "phantoms"),
         ("sold_out_after_s", "sold out s"),
         ("recovery_s", "recovery s"),
+        ("gave_up", "gave up"),
         ("peak_server_rss_mib", "RSS MiB"),
     ]
     print("| run | " + " | ".join(label for _, label in columns) + " |")
