@@ -10,6 +10,7 @@ from govhub.data.catalog.models import Resource, ResourceVersion
 from govhub.demo import build_plan, load_demo
 from govhub.demo.catalog import DEMO_RESOURCES
 from govhub.demo.health import TESTS_TITLE, TRAVEL_TITLE
+from govhub.demo.proactive import TITLE as BIRTHS_TITLE
 from govhub.identity import service as identity_service
 
 
@@ -20,8 +21,9 @@ def _count(session: Session, model: type[object]) -> int:
 def test_demo_catalog_loads_once_and_is_searchable(session: Session) -> None:
     plan = build_plan(citizens=5, enterprises=5)
     report = load_demo(session, plan)
-    # The health commission's two resources come with the health-code datasets, not this stage.
-    resources = len(DEMO_RESOURCES) + len((TESTS_TITLE, TRAVEL_TITLE))
+    # The health commission's three resources (health-code data, birth certificates) come with
+    # their own stages, not this one.
+    resources = len(DEMO_RESOURCES) + len((TESTS_TITLE, TRAVEL_TITLE, BIRTHS_TITLE))
     assert report.stages["catalog"].inserted == len(DEMO_RESOURCES)
     assert report.tables["catalog_resources"] == len(DEMO_RESOURCES)
     assert _count(session, Resource) == _count(session, ResourceVersion) == resources
