@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from govhub.core.errors import PermissionDenied
 from govhub.identity.codes import division_prefix, in_subtree
 from govhub.identity.models import AccountKind
 from govhub.identity.permissions import Permission, Role, permissions_of
@@ -38,6 +39,17 @@ class Principal:
     def scope_prefix(self) -> str | None:
         """The division-code prefix every row in scope starts with (None: no division scope)."""
         return division_prefix(self.division_code) if self.division_code else None
+
+    @property
+    def is_platform_admin(self) -> bool:
+        """Tell whether the principal administers the whole platform."""
+        return Role.PLATFORM_ADMIN in self.roles
+
+    def own_department(self, what: str) -> uuid.UUID:
+        """Return the principal's department, which owns `what`; refuse one without any."""
+        if self.department_id is None:
+            raise PermissionDenied(f"{what} belong to a department; you are not in one")
+        return self.department_id
 
     def can(self, permission: Permission) -> bool:
         """Tell whether the principal holds `permission`."""

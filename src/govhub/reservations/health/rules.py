@@ -14,9 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
-from govhub.core.errors import NotFound, PermissionDenied
+from govhub.core.errors import NotFound
 from govhub.data.catalog.models import Resource
-from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
@@ -28,21 +27,11 @@ from govhub.reservations.health.schemas import RuleCreate, RuleUpdate
 NO_RULE = "no such health rule"
 
 
-def _is_platform_admin(principal: Principal) -> bool:
-    return Role.PLATFORM_ADMIN in principal.roles
-
-
-def _department(principal: Principal) -> uuid.UUID:
-    if principal.department_id is None:
-        raise PermissionDenied("health rules belong to a department; you are not in one")
-    return principal.department_id
-
-
 def list_rules(session: Session, *, principal: Principal) -> Sequence[HealthRule]:
     """List the rules of the caller's department (a platform administrator: every rule)."""
     query = select(HealthRule).order_by(HealthRule.priority, HealthRule.created_at)
-    if not _is_platform_admin(principal):
-        query = query.where(HealthRule.department_id == _department(principal))
+    if not principal.is_platform_admin:
+        query = query.where(HealthRule.department_id == principal.own_department("health rules"))
     return session.scalars(query).all()
 
 
@@ -59,7 +48,7 @@ def get_rule(session: Session, *, principal: Principal, rule_id: uuid.UUID) -> H
     """Return a rule the caller may manage (another department's: not found)."""
     rule = session.get(HealthRule, rule_id)
     if rule is None or not (
-        _is_platform_admin(principal) or rule.department_id == principal.department_id
+        principal.is_platform_admin or rule.department_id == principal.department_id
     ):
         raise NotFound(NO_RULE)
     return rule
@@ -116,7 +105,7 @@ def _ledger(session: Session, principal: Principal, rule: HealthRule, action: st
 
 def create_rule(session: Session, *, principal: Principal, data: RuleCreate) -> HealthRule:
     """Add a rule to the caller's department after checking its data can answer it."""
-    department_id = _department(principal)
+    department_id = principal.own_department("health rules")
     rule = HealthRule(
         department_id=department_id, created_by=principal.account_id, **data.model_dump()
     )

@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session
 
 from govhub.core.crypto import blind_index
 from govhub.core.db import utcnow
-from govhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from govhub.core.errors import Conflict, InvalidInput, NotFound
 from govhub.data.catalog.models import DatasetVersion, Resource
 from govhub.data.ingest import service as ingest_service
 from govhub.identity import service as identity_service
 from govhub.identity.codes import division_parent_code, normalize_id_number
 from govhub.identity.models import Account, AccountKind, Department
-from govhub.identity.permissions import Role
 from govhub.identity.principal import Principal
 from govhub.ledger import service as ledger
 from govhub.ledger.schemas import EntryKind
@@ -66,21 +65,13 @@ class ProactiveRuleInvalid(InvalidInput):
     title = "Invalid proactive rule"
 
 
-def _is_platform_admin(principal: Principal) -> bool:
-    return Role.PLATFORM_ADMIN in principal.roles
-
-
-def _department(principal: Principal) -> uuid.UUID:
-    if principal.department_id is None:
-        raise PermissionDenied("proactive rules belong to a department; you are not in one")
-    return principal.department_id
-
-
 def list_rules(session: Session, *, principal: Principal) -> Sequence[ProactiveRule]:
     """List the rules of the caller's department (a platform administrator: every rule)."""
     query = select(ProactiveRule).order_by(ProactiveRule.created_at, ProactiveRule.id)
-    if not _is_platform_admin(principal):
-        query = query.where(ProactiveRule.department_id == _department(principal))
+    if not principal.is_platform_admin:
+        query = query.where(
+            ProactiveRule.department_id == principal.own_department("proactive rules")
+        )
     return session.scalars(query).all()
 
 
@@ -88,7 +79,7 @@ def get_rule(session: Session, *, principal: Principal, rule_id: uuid.UUID) -> P
     """Return a rule the caller may manage (another department's: not found)."""
     rule = session.get(ProactiveRule, rule_id)
     if rule is None or not (
-        _is_platform_admin(principal) or rule.department_id == principal.department_id
+        principal.is_platform_admin or rule.department_id == principal.department_id
     ):
         raise NotFound(NO_RULE)
     return rule
@@ -118,7 +109,7 @@ def _check(session: Session, principal: Principal, rule: ProactiveRule) -> None:
     if matter is None:
         raise ProactiveRuleInvalid(f"no matter {rule.matter_code}", field="matter_code")
     department = session.get(Department, rule.department_id)
-    if not _is_platform_admin(principal) and (
+    if not principal.is_platform_admin and (
         department is None or department.type != matter.department_type
     ):
         raise ProactiveRuleInvalid(
@@ -169,7 +160,7 @@ def _ledger_rule(session: Session, principal: Principal, rule: ProactiveRule, ac
 def create_rule(session: Session, *, principal: Principal, data: RuleCreate) -> ProactiveRule:
     """Add a rule to the caller's department after checking its matter and data answer it."""
     rule = ProactiveRule(
-        department_id=_department(principal),
+        department_id=principal.own_department("proactive rules"),
         name=data.name,
         matter_code=data.matter_code,
         resource_id=data.resource_id,
