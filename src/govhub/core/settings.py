@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+S = TypeVar("S")
 DEFAULT_VAR_DIR = Path("var")
 DEV_SECRET = "govhub-development-secret-change-me"  # noqa: S105 - documented dev default
 
@@ -67,3 +71,22 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the process-wide settings (cached; tests clear the cache to change them)."""
     return Settings()
+
+
+def environment_cached(prefix: str, build: Callable[[], S]) -> Callable[[], S]:
+    """Return a getter of `build()` that builds again only when a `prefix*` variable changed.
+
+    Building pydantic settings reads the environment and `.env` (milliseconds); a hot path
+    that asks for them on every call gets the same object until the environment changes.
+    """
+    cached: list[tuple[tuple[tuple[str, str], ...], S]] = []
+
+    def get() -> S:
+        environ = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(prefix)))
+        if cached and cached[0][0] == environ:
+            return cached[0][1]
+        value = build()
+        cached[:] = [(environ, value)]
+        return value
+
+    return get

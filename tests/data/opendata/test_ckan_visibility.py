@@ -126,3 +126,23 @@ class TestPublicQuery:
     def test_is_the_single_definition(self, session: Session, catalog: Catalog) -> None:
         ids = set(session.scalars(select(Resource.id).where(service.public_condition())))
         assert ids == {catalog.public.id, catalog.public_two.id}
+
+
+class TestPagingCounts:
+    """The total is the same whichever way the page is read (window count, own count,
+    facets), hidden datasets never count, and a page past the end is empty."""
+
+    def test_count_with_every_order_and_page(self, client: TestClient, catalog: Catalog) -> None:
+        names = ["a-scjg-0001", "a-scjg-0002"]
+        for sort in ("id asc", "metadata_modified desc", "title asc", "name desc"):
+            pages = [result(client, "package_search", sort=sort, rows=1, start=s) for s in (0, 1)]
+            assert [p["count"] for p in pages] == [2, 2]
+            assert sorted(p["results"][0]["name"] for p in pages) == names
+            past = result(client, "package_search", sort=sort, rows=1, start=2)
+            assert (past["count"], past["results"]) == (2, [])
+            assert result(client, "package_search", sort=sort, rows=0)["count"] == 2
+        by_name = result(client, "package_search", sort="name desc", rows=2)
+        assert [p["name"] for p in by_name["results"]] == names[::-1]
+        faceted = result(client, "package_search", rows=1, start=1, **{"facet.field": '["tags"]'})
+        assert (faceted["count"], len(faceted["results"])) == (2, 1)
+        assert result(client, "package_search", q="秘密", sort="title asc")["count"] == 0

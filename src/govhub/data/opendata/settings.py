@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from govhub.core.settings import environment_cached
+
 
 class OpendataSettings(BaseSettings):
     """Page sizes, the SQL sandbox's limits, rate limits and how often usage is saved."""
@@ -30,6 +32,5 @@ class OpendataSettings(BaseSettings):
     )
 
 
-def get_opendata_settings() -> OpendataSettings:
-    """Return the open data settings (read from the environment on each call)."""
-    return OpendataSettings()
+get_opendata_settings = environment_cached("GOVHUB_OPENDATA_", OpendataSettings)
+"""Return the open data settings, read again whenever a `GOVHUB_OPENDATA_*` variable changed."""
