@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, not_, select
+from sqlalchemy import ColumnElement, String, and_, case, cast, exists, false, not_, select, true
 from sqlalchemy.orm import Session
 
 from govhub.data.catalog.models import DatasetVersion, OpeningType, Resource, SecurityClass
@@ -70,7 +70,11 @@ def served(
     if not found:
         return found
     ids = list(found)
-    raw = set(session.scalars(select(Resource.id).where(Resource.id.in_(ids), raw_public())))
+    # The condition read as a column, not used as a filter: as a filter, SQLite's planner
+    # walks the opening-type index (every open resource) instead of the ids' primary keys.
+    readable = case((raw_public(), true()), else_=false())
+    rows = session.execute(select(Resource.id, readable).where(Resource.id.in_(ids)))
+    raw = {rid for rid, ok in rows if ok}
     releases = {
         r.dataset_version_id: r
         for r in session.scalars(
