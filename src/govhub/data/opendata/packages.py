@@ -429,16 +429,15 @@ def _page(
 ) -> tuple[list[uuid.UUID], int]:
     """Return the ids of the page's datasets in order, and how many match in all.
 
-    Only ids are sorted (a sort of whole rows carries every column through the sorter). When
-    the total is not known yet and the order needs a sort anyway, the total rides along as a
-    window count, so the matches are evaluated once; in primary-key order (how harvesters
-    page) the page stops early, so a count of its own is cheaper.
+    When the total is not known yet and the order needs a sort anyway, the total rides along
+    as a window count, so the matches are evaluated once; in primary-key order (how
+    harvesters page) the page stops early, so a count of its own is cheaper.
     """
 
     def ids(*columns: Any) -> list[Any]:
-        query = service.public_select(Resource.id, *columns).where(where)
-        order = query.order_by(*search.order, Resource.id)
-        return list(session.execute(order.limit(search.rows).offset(search.start)))
+        return service.page_rows(
+            session, where, search.order, *columns, limit=search.rows, offset=search.start
+        )
 
     def count() -> int:
         return session.scalar(service.public_select(func.count()).where(where)) or 0
@@ -452,12 +451,6 @@ def _page(
     return ([row[0] for row in ids()] if wanted else []), total
 
 
-def _resources(session: Session, ids: list[uuid.UUID]) -> list[Resource]:
-    """Return the resources with these ids, in the same order."""
-    found = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))}
-    return [found[i] for i in ids]
-
-
 def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, Any]:
     """Run a package search over public datasets; return CKAN's result dictionary."""
     where = and_(true(), *search.conditions)
@@ -466,7 +459,11 @@ def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, 
         tags, themes = "tags" in search.facet_fields, "groups" in search.facet_fields
         matches = _matches(session, where, tags=tags, themes=themes)
     ids, count = _page(session, where, search, known=None if matches is None else matches.count)
-    results = package_dicts(session, _resources(session, ids), base_url=base_url) if ids else []
+    results = (
+        package_dicts(session, service.resources_in_order(session, ids), base_url=base_url)
+        if ids
+        else []
+    )
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
     chosen = [(f, matches) for f in search.facet_fields] if matches is not None else []

@@ -166,15 +166,9 @@ def search(session: Session, query: PortalQuery) -> PortalResult:
     items: list[Resource] = []
     start = (query.page - 1) * PAGE_SIZE
     if start < total:
-        items = list(
-            session.scalars(
-                service.public_select(Resource)
-                .where(where)
-                .order_by(*_order(query.sort), Resource.id)
-                .limit(PAGE_SIZE)
-                .offset(start)
-            )
-        )
+        order = _order(query.sort)
+        rows = service.page_rows(session, where, order, limit=PAGE_SIZE, offset=start)
+        items = service.resources_in_order(session, [row[0] for row in rows])
     ids = {uuid.UUID(value) for value, _ in facets["department"]}
     departments = {
         str(d.id): d for d in session.scalars(select(Department).where(Department.id.in_(ids)))

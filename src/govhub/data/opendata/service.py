@@ -93,6 +93,30 @@ def public_select(*columns: Any) -> Select[Any]:
     return select(*columns).select_from(Resource).where(public_condition())
 
 
+def page_rows(
+    session: Session,
+    where: ColumnElement[bool],
+    order: Sequence[Any],
+    *columns: Any,
+    limit: int,
+    offset: int,
+) -> list[Any]:
+    """Return (id, *columns) of one page of the public resources matching `where`, in order.
+
+    Only ids are sorted: a sort of whole rows carries every column through the sorter.
+    """
+    query = public_select(Resource.id, *columns).where(where).order_by(*order, Resource.id)
+    return list(session.execute(query.limit(limit).offset(offset)))
+
+
+def resources_in_order(session: Session, ids: Sequence[uuid.UUID]) -> list[Resource]:
+    """Return the resources with these ids, in the same order."""
+    if not ids:
+        return []
+    found = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
 def package_name(resource: Resource) -> str:
     """Return the URL-safe CKAN name of a resource (its identifier, lower-cased)."""
     return _NAME_UNSAFE.sub("-", resource.identifier.lower()).strip("-")
