@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from govhub.core.errors import InvalidInput
@@ -319,10 +320,19 @@ def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
     return run
 
 
-def _plans(
-    con: duckdb.DuckDBPyConnection, checks: Sequence[Check]
-) -> tuple[dict[str, tuple[columnar.Node, columnar.Node | None]], list[Check], set[str]]:
-    """Plan the checks the columnar path runs; return them and the columns they read."""
+@dataclass
+class _Plans:
+    """The checks the columnar path runs: planned row checks, key checks, the columns they read
+    and the dataset's Arrow schema as DuckDB reads it."""
+
+    rows: dict[str, tuple[columnar.Node, columnar.Node | None]]
+    keyed: list[Check]
+    needed: set[str]
+    schema: pa.Schema
+
+
+def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
+    """Plan the checks the columnar path runs."""
     empty = con.sql(exp.select("*").from_(DATASET).limit(0).sql(DIALECT)).to_arrow_table()
     planner = columnar.Planner(empty.schema, _subquery(con))
     plans: dict[str, tuple[columnar.Node, columnar.Node | None]] = {}
@@ -346,13 +356,13 @@ def _plans(
             continue
         plans[check.name] = (fail, scope)
         needed.update(used)
-    return plans, keyed, needed
+    return _Plans(plans, keyed, needed, empty.schema)
 
 
-def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
-    """Read the named columns of the dataset as Arrow, the columns split among _WORKERS
-    cursors of the connection reading at once (DuckDB reads a Parquet row group with one
-    thread)."""
+def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
+    """Read the named columns of the dataset as Arrow with DuckDB, the columns split among
+    _WORKERS cursors of the connection reading at once (DuckDB reads a Parquet row group with
+    one thread)."""
     groups = [list(names[i::_WORKERS]) for i in range(min(_WORKERS, len(names)))]
 
     def read(group: list[str]) -> pa.Table:
@@ -370,6 +380,37 @@ def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
         for name, column in zip(part.column_names, part.columns, strict=True):
             table = table.append_column(name, column)
     return table
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str], schema: pa.Schema
+) -> pa.Table:
+    """Read the named columns of the dataset (its files end to end) as Arrow.
+
+    The Parquet reader of Arrow decodes straight into Arrow buffers, its columns in parallel,
+    with none of the conversion of DuckDB's vectors to Arrow; it is used when every file gives
+    each column exactly the Arrow type DuckDB gives it (`schema`), so the planned checks see
+    the values DuckDB would. Otherwise DuckDB reads them."""
+    wanted = pa.schema([schema.field(n) for n in names])
+    try:
+        files = [pq.ParquetFile(p) for p in paths]
+        if all(_types_match(file.schema_arrow, wanted) for file in files):
+            tables = [file.read(columns=list(names), use_threads=True) for file in files]
+            return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    except (pa.ArrowException, OSError):
+        pass
+    return _read_duckdb(con, names)
+
+
+def _types_match(found: pa.Schema, wanted: pa.Schema) -> bool:
+    """Tell whether a file's Arrow schema has every wanted column, of the wanted type, once."""
+    for field_ in wanted:
+        if found.get_all_field_indices(field_.name) != [found.get_field_index(field_.name)]:
+            return False
+        index = found.get_field_index(field_.name)
+        if index < 0 or found.field(index).type != field_.type:
+            return False
+    return True
 
 
 def _evaluate(
@@ -404,14 +445,17 @@ def _duplicates(table: pa.Table, check: Check, size: int) -> tuple[int, int, lis
     return len(repeated.positions), repeated.evaluated, sample
 
 
-def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size: int) -> _Columnar:
+def _run_columnar(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], checks: Sequence[Check], size: int
+) -> _Columnar:
     """Read the columns of every check the columnar path supports once and run those checks,
     _WORKERS at a time. A check whose evaluation fails is left to the SQL path."""
-    plans, keyed, needed = _plans(con, checks)
+    planned = _plans(con, checks)
+    plans, keyed, needed = planned.rows, planned.keyed, planned.needed
     if not plans and not keyed:
         return _Columnar(None)
     if needed:
-        table = _read(con, sorted(needed))
+        table = _read(con, paths, sorted(needed), planned.schema)
         batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
                    for b in table.to_batches()]  # fmt: skip
     else:  # conditions on constants alone: only the row count is needed
@@ -550,7 +594,7 @@ def assess_files(
             {**BUILTIN_SPECS, **(elements or {})},
             native=native,
         )
-        fast = _run_columnar(con, checks, sample_size) if native else _Columnar(None)
+        fast = _run_columnar(con, paths, checks, sample_size) if native else _Columnar(None)
         row_checks = [
             c for c in checks if c.kind == "row" and c.error is None and c.name not in fast.found
         ]
