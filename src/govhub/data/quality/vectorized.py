@@ -76,7 +76,7 @@ def _weighted(
     rows: npt.NDArray[np.uint8], weights: npt.NDArray[np.uint16]
 ) -> npt.NDArray[np.uint16]:
     """Return the weighted sum of the first 17 rows of a block (values below 256)."""
-    total = rows[0] * weights[0]
+    total: npt.NDArray[np.uint16] = rows[0] * weights[0]
     for k in range(1, 17):
         total += rows[k] * weights[k]
     return total
