@@ -1,13 +1,15 @@
 """The columnar fast path: compiled checks evaluated over whole Arrow columns.
 
 `plan` turns a check's sqlglot condition into a function of Arrow columns (pyarrow.compute
-kernels, RE2 for patterns, the NumPy validators of `vectorized` for check characters), or
-raises `Unsupported` when a node's DuckDB meaning cannot be matched exactly: the check then
-runs as SQL. Supported: columns, literals, AND/OR/NOT (three-valued), comparisons of like
-types, IS NULL, IN (a list, or a subquery that DuckDB answers once), BETWEEN, COALESCE,
-LENGTH, full-match patterns, casts to text of text and integers and to DOUBLE of numbers,
-and the registered validators. The engine reads every column these checks need in one DuckDB
-scan, runs each check as one pass per column, and fetches failing-row samples by position.
+kernels, the NumPy validators of `vectorized` for check characters, byte ranges for patterns of
+fixed-width ASCII text and RE2 for other patterns), or raises `Unsupported` when a node's
+DuckDB meaning cannot be matched exactly: the check then runs as SQL. Supported: columns,
+literals, AND/OR/NOT (three-valued), comparisons of like types, IS NULL, IN (a list, or a
+subquery that DuckDB answers once), BETWEEN, COALESCE, LENGTH, full-match patterns, casts to
+text of text and integers and to DOUBLE of numbers, and the registered validators. The engine
+reads every column these checks need once, runs each check as one pass per column (`run`: a
+condition of one dictionary-encoded column once per distinct value), and fetches failing-row
+samples by position.
 
 `duplicates` finds the rows whose complete key occurs more than once: a 64-bit fingerprint of
 each key (its bytes for fixed-width text, its value for integers and dates) is sorted to find
@@ -28,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from govhub.data.quality.vectorized import FUNCTIONS
+from govhub.data.quality.vectorized import FUNCTIONS, byte_pattern, match_bytes
 
 Datum: TypeAlias = pa.Array | pa.Scalar
 Columns: TypeAlias = Mapping[str, pa.Array]
@@ -287,6 +289,9 @@ class Planner:
         if _family(value.type) != "text" or value.is_literal:
             raise Unsupported("a pattern on something other than a text column")
         text = str(pattern.this)
+        sets = byte_pattern(text)
+        if sets is not None:  # fixed-width ASCII: byte ranges, position by position
+            return Node(pa.bool_(), lambda cols: match_bytes(value.run(cols), sets))
         return Node(pa.bool_(), lambda cols: pc.match_substring_regex(value.run(cols), text))
 
     def _cast(self, tree: exp.Cast) -> Node:
@@ -314,6 +319,25 @@ class Planner:
         if _family(value.type) != "text" or value.is_literal:
             raise Unsupported("a validator of something other than a text column")
         return Node(pa.bool_(), lambda cols: function(value.run(cols)))
+
+
+def run(node: Node, columns: Columns) -> Datum:
+    """Run a planned condition over the columns it reads. A condition of one dictionary-encoded
+    column runs once per distinct value (and once for NULL); its answers are then taken row by
+    row through the indices. Several columns are decoded first."""
+    encoded = [name for name, array in columns.items() if pa.types.is_dictionary(array.type)]
+    if not encoded:
+        return node.run(columns)
+    if len(columns) > 1:
+        return node.run(
+            {n: a.dictionary_decode() if n in encoded else a for n, a in columns.items()}
+        )
+    ((name, array),) = columns.items()
+    values = pa.concat_arrays([array.dictionary, pa.nulls(1, array.dictionary.type)])
+    answer = node.run({name: values})
+    if isinstance(answer, pa.Scalar):
+        return answer
+    return answer.take(array.indices.fill_null(len(values) - 1))
 
 
 def count_true(result: Datum, rows: int) -> int:

@@ -322,13 +322,27 @@ def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
 
 @dataclass
 class _Plans:
-    """The checks the columnar path runs: planned row checks, key checks, the columns they read
-    and the dataset's Arrow schema as DuckDB reads it."""
+    """The checks the columnar path runs: planned row checks (with the columns each reads), key
+    checks, the columns they read and the dataset's Arrow schema as DuckDB reads it."""
 
     rows: dict[str, tuple[columnar.Node, columnar.Node | None]]
+    uses: dict[str, set[str]]
     keyed: list[Check]
     needed: set[str]
     schema: pa.Schema
+
+    def encodable(self) -> set[str]:
+        """Return the text columns that only checks of that column alone read (no key): those
+        can be read dictionary-encoded and checked once per distinct value."""
+        keys = {k for check in self.keyed for k in check.columns}
+        alone = {next(iter(u)) for u in self.uses.values() if len(u) == 1}
+        shared = {c for u in self.uses.values() if len(u) > 1 for c in u}
+        return {
+            c
+            for c in alone - shared - keys
+            if pa.types.is_string(self.schema.field(c).type)
+            or pa.types.is_large_string(self.schema.field(c).type)
+        }
 
 
 def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
@@ -336,6 +350,7 @@ def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
     empty = con.sql(exp.select("*").from_(DATASET).limit(0).sql(DIALECT)).to_arrow_table()
     planner = columnar.Planner(empty.schema, _subquery(con))
     plans: dict[str, tuple[columnar.Node, columnar.Node | None]] = {}
+    uses: dict[str, set[str]] = {}
     keyed: list[Check] = []
     needed: set[str] = set()
     for check in checks:
@@ -355,8 +370,9 @@ def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
         except columnar.Unsupported:
             continue
         plans[check.name] = (fail, scope)
+        uses[check.name] = used
         needed.update(used)
-    return _Plans(plans, keyed, needed, empty.schema)
+    return _Plans(plans, uses, keyed, needed, empty.schema)
 
 
 def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
@@ -382,20 +398,51 @@ def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Tab
     return table
 
 
+_DICTIONARY_BYTES = 4  # at most this many bytes a value, uncompressed: dictionary indices
+
+
+def _dictionary_encoded(files: Sequence[pq.ParquetFile], names: Iterable[str]) -> list[str]:
+    """Return the columns every row group of `files` stores dictionary-encoded throughout: a
+    dictionary page, and data pages too small for anything but indices (a writer that gives up
+    on a dictionary writes the rest of the values plain, several bytes each)."""
+    found = []
+    for name in names:
+        chunks = [
+            group.column(i)
+            for file in files
+            for group in (file.metadata.row_group(g) for g in range(file.metadata.num_row_groups))
+            for i in range(group.num_columns)
+            if group.column(i).path_in_schema == name
+        ]
+        if all(
+            c.has_dictionary_page and c.total_uncompressed_size <= _DICTIONARY_BYTES * c.num_values
+            for c in chunks
+        ):
+            found.append(name)
+    return found
+
+
 def _read(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str], schema: pa.Schema
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str], planned: _Plans
 ) -> pa.Table:
     """Read the named columns of the dataset (its files end to end) as Arrow.
 
     The Parquet reader of Arrow decodes straight into Arrow buffers, its columns in parallel,
     with none of the conversion of DuckDB's vectors to Arrow; it is used when every file gives
-    each column exactly the Arrow type DuckDB gives it (`schema`), so the planned checks see
-    the values DuckDB would. Otherwise DuckDB reads them."""
-    wanted = pa.schema([schema.field(n) for n in names])
+    each column exactly the Arrow type DuckDB gives it, so the planned checks see the values
+    DuckDB would. A column that only checks of its own read, stored dictionary-encoded, stays
+    so (`columnar.run` checks each distinct value once). Otherwise DuckDB reads them."""
+    wanted = pa.schema([planned.schema.field(n) for n in names])
     try:
         files = [pq.ParquetFile(p) for p in paths]
         if all(_types_match(file.schema_arrow, wanted) for file in files):
-            tables = [file.read(columns=list(names), use_threads=True) for file in files]
+            encoded = _dictionary_encoded(files, sorted(planned.encodable() & set(names)))
+            tables = [
+                pq.ParquetFile(p, read_dictionary=encoded).read(columns=list(names))
+                if encoded
+                else file.read(columns=list(names))
+                for p, file in zip(paths, files, strict=True)
+            ]
             return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     except (pa.ArrowException, OSError):
         pass
@@ -405,9 +452,7 @@ def _read(
 def _types_match(found: pa.Schema, wanted: pa.Schema) -> bool:
     """Tell whether a file's Arrow schema has every wanted column, of the wanted type, once."""
     for field_ in wanted:
-        if found.get_all_field_indices(field_.name) != [found.get_field_index(field_.name)]:
-            return False
-        index = found.get_field_index(field_.name)
+        index = found.get_field_index(field_.name)  # -1: absent or more than once
         if index < 0 or found.field(index).type != field_.type:
             return False
     return True
@@ -416,6 +461,7 @@ def _types_match(found: pa.Schema, wanted: pa.Schema) -> bool:
 def _evaluate(
     fail: columnar.Node,
     scope: columnar.Node | None,
+    used: set[str],
     batches: Sequence[tuple[int, columnar.Columns]],
     size: int,
 ) -> tuple[int, int, list[int]] | None:
@@ -424,10 +470,14 @@ def _evaluate(
     failed = evaluated = start = 0
     positions: list[int] = []
     try:
-        for rows, columns in batches:
-            result = fail.run(columns)
+        for rows, batch in batches:
+            columns = {name: batch[name] for name in used}
+            result = columnar.run(fail, columns)
             failed += columnar.count_true(result, rows)
-            evaluated += rows if scope is None else columnar.count_true(scope.run(columns), rows)
+            if scope is None:
+                evaluated += rows
+            else:
+                evaluated += columnar.count_true(columnar.run(scope, columns), rows)
             more = columnar.first_true(result, rows, size - len(positions))
             positions += [start + int(p) for p in more]
             start += rows
@@ -455,7 +505,7 @@ def _run_columnar(
     if not plans and not keyed:
         return _Columnar(None)
     if needed:
-        table = _read(con, paths, sorted(needed), planned.schema)
+        table = _read(con, paths, sorted(needed), planned)
         batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
                    for b in table.to_batches()]  # fmt: skip
     else:  # conditions on constants alone: only the row count is needed
@@ -463,7 +513,10 @@ def _run_columnar(
         table = pa.table({"rows": pa.nulls(int(_one_row(con, count.sql(DIALECT))[0] or 0))})
         batches = [(table.num_rows, {})]
     with ThreadPoolExecutor(_WORKERS) as pool:
-        jobs = {name: pool.submit(_evaluate, *plan, batches, size) for name, plan in plans.items()}
+        jobs = {
+            name: pool.submit(_evaluate, *plan, planned.uses[name], batches, size)
+            for name, plan in plans.items()
+        }
         jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
         outcomes = {name: job.result() for name, job in jobs.items()}
     found = _Columnar(table.num_rows)

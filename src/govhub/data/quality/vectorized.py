@@ -97,26 +97,27 @@ def _valid(array: pa.Array) -> npt.NDArray[np.bool_]:
 
 
 def fixed_width(
-    values: pa.Array | pa.ChunkedArray,
+    values: pa.Array | pa.ChunkedArray, width: int = WIDTH
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
-    """Return (mask of non-null values exactly 18 bytes long, their bytes as an (m, 18) matrix)."""
+    """Return (mask of non-null values exactly `width` bytes long, their bytes as an
+    (m, width) matrix)."""
     array = _as_string_array(values)
     n = len(array)
     wide = array.type == pa.large_string()
     buffers = array.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[array.offset : array.offset + n + 1].astype(np.int64)
-    mask = np.diff(offsets) == WIDTH
+    mask = np.diff(offsets) == width
     if array.null_count:
         mask &= _valid(array)
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
     if data is None or not mask.any():
-        return mask, np.zeros((0, WIDTH), dtype=np.uint8)
+        return mask, np.zeros((0, width), dtype=np.uint8)
     if mask.all():
         first = int(offsets[0])
-        return mask, data[first : first + WIDTH * n].reshape(n, WIDTH)
+        return mask, data[first : first + width * n].reshape(n, width)
     # Arrow copies the selected values end to end: a matrix view of their bytes, no gather.
-    _, codes = fixed_width(array.filter(pa.array(mask)))
+    _, codes = fixed_width(array.filter(pa.array(mask)), width)
     return mask, codes
 
 
@@ -217,3 +218,160 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             null_handling="special",
             side_effects=False,
         )
+
+
+# --- fixed-width patterns ------------------------------------------------------------------
+
+_SPECIAL = set(".^$*+?()[]{}|\\")
+_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_MAX_REPEAT = 1000  # RE2's limit on a counted repetition
+_DIGIT_SET = frozenset(range(ord("0"), ord("9") + 1))
+
+
+class _Pattern:
+    """A reader of the patterns `byte_pattern` accepts (anything else: `ValueError`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.at = text, 0
+        self.sets: list[frozenset[int]] = []
+        self.starts: list[int] = []  # how many sets were read at each ^
+        self.ends: list[int] = []  # and at each $
+
+    def peek(self) -> str:
+        return self.text[self.at] if self.at < len(self.text) else ""
+
+    def take(self) -> str:
+        char = self.peek()
+        if not char:
+            raise ValueError("the pattern ends early")
+        self.at += 1
+        return char
+
+    def sequence(self, base: int) -> list[frozenset[int]]:
+        """Read items up to the end of a group (`base` sets before it); return their sets."""
+        found: list[frozenset[int]] = []
+        while self.peek() and self.peek() != ")":
+            char = self.peek()
+            if char in "^$":
+                self.take()
+                (self.starts if char == "^" else self.ends).append(base + len(found))
+                continue
+            anchors = len(self.starts) + len(self.ends)
+            atom = self.atom(base + len(found))
+            count = self.repeat()
+            if count != 1 and len(self.starts) + len(self.ends) != anchors:
+                raise ValueError("an anchor in a repeated group")
+            found += atom * count
+        return found
+
+    def atom(self, base: int) -> list[frozenset[int]]:
+        char = self.take()
+        if char == "(":
+            if self.peek() == "?":
+                self.take()
+                if self.take() != ":":
+                    raise ValueError("a group with flags or a name")
+            inner = self.sequence(base)
+            if self.take() != ")":
+                raise ValueError("an open group")
+            return inner
+        if char == "[":
+            return [self.klass()]
+        if char == "\\":
+            return [self.escape(in_class=False)]
+        if char in _SPECIAL or not char.isascii():
+            raise ValueError(f"the character {char!r}")
+        return [frozenset({ord(char)})]
+
+    def escape(self, *, in_class: bool) -> frozenset[int]:
+        char = self.take()
+        if char == "d":
+            return _DIGIT_SET
+        if char in _PUNCTUATION and (in_class or char != "-"):
+            return frozenset({ord(char)})
+        raise ValueError(f"the escape \\{char}")
+
+    def klass(self) -> frozenset[int]:
+        if self.peek() in ("^", "]", ""):
+            raise ValueError("a negated or empty class")
+        members: set[int] = set()
+        while self.peek() != "]":
+            char = self.take()
+            if char == "[" or not char.isascii():
+                raise ValueError("a nested class or a non-ASCII member")
+            if char == "\\":
+                members |= self.escape(in_class=True)
+                continue
+            if self.peek() == "-" and self.text[self.at + 1 : self.at + 2] not in ("]", ""):
+                self.take()
+                high = self.take()
+                if high in "\\[" or not high.isascii() or ord(high) < ord(char):
+                    raise ValueError("a range")
+                members |= set(range(ord(char), ord(high) + 1))
+                continue
+            members.add(ord(char))
+        self.take()
+        return frozenset(members)
+
+    def repeat(self) -> int:
+        if self.peek() in ("*", "+", "?"):
+            raise ValueError("a repetition of no fixed count")
+        if self.peek() != "{":
+            return 1
+        self.take()
+        close = self.text.find("}", self.at)
+        counts = self.text[self.at : close].split(",") if close > 0 else []
+        if not counts or len(counts) > 2 or not all(c.isdigit() for c in counts):
+            raise ValueError("a repetition of no fixed count")
+        if len(counts) == 2 and counts[0] != counts[1]:
+            raise ValueError("a repetition of no fixed count")
+        self.at = close + 1
+        if int(counts[0]) > _MAX_REPEAT:
+            raise ValueError("a count RE2 refuses")
+        return int(counts[0])
+
+
+def byte_pattern(pattern: str) -> list[frozenset[int]] | None:
+    """Return the set of ASCII bytes of each position when `pattern` (RE2 syntax) matches
+    exactly the texts of that many ASCII characters, one from each set: literals, classes of
+    characters and ranges, \\d, escaped punctuation, groups and fixed counts, anchored by ^ at
+    the start and $ at the end. None for any other pattern: RE2 judges those."""
+    reader = _Pattern(pattern)
+    try:
+        sets = reader.sequence(0)
+        if reader.peek():
+            raise ValueError("an unopened group")
+    except ValueError:
+        return None
+    anchored = reader.starts and reader.ends
+    if not anchored or not sets or set(reader.starts) != {0} or set(reader.ends) != {len(sets)}:
+        return None
+    return sets
+
+
+def _runs(members: frozenset[int]) -> list[tuple[int, int]]:
+    """Return the ranges of consecutive bytes of a set, in order."""
+    runs: list[tuple[int, int]] = []
+    for value in sorted(members):
+        if runs and runs[-1][1] == value - 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
+
+
+def match_bytes(values: pa.Array | pa.ChunkedArray, sets: list[frozenset[int]]) -> pa.Array:
+    """Tell for each value whether it is one byte of each set, position by position (NULL for
+    NULL): what RE2 answers for the pattern `byte_pattern` read the sets from."""
+    mask, codes = fixed_width(values, len(sets))
+    good = np.empty(len(codes), dtype=bool)
+    runs = [_runs(members) for members in sets]
+    for start, block in _blocks(codes):
+        ok = np.ones(block.shape[1], dtype=bool)
+        for row, ranges in zip(block, runs, strict=True):
+            inside = np.zeros(len(row), dtype=bool)
+            for low, high in ranges:
+                inside |= (row - np.uint8(low)) <= np.uint8(high - low)
+            ok &= inside
+        good[start : start + len(ok)] = ok
+    return _answer(values, mask, good)
