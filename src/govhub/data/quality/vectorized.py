@@ -349,29 +349,26 @@ def byte_pattern(pattern: str) -> list[frozenset[int]] | None:
     return sets
 
 
-def _runs(members: frozenset[int]) -> list[tuple[int, int]]:
-    """Return the ranges of consecutive bytes of a set, in order."""
-    runs: list[tuple[int, int]] = []
-    for value in sorted(members):
-        if runs and runs[-1][1] == value - 1:
-            runs[-1] = (runs[-1][0], value)
-        else:
-            runs.append((value, value))
-    return runs
-
-
 def match_bytes(values: pa.Array | pa.ChunkedArray, sets: list[frozenset[int]]) -> pa.Array:
     """Tell for each value whether it is one byte of each set, position by position (NULL for
     NULL): what RE2 answers for the pattern `byte_pattern` read the sets from."""
     mask, codes = fixed_width(values, len(sets))
     good = np.empty(len(codes), dtype=bool)
-    runs = [_runs(members) for members in sets]
+    ranges = [(min(m), max(m)) for m in sets]
+    if all(len(m) == high - low + 1 for m, (low, high) in zip(sets, ranges, strict=True)):
+        # Every position a range: one comparison of the whole block (bytes below wrap round).
+        lows = np.array([[low] for low, _ in ranges], dtype=np.uint8)
+        spans = np.array([[high - low] for low, high in ranges], dtype=np.uint8)
+        for start, block in _blocks(codes):
+            ok = ((block - lows) <= spans).all(axis=0)
+            good[start : start + len(ok)] = ok
+        return _answer(values, mask, good)
+    tables = np.zeros((len(sets), 256), dtype=bool)
+    for position, members in enumerate(sets):
+        tables[position, list(members)] = True
     for start, block in _blocks(codes):
         ok = np.ones(block.shape[1], dtype=bool)
-        for row, ranges in zip(block, runs, strict=True):
-            inside = np.zeros(len(row), dtype=bool)
-            for low, high in ranges:
-                inside |= (row - np.uint8(low)) <= np.uint8(high - low)
-            ok &= inside
+        for table, row in zip(tables, block, strict=True):
+            ok &= table[row]
         good[start : start + len(ok)] = ok
     return _answer(values, mask, good)
