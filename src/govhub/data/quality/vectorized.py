@@ -360,8 +360,7 @@ def match_bytes(values: pa.Array | pa.ChunkedArray, sets: list[frozenset[int]]) 
         lows = np.array([[low] for low, _ in ranges], dtype=np.uint8)
         spans = np.array([[high - low] for low, high in ranges], dtype=np.uint8)
         for start, block in _blocks(codes):
-            ok = ((block - lows) <= spans).all(axis=0)
-            good[start : start + len(ok)] = ok
+            good[start : start + block.shape[1]] = ((block - lows) <= spans).all(axis=0)
         return _answer(values, mask, good)
     tables = np.zeros((len(sets), 256), dtype=bool)
     for position, members in enumerate(sets):
