@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from sqlglot import exp
 
@@ -427,8 +428,9 @@ def _read(
 ) -> pa.Table:
     """Read the named columns of the dataset (its files end to end) as Arrow.
 
-    The Parquet reader of Arrow decodes straight into Arrow buffers, its columns in parallel,
-    with none of the conversion of DuckDB's vectors to Arrow; it is used when every file gives
+    Arrow's Parquet reader (its dataset scanner: batch by batch, fewer and smaller allocations
+    than one read of each whole row group) decodes straight into Arrow buffers, in parallel,
+    with none of the conversion of DuckDB's vectors to Arrow. It is used when every file gives
     each column exactly the Arrow type DuckDB gives it, so the planned checks see the values
     DuckDB would. A column that only checks of its own read, stored dictionary-encoded, stays
     so (`columnar.run` checks each distinct value once). Otherwise DuckDB reads them."""
@@ -437,13 +439,11 @@ def _read(
         files = [pq.ParquetFile(p) for p in paths]
         if all(_types_match(file.schema_arrow, wanted) for file in files):
             encoded = _dictionary_encoded(files, sorted(planned.encodable() & set(names)))
-            tables = [
-                pq.ParquetFile(p, read_dictionary=encoded).read(columns=list(names))
-                if encoded
-                else file.read(columns=list(names))
-                for p, file in zip(paths, files, strict=True)
-            ]
-            return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+            options = ds.ParquetReadOptions(dictionary_columns=encoded)
+            dataset = ds.dataset(
+                [str(p) for p in paths], format=ds.ParquetFileFormat(read_options=options)
+            )
+            return dataset.to_table(columns=list(names))
     except (pa.ArrowException, OSError):
         pass
     return _read_duckdb(con, names)
