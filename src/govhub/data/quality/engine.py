@@ -304,6 +304,7 @@ class _Columnar:
 
     rows: int | None
     found: dict[str, tuple[int, int, list[int]]] = field(default_factory=dict)
+    table: pa.Table | None = None  # the columns it read, every row
 
 
 def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
@@ -519,7 +520,7 @@ def _run_columnar(
         }
         jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
         outcomes = {name: job.result() for name, job in jobs.items()}
-    found = _Columnar(table.num_rows)
+    found = _Columnar(table.num_rows, table=table if needed else None)
     found.found = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
     return found
 
@@ -528,18 +529,44 @@ _ROW_NUMBER = "file_row_number"
 
 
 def _rows_at(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], positions: Iterable[int]
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    positions: Iterable[int],
+    read: pa.Table | None = None,
 ) -> dict[int, dict[str, object]]:
     """Return the rows at the given positions of the dataset (its files end to end).
 
-    Each file is read once, filtered on DuckDB's `file_row_number`, which its Parquet reader
-    applies before it decodes the other columns."""
+    The columns in `read` (every row of some columns, already in memory) are taken from it; the
+    others are read from each file once, filtered on DuckDB's `file_row_number`, which its
+    Parquet reader applies before it decodes the other columns."""
     wanted = sorted(set(positions))
     if not wanted:
         return {}
-    if _ROW_NUMBER in {c.casefold() for c in con.table(DATASET).columns}:
+    names = con.table(DATASET).columns
+    if _ROW_NUMBER in {c.casefold() for c in names}:
         return _rows_in_range(con, wanted)
-    found: list[dict[str, object]] = []
+    kept = [] if read is None else [n for n in names if n in read.column_names]
+    other = [n for n in names if n not in kept]
+    parts: list[list[dict[str, Any]]] = []
+    if kept and read is not None:
+        parts.append(read.select(kept).take(pa.array(wanted, pa.int64())).to_pylist())
+    if other:
+        parts.append(_read_rows(con, paths, wanted, other))
+    found = [
+        {name: _json_value(merged[name]) for name in names}
+        for merged in (
+            {k: v for part in row for k, v in part.items()} for row in zip(*parts, strict=True)
+        )
+    ]
+    return dict(zip(wanted, found, strict=True))
+
+
+def _read_rows(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], wanted: Sequence[int], names: list[str]
+) -> list[dict[str, Any]]:
+    """Read the named columns of the rows at sorted positions `wanted`, file by file."""
+    columns = ", ".join(col(n).sql(DIALECT) for n in names)
+    rows: list[dict[str, Any]] = []
     start = 0
     for path in paths:
         count = con.execute(
@@ -550,9 +577,9 @@ def _rows_at(
         if local:
             where = exp.column(_ROW_NUMBER).isin(*[exp.Literal.number(p) for p in local])
             rel = con.read_parquet(str(path), file_row_number=True).filter(where.sql(DIALECT))
-            table = rel.to_arrow_table().sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER])
-            found += [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
-    return dict(zip(wanted, found, strict=True))
+            table = rel.project(f"{columns}, {_ROW_NUMBER}").to_arrow_table()
+            rows += table.sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER]).to_pylist()
+    return rows
 
 
 def _rows_in_range(
@@ -612,7 +639,9 @@ def _add_samples(
 ) -> None:
     """Fetch the sample rows of every columnar check at once, by position."""
     wanted = {name: positions for name, (_, _, positions) in fast.found.items() if positions}
-    found = _rows_at(con, paths, [p for positions in wanted.values() for p in positions])
+    found = _rows_at(
+        con, paths, [p for positions in wanted.values() for p in positions], fast.table
+    )
     for check, result in zip(checks, results, strict=True):
         if check.name not in wanted:
             continue
