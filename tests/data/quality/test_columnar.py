@@ -11,14 +11,17 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from govhub.data.quality import Assessment, assess_files, parse_rules
 from govhub.data.quality.checks import compile_checks
-from govhub.data.quality.columnar import Planner, Unsupported, duplicates
+from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run
 from govhub.data.quality.elements import BUILTIN_SPECS
+from govhub.data.quality.vectorized import byte_pattern, match_bytes
 from tests.data.quality import generate
 
 RULES: dict[str, Any] = {
@@ -279,3 +282,98 @@ class TestDuplicates:
     def test_float_keys_are_left_to_sql(self) -> None:
         with pytest.raises(Unsupported):
             duplicates(pa.table({"f": [1.0, 1.0]}), ["f"])
+
+    def test_many_keys_sieved_exactly(self) -> None:
+        rnd = random.Random(7)  # noqa: S311 - test data
+        values = [f"K{rnd.randrange(40_000):08d}" for _ in range(30_000)]
+        found = duplicates(pa.table({"k": values}), ["k"])
+        counts = Counter(values)
+        assert found.positions.tolist() == [i for i, v in enumerate(values) if counts[v] > 1]
+
+
+PHONES = [
+    "13912345678", "12912345678", "1391234567", "139123456789", "", None, "１３９１２３４５６７８",
+    "1391234567é", "13912345678\n", "a3912345678", "19912345678", "1391234567/", "1391234567:",
+]  # fmt: skip
+
+
+class TestBytePatterns:
+    @pytest.mark.parametrize(
+        "pattern",
+        [
+            "^(?:^1[3-9][0-9]{9}$)$",
+            r"^(?:\d{6})$",
+            "^(?:[A-Z0-9]{2}[a-c-]x\\.)$",
+            "^(?:1[3-9]\\d{3,3}[0-9]{6})$",
+            "^(?:[13579][0-9]{10})$",
+        ],
+    )
+    def test_the_answers_are_re2_answers(self, pattern: str) -> None:
+        values = pa.array([*PHONES, "AB-x.", "zzcx.", "12bx.", "123456", "12345６"])
+        sets = byte_pattern(pattern)
+        assert sets is not None
+        expected = pc.match_substring_regex(values, pattern)
+        assert match_bytes(values, sets).to_pylist() == expected.to_pylist()
+        sliced = values.slice(2, 9)
+        assert match_bytes(sliced, sets).to_pylist() == expected.slice(2, 9).to_pylist()
+
+    @pytest.mark.parametrize(
+        "pattern",
+        ["1[3-9][0-9]{9}", "^(?:a*)$", "^(?:a|b)$", "^(?:(?i)a)$", "^(?:[[:digit:]])$",
+         "^(?:é)$", "^(?:[^a])$", "^(?:.)$", "^(?:(?:^a$){2})$", "^(?:a{2,3})$", r"^(?:\w)$",
+         "^(?:a{1001})$", "^(?:a$b)$", "^(?:[a-])$x"],
+    )  # fmt: skip
+    def test_other_patterns_are_left_to_re2(self, pattern: str) -> None:
+        assert byte_pattern(pattern) is None
+
+    def test_a_class_of_several_ranges(self) -> None:
+        sets = byte_pattern("^(?:[0-9A-HJ-NP-RTUW-Y]{2})$")
+        assert sets is not None
+        values = pa.array(["0A", "IO", "Y9", "Z1", "a0", None, "0"])
+        expected = pc.match_substring_regex(values, "^(?:[0-9A-HJ-NP-RTUW-Y]{2})$")
+        assert match_bytes(values, sets).to_pylist() == expected.to_pylist()
+
+
+class TestDictionaryColumns:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "status IS NULL",
+            "NOT COALESCE(status IN ('a', 'b'), FALSE) AND NOT status IS NULL",
+            "REGEXP_MATCHES(status, '^(?:[a-c])$')",
+            "1 = 1",
+        ],
+    )
+    def test_once_per_distinct_value_equals_every_row(self, text: str) -> None:
+        plain = pa.array(["a", None, "c", "b", "a", "zz", None, "c"])
+        encoded = plain.dictionary_encode()
+        planner = Planner(pa.schema([("status", pa.string())]), lambda _: plain)
+        node = planner.plan(sqlglot.parse_one(text, dialect="duckdb"))
+        fast, slow = run(node, {"status": encoded}), node.run({"status": plain})
+        assert type(fast) is type(slow)
+        assert fast.equals(slow)
+
+    def test_dictionary_and_plain_files_alike(self, tmp_path: Path) -> None:
+        rnd = random.Random(3)  # noqa: S311 - test data
+        table = pa.table(
+            {
+                "status": [rnd.choice(["存续", "在业", "x", "", None]) for _ in range(4000)],
+                "code": [rnd.choice(["330100", "33010", "3301OO", None]) for _ in range(4000)],
+            }
+        )
+        rules = {
+            "fields": {
+                "status": {"required": True, "enum": ["存续", "在业"]},
+                "code": {"pattern": "[0-9]{6}"},
+            }
+        }
+        absent = tmp_path / "absent.parquet"
+        encoded = generate.write(table, tmp_path / "dictionary.parquet")
+        plain = tmp_path / "plain.parquet"
+        pq.write_table(table, plain, use_dictionary=False)
+        fast, sql = _both([encoded], absent, rules)
+        assert _outcomes(fast) == _outcomes(sql)
+        assert _outcomes(_both([plain], absent, rules)[0]) == _outcomes(sql)
+        assert fast.failures()["status.required"] == sum(
+            v is None for v in table["status"].to_pylist()
+        )

@@ -1,13 +1,15 @@
 """The columnar fast path: compiled checks evaluated over whole Arrow columns.
 
 `plan` turns a check's sqlglot condition into a function of Arrow columns (pyarrow.compute
-kernels, RE2 for patterns, the NumPy validators of `vectorized` for check characters), or
-raises `Unsupported` when a node's DuckDB meaning cannot be matched exactly: the check then
-runs as SQL. Supported: columns, literals, AND/OR/NOT (three-valued), comparisons of like
-types, IS NULL, IN (a list, or a subquery that DuckDB answers once), BETWEEN, COALESCE,
-LENGTH, full-match patterns, casts to text of text and integers and to DOUBLE of numbers,
-and the registered validators. The engine reads every column these checks need in one DuckDB
-scan, runs each check as one pass per column, and fetches failing-row samples by position.
+kernels, the NumPy validators of `vectorized` for check characters, byte ranges for patterns of
+fixed-width ASCII text and RE2 for other patterns), or raises `Unsupported` when a node's
+DuckDB meaning cannot be matched exactly: the check then runs as SQL. Supported: columns,
+literals, AND/OR/NOT (three-valued), comparisons of like types, IS NULL, IN (a list, or a
+subquery that DuckDB answers once), BETWEEN, COALESCE, LENGTH, full-match patterns, casts to
+text of text and integers and to DOUBLE of numbers, and the registered validators. The engine
+reads every column these checks need once, runs each check as one pass per column (`run`: a
+condition of one dictionary-encoded column once per distinct value), and fetches failing-row
+samples by position.
 
 `duplicates` finds the rows whose complete key occurs more than once: a 64-bit fingerprint of
 each key (its bytes for fixed-width text, its value for integers and dates) is sorted to find
@@ -28,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from govhub.data.quality.vectorized import FUNCTIONS
+from govhub.data.quality.vectorized import FUNCTIONS, byte_pattern, match_bytes
 
 Datum: TypeAlias = pa.Array | pa.Scalar
 Columns: TypeAlias = Mapping[str, pa.Array]
@@ -287,6 +289,9 @@ class Planner:
         if _family(value.type) != "text" or value.is_literal:
             raise Unsupported("a pattern on something other than a text column")
         text = str(pattern.this)
+        sets = byte_pattern(text)
+        if sets is not None:  # fixed-width ASCII: byte ranges, position by position
+            return Node(pa.bool_(), lambda cols: match_bytes(value.run(cols), sets))
         return Node(pa.bool_(), lambda cols: pc.match_substring_regex(value.run(cols), text))
 
     def _cast(self, tree: exp.Cast) -> Node:
@@ -316,6 +321,25 @@ class Planner:
         return Node(pa.bool_(), lambda cols: function(value.run(cols)))
 
 
+def run(node: Node, columns: Columns) -> Datum:
+    """Run a planned condition over the columns it reads. A condition of one dictionary-encoded
+    column runs once per distinct value (and once for NULL); its answers are then taken row by
+    row through the indices. Several columns are decoded first."""
+    encoded = [name for name, array in columns.items() if pa.types.is_dictionary(array.type)]
+    if not encoded:
+        return node.run(columns)
+    if len(columns) > 1:
+        return node.run(
+            {n: a.dictionary_decode() if n in encoded else a for n, a in columns.items()}
+        )
+    ((name, array),) = columns.items()
+    values = pa.concat_arrays([array.dictionary, pa.nulls(1, array.dictionary.type)])
+    answer = node.run({name: values})
+    if isinstance(answer, pa.Scalar):
+        return answer
+    return answer.take(array.indices.fill_null(len(values) - 1))
+
+
 def count_true(result: Datum, rows: int) -> int:
     """Return how many rows a condition is TRUE for (a scalar holds for every row)."""
     if isinstance(result, pa.Scalar):
@@ -336,11 +360,13 @@ def first_true(result: Datum, rows: int, size: int) -> npt.NDArray[np.int64]:
 # --- key uniqueness ------------------------------------------------------------------------
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_WORD_MIX = np.uint64(0xBF58476D1CE4E5B9)
+# An odd multiplier per 64-bit word of a fixed-width text (at most 8 words: 64 bytes).
+_WORD_KEYS = [np.uint64((0xBF58476D1CE4E5B9 * (2 * k + 1)) % (1 << 64)) for k in range(8)]
 
 
 def _fixed_width_text(array: pa.Array) -> npt.NDArray[np.uint64] | None:
-    """Fingerprint text whose values all have one byte length: its bytes as 64-bit words."""
+    """Fingerprint text whose values all have one byte length: the sum of its bytes as 64-bit
+    words, each times its own odd multiplier, then mixed (read in place, no copy of the text)."""
     wide = pa.types.is_large_string(array.type)
     buffers = array.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
@@ -363,9 +389,9 @@ def _fixed_width_text(array: pa.Array) -> npt.NDArray[np.uint64] | None:
             for k in range(piece.shape[1]):
                 word |= piece[:, k].astype(np.uint64) << np.uint64(8 * k)
         else:
-            word = piece.view(lane)[:, 0].astype(np.uint64)
-        total = (total ^ word) * _WORD_MIX
-        total ^= total >> np.uint64(31)
+            word = piece.view(lane)[:, 0]
+        total += word * _WORD_KEYS[start // 8]
+    total ^= total >> np.uint64(31)
     return total
 
 
@@ -380,14 +406,24 @@ def _fingerprint(array: pa.Array) -> npt.NDArray[np.uint64] | None:
     return None
 
 
+_SIEVE_BITS = 20
+
+
 def _repeated(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-    """Return the indexes (ascending) of fingerprints that occur more than once."""
+    """Return the indexes (ascending) of fingerprints that occur more than once.
+
+    The sorted fingerprints give the repeated ones (few); a table of 2^20 flags indexed by
+    their low bits sieves the rows in one pass of look-ups, and only the rows it lets through
+    are compared with the repeated fingerprints themselves."""
     ordered = np.sort(prints)
     again = ordered[1:][ordered[1:] == ordered[:-1]]
     if not len(again):
         return np.zeros(0, dtype=np.int64)
-    hit = pc.is_in(pa.array(prints), value_set=pa.array(np.unique(again)))
-    return np.flatnonzero(hit.to_numpy(zero_copy_only=False)).astype(np.int64)
+    low = np.uint64((1 << _SIEVE_BITS) - 1)
+    sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
+    sieve[(again & low).astype(np.intp)] = True
+    maybe = np.flatnonzero(sieve[(prints & low).astype(np.intp)])
+    return maybe[np.isin(prints[maybe], again)].astype(np.int64)
 
 
 @dataclass
@@ -404,6 +440,23 @@ class Duplicates:
         return self.positions[np.isin(self.groups, chosen)]
 
 
+def _key_prints(frame: pa.Table, keys: Sequence[str]) -> npt.NDArray[np.uint64] | None:
+    """Return a fingerprint of each row's key, or None when a key column cannot have one."""
+    prints: npt.NDArray[np.uint64] | None = None
+    for key in keys:
+        parts = [_fingerprint(chunk) for chunk in frame[key].chunks]
+        found = [part for part in parts if part is not None]
+        if len(found) != len(parts):
+            return None
+        part = np.concatenate(found) if found else np.zeros(frame.num_rows, dtype=np.uint64)
+        if prints is None:
+            prints = part
+            continue
+        prints = (prints ^ part) * _MIX
+        prints ^= prints >> np.uint64(29)
+    return prints
+
+
 def duplicates(table: pa.Table, keys: Sequence[str]) -> Duplicates:
     """Find the rows of `table` whose complete key (no NULL part) occurs more than once."""
     for key in keys:
@@ -417,16 +470,8 @@ def duplicates(table: pa.Table, keys: Sequence[str]) -> Duplicates:
         complete = reduce(pc.and_, valid)
         frame = frame.filter(complete)
         rows = rows[np.asarray(complete.to_numpy(zero_copy_only=False), dtype=bool)]
-    frame = frame.combine_chunks()
     evaluated = frame.num_rows
-    prints: npt.NDArray[np.uint64] | None = np.zeros(evaluated, dtype=np.uint64)
-    for key in keys:
-        part = _fingerprint(frame[key].chunk(0)) if frame[key].num_chunks else None
-        if part is None or prints is None:
-            prints = None
-            break
-        prints = (prints ^ part) * _MIX
-        prints ^= prints >> np.uint64(29)
+    prints = _key_prints(frame, keys)
     candidates = np.arange(evaluated) if prints is None else _repeated(prints)
     exact = frame.take(candidates).append_column("__row", pa.array(rows[candidates]))
     grouped = exact.group_by(list(keys), use_threads=False).aggregate([("__row", "list")])

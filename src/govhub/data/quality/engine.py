@@ -31,6 +31,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from govhub.core.errors import InvalidInput
@@ -302,6 +304,7 @@ class _Columnar:
 
     rows: int | None
     found: dict[str, tuple[int, int, list[int]]] = field(default_factory=dict)
+    table: pa.Table | None = None  # the columns it read, every row
 
 
 def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
@@ -319,13 +322,37 @@ def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
     return run
 
 
-def _plans(
-    con: duckdb.DuckDBPyConnection, checks: Sequence[Check]
-) -> tuple[dict[str, tuple[columnar.Node, columnar.Node | None]], list[Check], set[str]]:
-    """Plan the checks the columnar path runs; return them and the columns they read."""
+@dataclass
+class _Plans:
+    """The checks the columnar path runs: planned row checks (with the columns each reads), key
+    checks, the columns they read and the dataset's Arrow schema as DuckDB reads it."""
+
+    rows: dict[str, tuple[columnar.Node, columnar.Node | None]]
+    uses: dict[str, set[str]]
+    keyed: list[Check]
+    needed: set[str]
+    schema: pa.Schema
+
+    def encodable(self) -> set[str]:
+        """Return the text columns that only checks of that column alone read (no key): those
+        can be read dictionary-encoded and checked once per distinct value."""
+        keys = {k for check in self.keyed for k in check.columns}
+        alone = {next(iter(u)) for u in self.uses.values() if len(u) == 1}
+        shared = {c for u in self.uses.values() if len(u) > 1 for c in u}
+        return {
+            c
+            for c in alone - shared - keys
+            if pa.types.is_string(self.schema.field(c).type)
+            or pa.types.is_large_string(self.schema.field(c).type)
+        }
+
+
+def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
+    """Plan the checks the columnar path runs."""
     empty = con.sql(exp.select("*").from_(DATASET).limit(0).sql(DIALECT)).to_arrow_table()
     planner = columnar.Planner(empty.schema, _subquery(con))
     plans: dict[str, tuple[columnar.Node, columnar.Node | None]] = {}
+    uses: dict[str, set[str]] = {}
     keyed: list[Check] = []
     needed: set[str] = set()
     for check in checks:
@@ -345,14 +372,15 @@ def _plans(
         except columnar.Unsupported:
             continue
         plans[check.name] = (fail, scope)
+        uses[check.name] = used
         needed.update(used)
-    return plans, keyed, needed
+    return _Plans(plans, uses, keyed, needed, empty.schema)
 
 
-def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
-    """Read the named columns of the dataset as Arrow, the columns split among _WORKERS
-    cursors of the connection reading at once (DuckDB reads a Parquet row group with one
-    thread)."""
+def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
+    """Read the named columns of the dataset as Arrow with DuckDB, the columns split among
+    _WORKERS cursors of the connection reading at once (DuckDB reads a Parquet row group with
+    one thread)."""
     groups = [list(names[i::_WORKERS]) for i in range(min(_WORKERS, len(names)))]
 
     def read(group: list[str]) -> pa.Table:
@@ -372,9 +400,69 @@ def _read(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
     return table
 
 
+_DICTIONARY_BYTES = 4  # at most this many bytes a value, uncompressed: dictionary indices
+
+
+def _dictionary_encoded(files: Sequence[pq.ParquetFile], names: Iterable[str]) -> list[str]:
+    """Return the columns every row group of `files` stores dictionary-encoded throughout: a
+    dictionary page, and data pages too small for anything but indices (a writer that gives up
+    on a dictionary writes the rest of the values plain, several bytes each)."""
+    found = []
+    for name in names:
+        chunks = [
+            group.column(i)
+            for file in files
+            for group in (file.metadata.row_group(g) for g in range(file.metadata.num_row_groups))
+            for i in range(group.num_columns)
+            if group.column(i).path_in_schema == name
+        ]
+        if all(
+            c.has_dictionary_page and c.total_uncompressed_size <= _DICTIONARY_BYTES * c.num_values
+            for c in chunks
+        ):
+            found.append(name)
+    return found
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str], planned: _Plans
+) -> pa.Table:
+    """Read the named columns of the dataset (its files end to end) as Arrow.
+
+    Arrow's Parquet reader (its dataset scanner: batch by batch, fewer and smaller allocations
+    than one read of each whole row group) decodes straight into Arrow buffers, in parallel,
+    with none of the conversion of DuckDB's vectors to Arrow. It is used when every file gives
+    each column exactly the Arrow type DuckDB gives it, so the planned checks see the values
+    DuckDB would. A column that only checks of its own read, stored dictionary-encoded, stays
+    so (`columnar.run` checks each distinct value once). Otherwise DuckDB reads them."""
+    wanted = pa.schema([planned.schema.field(n) for n in names])
+    try:
+        files = [pq.ParquetFile(p) for p in paths]
+        if all(_types_match(file.schema_arrow, wanted) for file in files):
+            encoded = _dictionary_encoded(files, sorted(planned.encodable() & set(names)))
+            options = ds.ParquetReadOptions(dictionary_columns=encoded)
+            dataset = ds.dataset(
+                [str(p) for p in paths], format=ds.ParquetFileFormat(read_options=options)
+            )
+            return dataset.to_table(columns=list(names))
+    except (pa.ArrowException, OSError):
+        pass
+    return _read_duckdb(con, names)
+
+
+def _types_match(found: pa.Schema, wanted: pa.Schema) -> bool:
+    """Tell whether a file's Arrow schema has every wanted column, of the wanted type, once."""
+    for field_ in wanted:
+        index = found.get_field_index(field_.name)  # -1: absent or more than once
+        if index < 0 or found.field(index).type != field_.type:
+            return False
+    return True
+
+
 def _evaluate(
     fail: columnar.Node,
     scope: columnar.Node | None,
+    used: set[str],
     batches: Sequence[tuple[int, columnar.Columns]],
     size: int,
 ) -> tuple[int, int, list[int]] | None:
@@ -383,10 +471,14 @@ def _evaluate(
     failed = evaluated = start = 0
     positions: list[int] = []
     try:
-        for rows, columns in batches:
-            result = fail.run(columns)
+        for rows, batch in batches:
+            columns = {name: batch[name] for name in used}
+            result = columnar.run(fail, columns)
             failed += columnar.count_true(result, rows)
-            evaluated += rows if scope is None else columnar.count_true(scope.run(columns), rows)
+            if scope is None:
+                evaluated += rows
+            else:
+                evaluated += columnar.count_true(columnar.run(scope, columns), rows)
             more = columnar.first_true(result, rows, size - len(positions))
             positions += [start + int(p) for p in more]
             start += rows
@@ -404,14 +496,17 @@ def _duplicates(table: pa.Table, check: Check, size: int) -> tuple[int, int, lis
     return len(repeated.positions), repeated.evaluated, sample
 
 
-def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size: int) -> _Columnar:
+def _run_columnar(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], checks: Sequence[Check], size: int
+) -> _Columnar:
     """Read the columns of every check the columnar path supports once and run those checks,
     _WORKERS at a time. A check whose evaluation fails is left to the SQL path."""
-    plans, keyed, needed = _plans(con, checks)
+    planned = _plans(con, checks)
+    plans, keyed, needed = planned.rows, planned.keyed, planned.needed
     if not plans and not keyed:
         return _Columnar(None)
     if needed:
-        table = _read(con, sorted(needed))
+        table = _read(con, paths, sorted(needed), planned)
         batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
                    for b in table.to_batches()]  # fmt: skip
     else:  # conditions on constants alone: only the row count is needed
@@ -419,10 +514,13 @@ def _run_columnar(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], size:
         table = pa.table({"rows": pa.nulls(int(_one_row(con, count.sql(DIALECT))[0] or 0))})
         batches = [(table.num_rows, {})]
     with ThreadPoolExecutor(_WORKERS) as pool:
-        jobs = {name: pool.submit(_evaluate, *plan, batches, size) for name, plan in plans.items()}
+        jobs = {
+            name: pool.submit(_evaluate, *plan, planned.uses[name], batches, size)
+            for name, plan in plans.items()
+        }
         jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
         outcomes = {name: job.result() for name, job in jobs.items()}
-    found = _Columnar(table.num_rows)
+    found = _Columnar(table.num_rows, table=table if needed else None)
     found.found = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
     return found
 
@@ -431,18 +529,44 @@ _ROW_NUMBER = "file_row_number"
 
 
 def _rows_at(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], positions: Iterable[int]
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    positions: Iterable[int],
+    read: pa.Table | None = None,
 ) -> dict[int, dict[str, object]]:
     """Return the rows at the given positions of the dataset (its files end to end).
 
-    Each file is read once, filtered on DuckDB's `file_row_number`, which its Parquet reader
-    applies before it decodes the other columns."""
+    The columns in `read` (every row of some columns, already in memory) are taken from it; the
+    others are read from each file once, filtered on DuckDB's `file_row_number`, which its
+    Parquet reader applies before it decodes the other columns."""
     wanted = sorted(set(positions))
     if not wanted:
         return {}
-    if _ROW_NUMBER in {c.casefold() for c in con.table(DATASET).columns}:
+    names = con.table(DATASET).columns
+    if _ROW_NUMBER in {c.casefold() for c in names}:
         return _rows_in_range(con, wanted)
-    found: list[dict[str, object]] = []
+    kept = [] if read is None else [n for n in names if n in read.column_names]
+    other = [n for n in names if n not in kept]
+    parts: list[list[dict[str, Any]]] = []
+    if kept and read is not None:
+        parts.append(read.select(kept).take(pa.array(wanted, pa.int64())).to_pylist())
+    if other:
+        parts.append(_read_rows(con, paths, wanted, other))
+    found = [
+        {name: _json_value(merged[name]) for name in names}
+        for merged in (
+            {k: v for part in row for k, v in part.items()} for row in zip(*parts, strict=True)
+        )
+    ]
+    return dict(zip(wanted, found, strict=True))
+
+
+def _read_rows(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], wanted: Sequence[int], names: list[str]
+) -> list[dict[str, Any]]:
+    """Read the named columns of the rows at sorted positions `wanted`, file by file."""
+    columns = ", ".join(col(n).sql(DIALECT) for n in names)
+    rows: list[dict[str, Any]] = []
     start = 0
     for path in paths:
         count = con.execute(
@@ -453,9 +577,9 @@ def _rows_at(
         if local:
             where = exp.column(_ROW_NUMBER).isin(*[exp.Literal.number(p) for p in local])
             rel = con.read_parquet(str(path), file_row_number=True).filter(where.sql(DIALECT))
-            table = rel.to_arrow_table().sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER])
-            found += [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
-    return dict(zip(wanted, found, strict=True))
+            table = rel.project(f"{columns}, {_ROW_NUMBER}").to_arrow_table()
+            rows += table.sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER]).to_pylist()
+    return rows
 
 
 def _rows_in_range(
@@ -515,7 +639,9 @@ def _add_samples(
 ) -> None:
     """Fetch the sample rows of every columnar check at once, by position."""
     wanted = {name: positions for name, (_, _, positions) in fast.found.items() if positions}
-    found = _rows_at(con, paths, [p for positions in wanted.values() for p in positions])
+    found = _rows_at(
+        con, paths, [p for positions in wanted.values() for p in positions], fast.table
+    )
     for check, result in zip(checks, results, strict=True):
         if check.name not in wanted:
             continue
@@ -550,7 +676,7 @@ def assess_files(
             {**BUILTIN_SPECS, **(elements or {})},
             native=native,
         )
-        fast = _run_columnar(con, checks, sample_size) if native else _Columnar(None)
+        fast = _run_columnar(con, paths, checks, sample_size) if native else _Columnar(None)
         row_checks = [
             c for c in checks if c.kind == "row" and c.error is None and c.name not in fast.found
         ]

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
 from govhub.core.errors import InvalidInput
 
 DIALECT = "duckdb"
+# sqlglot imports a dialect's module when it is first used: load it with this module rather
+# than within the first request that parses a rule.
+Dialect.get_or_raise(DIALECT)
 
 _ALLOWED: tuple[type[exp.Expr], ...] = (
     # operands

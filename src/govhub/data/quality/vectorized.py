@@ -2,9 +2,12 @@
 
 `elements.uscc_ok` and `elements.id_number_ok` state GB 32100 and GB 11643 in portable SQL
 (about 17 string operations per value), which any engine can run. On DuckDB the engine calls
-these functions instead, registered as Arrow UDFs: each receives a column chunk as an Arrow
-string array, gathers the values that are exactly 18 bytes long into an (n, 18) uint8 matrix
-and checks the alphabet, shape, birth date and weighted check sum with a few NumPy operations.
+these functions instead, registered as Arrow UDFs, and the columnar path calls them on whole
+columns: each gathers the values that are exactly 18 bytes long into an (n, 18) uint8 matrix and
+works on blocks of 65,536 rows that stay in the processor's cache, each block transposed to 18
+rows of bytes: the alphabet and shape as byte ranges (or one 256-entry table for the credit
+code's alphabet), the weighted check sum as 17 multiply-adds of whole rows, the birth date as
+the number YYYYMMDD looked up in a table of real dates.
 A value passes exactly when the SQL form is TRUE for it (tests compare the two on tricky
 values); the answer is NULL for NULL, and FALSE, never NULL, for any other failing value:
 another length, lower case, non-ASCII or full-width text, an impossible birth date.
@@ -12,6 +15,7 @@ another length, lower case, non-ASCII or full-width text, an impossible birth da
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
@@ -19,6 +23,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govhub.identity.codes import (
     ID_CHECK,
@@ -32,61 +37,49 @@ USCC_FUNCTION = "govhub_uscc_ok"
 ID_NUMBER_FUNCTION = "govhub_id_number_ok"
 WIDTH = 18
 
-_PAIRS = WIDTH // 2
-_INVALID = 1 << 20  # added for any character out of place: far above any valid weighted sum
+_BLOCK = 1 << 16  # rows per block: an 18-byte block is 1.1 MiB, in cache while it is worked
+_NOT_IN_ALPHABET = 255
 
 
-def _pair_tables(score: np.ndarray) -> npt.NDArray[np.int32]:
-    """Return 9 tables of 65,536 entries, one per pair of positions (2k, 2k+1), indexed by the
-    little-endian uint16 of the two bytes: the sum of `score[2k][a] + score[2k+1][b]`."""
-    low = np.arange(65536) & 0xFF
-    high = np.arange(65536) >> 8
-    return np.stack([score[2 * k][low] + score[2 * k + 1][high] for k in range(_PAIRS)]).astype(
-        np.int32
-    )
+def _code_table(alphabet: str) -> pa.Array:
+    """Return the 256-entry table of a byte's place in `alphabet` (255: not in it)."""
+    table = np.full(256, _NOT_IN_ALPHABET, dtype=np.uint8)
+    table[list(alphabet.encode("ascii"))] = np.arange(len(alphabet), dtype=np.uint8)
+    return pa.array(table)
 
 
-def _byte_scores(
-    values: str, weights: tuple[int, ...] | list[int], allowed: list[str]
-) -> npt.NDArray[np.int64]:
-    """Per position, per byte: weight x place in `values` if the byte is allowed, else _INVALID."""
-    score = np.full((WIDTH, 256), _INVALID, dtype=np.int64)
-    for position, chars in enumerate(allowed):
-        weight = weights[position] if position < len(weights) else 0
-        for ch in chars:
-            score[position, ord(ch)] = weight * values.index(ch) if ch in values else 0
-    return score
+def _byte_set(chars: str) -> npt.NDArray[np.bool_]:
+    """Return the 256-entry table of the bytes of `chars`."""
+    table = np.zeros(256, dtype=bool)
+    table[list(chars.encode("ascii"))] = True
+    return table
 
 
-_DIGITS = "0123456789"
-_USCC_TABLES = _pair_tables(
-    _byte_scores(
-        USCC_ALPHABET,
-        USCC_WEIGHTS,
-        [
-            "".join(sorted(USCC_AUTHORITIES)),
-            USCC_ALPHABET,
-            *[_DIGITS] * 6,
-            *[USCC_ALPHABET] * 10,
-        ],
-    )
-)
-_USCC_INDEX = np.full(256, 0, dtype=np.int64)
-_USCC_INDEX[[ord(c) for c in USCC_ALPHABET]] = np.arange(len(USCC_ALPHABET))
-_USCC_ASCII = np.frombuffer(USCC_ALPHABET.encode("ascii"), dtype=np.uint8)
-_ID_TABLES = _pair_tables(_byte_scores(_DIGITS, ID_WEIGHTS, [*[_DIGITS] * 17, _DIGITS + "X"]))
-
-
-def _two_digits() -> npt.NDArray[np.int64]:
-    """Return the table of a pair of bytes as a number 0..99 (not two digits: _INVALID)."""
-    low = np.arange(65536) & 0xFF
-    high = np.arange(65536) >> 8
-    digits = (low >= ord("0")) & (low <= ord("9")) & (high >= ord("0")) & (high <= ord("9"))
-    return np.where(digits, (low - ord("0")) * 10 + (high - ord("0")), _INVALID).astype(np.int64)
-
-
-_TWO_DIGITS = _two_digits()
+_USCC_CODES = _code_table(USCC_ALPHABET)
+_USCC_AUTHORITY = _byte_set("".join(sorted(USCC_AUTHORITIES)))
+_USCC_WEIGHTS = np.array(USCC_WEIGHTS, dtype=np.uint16)
+# The check character's place for every weighted sum (any uint16: a sum over bytes outside the
+# alphabet wraps round, and such a value fails anyway).
+_USCC_CHECK = ((31 - np.arange(1 << 16) % 31) % 31).astype(np.uint8)
+_ID_WEIGHTS = np.array(ID_WEIGHTS, dtype=np.uint16)
 _ID_CHECK_ASCII = np.frombuffer(ID_CHECK.encode("ascii"), dtype=np.uint8)
+_ZERO, _X = np.uint8(ord("0")), np.uint8(ord("X"))
+
+
+def _blocks(codes: npt.NDArray[np.uint8]) -> Iterator[tuple[int, npt.NDArray[np.uint8]]]:
+    """Yield (first row, the block's bytes as 18 contiguous rows of positions) per block."""
+    for start in range(0, len(codes), _BLOCK):
+        yield start, np.ascontiguousarray(codes[start : start + _BLOCK].T)
+
+
+def _weighted(
+    rows: npt.NDArray[np.uint8], weights: npt.NDArray[np.uint16]
+) -> npt.NDArray[np.uint16]:
+    """Return the weighted sum of the first 17 rows of a block (values below 256)."""
+    total: npt.NDArray[np.uint16] = rows[0] * weights[0]
+    for k in range(1, 17):
+        total += rows[k] * weights[k]
+    return total
 
 
 def _as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -104,26 +97,27 @@ def _valid(array: pa.Array) -> npt.NDArray[np.bool_]:
 
 
 def fixed_width(
-    values: pa.Array | pa.ChunkedArray,
+    values: pa.Array | pa.ChunkedArray, width: int = WIDTH
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
-    """Return (mask of non-null values exactly 18 bytes long, their bytes as an (m, 18) matrix)."""
+    """Return (mask of non-null values exactly `width` bytes long, their bytes as an
+    (m, width) matrix)."""
     array = _as_string_array(values)
     n = len(array)
     wide = array.type == pa.large_string()
     buffers = array.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[array.offset : array.offset + n + 1].astype(np.int64)
-    mask = np.diff(offsets) == WIDTH
+    mask = np.diff(offsets) == width
     if array.null_count:
         mask &= _valid(array)
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
     if data is None or not mask.any():
-        return mask, np.zeros((0, WIDTH), dtype=np.uint8)
+        return mask, np.zeros((0, width), dtype=np.uint8)
     if mask.all():
         first = int(offsets[0])
-        return mask, data[first : first + WIDTH * n].reshape(n, WIDTH)
+        return mask, data[first : first + width * n].reshape(n, width)
     # Arrow copies the selected values end to end: a matrix view of their bytes, no gather.
-    _, codes = fixed_width(array.filter(pa.array(mask)))
+    _, codes = fixed_width(array.filter(pa.array(mask)), width)
     return mask, codes
 
 
@@ -139,28 +133,18 @@ def _answer(
     return pa.array(result, type=pa.bool_(), mask=~_valid(array))
 
 
-def _pairs(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint16]:
-    """View an (m, 18) byte matrix as 9 rows of m little-endian pairs (one row per pair)."""
-    return np.ascontiguousarray(codes.view("<u2").T)
-
-
-def _weighted(
-    pairs: npt.NDArray[np.uint16], tables: npt.NDArray[np.int32]
-) -> npt.NDArray[np.int32]:
-    """Sum the pair tables over the 9 pairs of each value (>= _INVALID: a character is wrong)."""
-    total: npt.NDArray[np.int32] = tables[0].take(pairs[0])
-    for k in range(1, _PAIRS):
-        total += tables[k].take(pairs[k])
-    return total
-
-
 def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """GB 32100 for each value: 18 characters of the alphabet, a known authority, MOD 31."""
     mask, codes = fixed_width(values)
-    total = _weighted(_pairs(codes), _USCC_TABLES)
-    # The table of the last pair weighs character 17 and only vets character 18.
-    good = total < _INVALID
-    good &= _USCC_ASCII[(31 - total % 31) % 31] == codes[:, 17]
+    good = np.empty(len(codes), dtype=bool)
+    for start, block in _blocks(codes):
+        places = pc.take(_USCC_CODES, pa.array(block.reshape(-1))).to_numpy()
+        places = places.reshape(block.shape)
+        ok = places.max(axis=0) < _NOT_IN_ALPHABET  # every character in the alphabet
+        ok &= places[2:8].max(axis=0) <= 9  # the division code: digits
+        ok &= _USCC_AUTHORITY[block[0]]
+        ok &= _USCC_CHECK[_weighted(places, _USCC_WEIGHTS)] == places[17]
+        good[start : start + len(ok)] = ok
     return _answer(values, mask, good)
 
 
@@ -187,12 +171,10 @@ def _birth_dates(today: date) -> npt.NDArray[np.bool_]:
     return table
 
 
-def _real_birth_date(
-    year: npt.NDArray[np.int64], month_day: npt.NDArray[np.int64], today: date
-) -> npt.NDArray[np.bool_]:
-    """Tell which (year, month * 100 + day) are a real date from 1900-01-01 to `today`."""
+def _real_birth_date(yyyymmdd: npt.NDArray[np.int32], today: date) -> npt.NDArray[np.bool_]:
+    """Tell which numbers YYYYMMDD are a real date from 1900-01-01 to `today`."""
     table = _birth_dates(today)
-    index = (year - _FIRST_YEAR) * 10000 + month_day
+    index = yyyymmdd - _FIRST_YEAR * 10000
     inside = (index >= 0) & (index < len(table))
     return np.asarray(table[np.where(inside, index, 0)] & inside, dtype=bool)
 
@@ -200,16 +182,19 @@ def _real_birth_date(
 def id_number_valid(values: pa.Array | pa.ChunkedArray, today: date | None = None) -> pa.Array:
     """GB 11643 for each value: 17 digits and 0-9 or X, a birth date since 1900, MOD 11-2."""
     mask, codes = fixed_width(values)
-    pairs = _pairs(codes)
-    total = _weighted(pairs, _ID_TABLES)
-    good = total < _INVALID
-    # Characters 7..14 are YYYYMMDD: pairs 3 and 4 the year, 5 the month, 6 the day.
-    two = _TWO_DIGITS
-    year = two.take(pairs[3]) * 100 + two.take(pairs[4])
-    good &= _real_birth_date(
-        year, two.take(pairs[5]) * 100 + two.take(pairs[6]), today or _local_today()
-    )
-    good &= _ID_CHECK_ASCII[total % 11] == codes[:, 17]
+    day = today or _local_today()
+    good = np.empty(len(codes), dtype=bool)
+    for start, block in _blocks(codes):
+        digits = block - _ZERO  # a byte below "0" wraps round, above 9 too
+        ok = digits[:17].max(axis=0) <= 9
+        ok &= (digits[17] <= 9) | (block[17] == _X)
+        ok &= _ID_CHECK_ASCII[_weighted(digits, _ID_WEIGHTS) % 11] == block[17]
+        # Characters 7..14 are the birth date YYYYMMDD.
+        born = digits[6].astype(np.int32)
+        for k in range(7, 14):
+            born = born * 10 + digits[k]
+        ok &= _real_birth_date(born, day)
+        good[start : start + len(ok)] = ok
     return _answer(values, mask, good)
 
 
@@ -233,3 +218,156 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             null_handling="special",
             side_effects=False,
         )
+
+
+# --- fixed-width patterns ------------------------------------------------------------------
+
+_SPECIAL = set(".^$*+?()[]{}|\\")
+_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_MAX_REPEAT = 1000  # RE2's limit on a counted repetition
+_DIGIT_SET = frozenset(range(ord("0"), ord("9") + 1))
+
+
+class _Pattern:
+    """A reader of the patterns `byte_pattern` accepts (anything else: `ValueError`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.at = text, 0
+        self.sets: list[frozenset[int]] = []
+        self.starts: list[int] = []  # how many sets were read at each ^
+        self.ends: list[int] = []  # and at each $
+
+    def peek(self) -> str:
+        return self.text[self.at] if self.at < len(self.text) else ""
+
+    def take(self) -> str:
+        char = self.peek()
+        if not char:
+            raise ValueError("the pattern ends early")
+        self.at += 1
+        return char
+
+    def sequence(self, base: int) -> list[frozenset[int]]:
+        """Read items up to the end of a group (`base` sets before it); return their sets."""
+        found: list[frozenset[int]] = []
+        while self.peek() and self.peek() != ")":
+            char = self.peek()
+            if char in "^$":
+                self.take()
+                (self.starts if char == "^" else self.ends).append(base + len(found))
+                continue
+            anchors = len(self.starts) + len(self.ends)
+            atom = self.atom(base + len(found))
+            count = self.repeat()
+            if count != 1 and len(self.starts) + len(self.ends) != anchors:
+                raise ValueError("an anchor in a repeated group")
+            found += atom * count
+        return found
+
+    def atom(self, base: int) -> list[frozenset[int]]:
+        char = self.take()
+        if char == "(":
+            if self.peek() == "?":
+                self.take()
+                if self.take() != ":":
+                    raise ValueError("a group with flags or a name")
+            inner = self.sequence(base)
+            if self.take() != ")":
+                raise ValueError("an open group")
+            return inner
+        if char == "[":
+            return [self.klass()]
+        if char == "\\":
+            return [self.escape(in_class=False)]
+        if char in _SPECIAL or not char.isascii():
+            raise ValueError(f"the character {char!r}")
+        return [frozenset({ord(char)})]
+
+    def escape(self, *, in_class: bool) -> frozenset[int]:
+        char = self.take()
+        if char == "d":
+            return _DIGIT_SET
+        if char in _PUNCTUATION and (in_class or char != "-"):
+            return frozenset({ord(char)})
+        raise ValueError(f"the escape \\{char}")
+
+    def klass(self) -> frozenset[int]:
+        if self.peek() in ("^", "]", ""):
+            raise ValueError("a negated or empty class")
+        members: set[int] = set()
+        while self.peek() != "]":
+            char = self.take()
+            if char == "[" or not char.isascii():
+                raise ValueError("a nested class or a non-ASCII member")
+            if char == "\\":
+                members |= self.escape(in_class=True)
+                continue
+            if self.peek() == "-" and self.text[self.at + 1 : self.at + 2] not in ("]", ""):
+                self.take()
+                high = self.take()
+                if high in "\\[" or not high.isascii() or ord(high) < ord(char):
+                    raise ValueError("a range")
+                members |= set(range(ord(char), ord(high) + 1))
+                continue
+            members.add(ord(char))
+        self.take()
+        return frozenset(members)
+
+    def repeat(self) -> int:
+        if self.peek() in ("*", "+", "?"):
+            raise ValueError("a repetition of no fixed count")
+        if self.peek() != "{":
+            return 1
+        self.take()
+        close = self.text.find("}", self.at)
+        counts = self.text[self.at : close].split(",") if close > 0 else []
+        if not counts or len(counts) > 2 or not all(c.isdigit() for c in counts):
+            raise ValueError("a repetition of no fixed count")
+        if len(counts) == 2 and counts[0] != counts[1]:
+            raise ValueError("a repetition of no fixed count")
+        self.at = close + 1
+        if int(counts[0]) > _MAX_REPEAT:
+            raise ValueError("a count RE2 refuses")
+        return int(counts[0])
+
+
+def byte_pattern(pattern: str) -> list[frozenset[int]] | None:
+    """Return the set of ASCII bytes of each position when `pattern` (RE2 syntax) matches
+    exactly the texts of that many ASCII characters, one from each set: literals, classes of
+    characters and ranges, \\d, escaped punctuation, groups and fixed counts, anchored by ^ at
+    the start and $ at the end. None for any other pattern: RE2 judges those."""
+    reader = _Pattern(pattern)
+    try:
+        sets = reader.sequence(0)
+        if reader.peek():
+            raise ValueError("an unopened group")
+    except ValueError:
+        return None
+    anchored = reader.starts and reader.ends
+    if not anchored or not sets or set(reader.starts) != {0} or set(reader.ends) != {len(sets)}:
+        return None
+    return sets
+
+
+def match_bytes(values: pa.Array | pa.ChunkedArray, sets: list[frozenset[int]]) -> pa.Array:
+    """Tell for each value whether it is one byte of each set, position by position (NULL for
+    NULL): what RE2 answers for the pattern `byte_pattern` read the sets from."""
+    mask, codes = fixed_width(values, len(sets))
+    good = np.empty(len(codes), dtype=bool)
+    ranges = [(min(m), max(m)) for m in sets]
+    if all(len(m) == high - low + 1 for m, (low, high) in zip(sets, ranges, strict=True)):
+        # Every position a range: one comparison of the whole block (bytes below wrap round).
+        lows = np.array([[low] for low, _ in ranges], dtype=np.uint8)
+        spans = np.array([[high - low] for low, high in ranges], dtype=np.uint8)
+        for start, block in _blocks(codes):
+            good[start : start + block.shape[1]] = ((block - lows) <= spans).all(axis=0)
+        return _answer(values, mask, good)
+    tables = np.zeros((len(sets), 256), dtype=bool)
+    for position, members in enumerate(sets):
+        tables[position, list(members)] = True
+    for start, block in _blocks(codes):
+        ok = np.ones(block.shape[1], dtype=bool)
+        for table, row in zip(tables, block, strict=True):
+            ok &= table[row]
+        good[start : start + len(ok)] = ok
+    return _answer(values, mask, good)
