@@ -218,7 +218,20 @@ def _duplicate_samples(
     """Return up to `size` rows of the first duplicated keys met in the file, key by key.
 
     Both passes stop early (LIMIT, no ORDER BY): the first finds keys reading the key columns
-    only, the second stops once it has read every row of the chosen keys."""
+    only, the second stops once it has read every row of the chosen keys. They run on one
+    thread: a parallel semi join may meet the rows out of file order, and the samples would
+    then change from run to run."""
+    threads = int(_one_row(con, "SELECT current_setting('threads')")[0])
+    con.execute("SET threads = 1")
+    try:
+        return _first_duplicates(con, columns, size)
+    finally:
+        con.execute(f"SET threads = {threads}")
+
+
+def _first_duplicates(
+    con: duckdb.DuckDBPyConnection, columns: Sequence[str], size: int
+) -> list[dict[str, object]]:
     keys = [col(k) for k in columns]
     met = _semi(DATASET, "t", exp.alias_(exp.to_table(_DUPLICATES), "d"), columns).limit(size)
     chosen = exp.select(*[col(k) for k in columns]).distinct().from_(met.subquery("m"))
