@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, event, func, select, update
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
 from govhub.core.errors import InvalidInput, NotFound
 from govhub.identity.principal import Principal
 from govhub.ledger.service import payload_digest
-from govhub.reservations import service
+from govhub.reservations import booking, service
 from govhub.reservations.booking import BookingPlan
 from govhub.reservations.errors import (
     AlreadyReserved,
@@ -132,6 +134,65 @@ class TestBooking:
         assert session.get(Claim, (campaign.period_key, late.account_id)) is None
         # another slot of the same campaign still has places
         assert _book(session, campaign, late, slot_index=1).slot_id == campaign.slots[1].id
+
+    def test_a_sold_out_slot_refuses_without_writing(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=1, shards=1)
+        first, late, later = (_citizen(session, world) for _ in range(3))
+        session.commit()
+        booked = _book(session, campaign, first, key="k-first-1")
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)  # the database says so; this process remembers
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement.lstrip().split()[0].upper())
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with pytest.raises(SoldOut):
+                _book(session, campaign, later)
+            retry = _book(session, campaign, first, key="k-first-1")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert not {"INSERT", "UPDATE", "DELETE"} & set(statements)
+        assert retry.id == booked.id  # a retry with its key still gets its first answer
+        assert _count(session, Reservation) == 1
+        assert session.get(Claim, (campaign.period_key, later.account_id)) is None
+
+    def test_the_sold_out_marker_goes_when_the_quota_changes(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world, quota_per_slot=1, shards=1)
+        first, late = _citizen(session, world), _citizen(session, world)
+        session.commit()
+        _book(session, campaign, first)
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)
+        shard = session.scalars(
+            select(QuotaShard).where(QuotaShard.slot_id == campaign.slots[0].id)
+        ).one()
+        shard.remaining += 1  # this process changes the quota: the marker is dropped
+        session.commit()
+        assert _book(session, campaign, late).resident_id == late.account_id
+
+    def test_the_sold_out_marker_expires(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=1, shards=1)
+        first, late = _citizen(session, world), _citizen(session, world)
+        session.commit()
+        _book(session, campaign, first)
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)
+        # another process adds a place (a statement the ORM of this process does not see)
+        shards = cast(Table, QuotaShard.__table__)
+        session.connection().execute(
+            update(shards).where(shards.c.slot_id == campaign.slots[0].id).values(remaining=1)
+        )
+        session.commit()
+        with pytest.raises(SoldOut):  # the marker still answers, for its short time to live
+            _book(session, campaign, late)
+        time.sleep(booking.SOLD_OUT_SECONDS + 0.05)
+        assert _book(session, campaign, late).resident_id == late.account_id
 
     def test_one_reservation_per_resident_and_period(self, session: Session, world: World) -> None:
         first = _publish(session, world, period_key="masks-2026-w48")

@@ -18,6 +18,11 @@ upgrade, like BEGIN IMMEDIATE). That transaction, in compiled Core statements:
 Commit makes all of it durable at once; any refusal rolls all of it back. An earlier answer to
 the same Idempotency-Key is looked up only when the fast path refuses (the claim is taken, or
 the campaign no longer takes bookings), so a first attempt costs no extra read.
+
+Once a slot is found sold out, this process remembers it for `SOLD_OUT_SECONDS` (dropped when
+this process changes the campaign): later attempts get the sold-out answer without a write
+transaction (a retry with an Idempotency-Key still gets its earlier answer). The marker only
+refuses sooner what the database refused; it never admits anything.
 """
 
 from __future__ import annotations
@@ -91,6 +96,13 @@ OFFER_SECONDS = 5.0
 # or slots (closing one included); another process's closing is enforced by the claim insert.
 _offers: WatchedCache[tuple[uuid.UUID, uuid.UUID], Offer] = WatchedCache(
     Campaign, PickupPoint, TimeWindow, Slot
+)
+
+SOLD_OUT_SECONDS = 1.0
+# Slots this process found sold out, by slot id: dropped when this process touches the campaign
+# or a quota shard through the ORM; another process's change shows after the time to live.
+_sold_out: WatchedCache[uuid.UUID, bool] = WatchedCache(
+    Campaign, PickupPoint, TimeWindow, Slot, QuotaShard
 )
 
 
@@ -194,6 +206,8 @@ def plan_booking(
         if offer.mode is not AllocationMode.FCFS:
             raise WrongMode("this campaign allocates by lottery: register instead")
         ensure_open(offer, now)
+        if _sold_out.get(offer.slot_id, ttl=SOLD_OUT_SECONDS):
+            raise SoldOut("every place of this pickup point and window is taken")
         resident_id = check_eligible(session, rules=offer, principal=principal, now=now)
     except GovHubError:
         if idempotency_key is not None and principal.account_id is not None:
@@ -309,6 +323,7 @@ def execute_booking(
     session) or, for a retry of an earlier request, that request's reservation.
     """
     now = now or utcnow()
+    since = _sold_out.generation
     claimed = insert_claim(
         session,
         period_key=plan.period_key,
@@ -321,6 +336,7 @@ def execute_booking(
     hint = int.from_bytes(hashlib.sha256(plan.resident_id.bytes).digest()[:4], "big")
     shard = take_quota(session, slot_id=plan.slot_id, shards=plan.shards, hint=hint)
     if shard is None:
+        _sold_out.put(plan.slot_id, True, since=since, ttl=SOLD_OUT_SECONDS)
         raise SoldOut("every place of this pickup point and window is taken")
     values = {
         "id": uuid.uuid4(),

@@ -17,7 +17,6 @@ class ReservationSettings(BaseSettings):
     # Bookings served at once by one process; more answer 429 at once, never queue. Keep it
     # below the database pool size (10 + 20 overflow) so admitted requests never wait for one.
     max_concurrent_bookings: int = 16
-    retry_after_seconds: int = 1
     per_identity_per_minute: int = 30
     per_ip_per_minute: int = 600
 
