@@ -36,6 +36,8 @@ REFUSED = Counter(
     "Booking and registration requests refused at the edge",
     ["reason"],
 )
+_REFUSED_ADDRESS = REFUSED.labels("address")
+_REFUSED_CAPACITY = REFUSED.labels("capacity")
 
 # The routes admission control guards: booking and registration, by the API and the page.
 GUARDED = re.compile(
@@ -102,6 +104,7 @@ class WaitEstimator:
             self._counts = [0] * self.window
             self._seconds = [-1] * self.window
             self._next_turn = 0.0
+            self._rate_second, self._rate = -1, 0.0
 
     def finished(self) -> None:
         """Count one admitted request finished now."""
@@ -113,14 +116,17 @@ class WaitEstimator:
             self._counts[index] += 1
 
     def throughput(self, floor: float) -> float:
-        """Admitted requests finished per second over the last whole seconds."""
+        """Admitted requests finished per second over the last whole seconds (summed once a
+        second)."""
         now = int(self.clock())
-        done = sum(
-            count
-            for second, count in zip(self._seconds, self._counts, strict=True)
-            if now - self.window <= second < now
-        )
-        return max(floor, done / self.window, 1e-9)
+        if now != self._rate_second:
+            done = sum(
+                count
+                for second, count in zip(self._seconds, self._counts, strict=True)
+                if now - self.window <= second < now
+            )
+            self._rate_second, self._rate = now, done / self.window
+        return max(floor, self._rate, 1e-9)
 
     def refused(self, *, floor: float) -> int:
         """Promise the next turn to a refused client; return its wait in whole seconds."""
@@ -191,12 +197,12 @@ class AdmissionMiddleware:
         try:
             ip_limiter.hit(client[0] if client else "unknown", limit=settings.per_ip_per_minute)
         except RateLimited as exc:
-            REFUSED.labels("address").inc()
+            _REFUSED_ADDRESS.inc()
             await self._refuse(scope, receive, send, exc.detail, exc.retry_after)
             return
         limit = settings.max_concurrent_bookings
         if not booking_gate.try_enter(limit):
-            REFUSED.labels("capacity").inc()
+            _REFUSED_CAPACITY.inc()
             wait = wait_estimator.refused(floor=max(1, limit))
             await self._refuse(scope, receive, send, _AT_CAPACITY, wait)
             return
