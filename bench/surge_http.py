@@ -806,6 +806,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=1024)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--capacity", type=float, help="skip the search and use this C")
+    parser.add_argument(
+        "--multiples", default="5,10", help="the surges to run, as multiples of C (default 5,10)"
+    )
+    parser.add_argument("--skip-naive", action="store_true", help="leave out the naive peer")
     return parser.parse_args()
 
 
@@ -842,26 +846,28 @@ def main() -> None:
             if not c:
                 raise SystemExit("no rate met the budget: lower --start-rate")
             save(results)
-            results["surge_5x"] = surge(url, server, residents, args, 5 * c, c / 2)
-            save(results)
-            results["surge_10x"] = surge(url, server, residents, args, 10 * c, c / 2)
-            save(results)
+            for multiple in (int(m) for m in args.multiples.split(",")):
+                results[f"surge_{multiple}x"] = surge(
+                    url, server, residents, args, multiple * c, c / 2
+                )
+                save(results)
         finally:
             server.stop()
-        naive = Server(url, args.workers, app="bench.surge_naive:create_app")
-        try:
-            results["naive_5x"] = surge(
-                url,
-                naive,
-                residents,
-                args,
-                5 * results["capacity"],
-                results["capacity"] / 2,
-                path="/bench/naive/{campaign}/bookings",
-                shards=1,
-            )
-        finally:
-            naive.stop()
+        if not args.skip_naive:
+            naive = Server(url, args.workers, app="bench.surge_naive:create_app")
+            try:
+                results["naive_5x"] = surge(
+                    url,
+                    naive,
+                    residents,
+                    args,
+                    5 * results["capacity"],
+                    results["capacity"] / 2,
+                    path="/bench/naive/{campaign}/bookings",
+                    shards=1,
+                )
+            finally:
+                naive.stop()
     results["load_after"] = os.getloadavg()
     save(results)
     report(results)
@@ -900,7 +906,7 @@ def report(results: dict[str, Any]) -> None:
     ]
     print("| run | " + " | ".join(label for _, label in columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
-    for name in ("surge_5x", "surge_10x", "naive_5x"):
+    for name in [n for n in results if n.startswith(("surge_", "naive_"))]:
         row = results[name]
         cells = []
         for key, _ in columns:

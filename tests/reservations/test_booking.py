@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from datetime import timedelta
@@ -216,6 +217,46 @@ class TestBooking:
         with pytest.raises(IdempotencyKeyReused):
             _book(session, campaign, resident, slot_index=1, key="retry-key-1")
         assert _count(session, Reservation) == 1
+
+    def test_a_key_used_in_another_period_changes_nothing(
+        self, session: Session, world: World
+    ) -> None:
+        first = _publish(session, world, period_key="masks-w48")
+        second = _publish(session, world, period_key="masks-w49", quota_per_slot=1, shards=1)
+        resident = _citizen(session, world)
+        session.commit()
+        _book(session, first, resident, key="shared-key-1")
+        with pytest.raises(IdempotencyKeyReused):
+            _book(session, second, resident, key="shared-key-1")
+        assert session.get(Claim, (second.period_key, resident.account_id)) is None
+        assert _count(session, Reservation) == 1
+        remaining = session.scalar(
+            select(func.sum(QuotaShard.remaining)).where(QuotaShard.slot_id == second.slots[0].id)
+        )
+        assert remaining == 1
+
+    def test_an_empty_own_shard_falls_through_to_another(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world, quota_per_slot=4, shards=4)
+        resident = _citizen(session, world)
+        assert resident.account_id is not None
+        own = int.from_bytes(hashlib.sha256(resident.account_id.bytes).digest()[:4], "big") % 4
+        shards = cast(Table, QuotaShard.__table__)
+        slot_id = campaign.slots[0].id
+        session.connection().execute(
+            update(shards)
+            .where(shards.c.slot_id == slot_id, shards.c.shard == own)
+            .values(remaining=0)
+        )
+        session.commit()
+        reservation = _book(session, campaign, resident)
+        assert reservation.shard != own
+        assert session.get(Claim, (campaign.period_key, resident.account_id)) is not None
+        remaining = session.scalar(
+            select(func.sum(QuotaShard.remaining)).where(QuotaShard.slot_id == slot_id)
+        )
+        assert remaining == 4 - 1 - 1  # the emptied shard's place and the booked one
 
     def test_a_retry_racing_its_first_attempt_gets_the_first_answer(
         self, session: Session, world: World
