@@ -95,6 +95,9 @@ TIMEOUT_SECONDS = 10.0
 DRAIN_SECONDS = 60.0
 GAVE_UP = -1  # the status a sample gets when its client gave up before sending
 P99_BUDGET_MS = 200.0
+# uvicorn closes a keep-alive connection idle for 5 s; like a browser, the client does not
+# reuse one idle nearly that long (a request written as the server closes it would fail).
+IDLE_SECONDS = 4.0
 
 
 # --- a small HTTP/1.1 client --------------------------------------------------------------
@@ -105,6 +108,7 @@ class Connection:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.last_used = time.monotonic()
 
     async def send(self, request: bytes) -> tuple[int, dict[str, str], bytes]:
         """Send one request and read its whole answer."""
@@ -128,10 +132,12 @@ class Connection:
 class Pool:
     """Keep-alive connections to one server, opened on demand up to `size`."""
 
-    def __init__(self, port: int, size: int) -> None:
+    def __init__(self, port: int, size: int, failures: dict[str, int] | None = None) -> None:
         self.port, self.size = port, size
         self.idle: list[Connection] = []
         self.opened = 0
+        # status-0 answers counted by the exception behind them
+        self.failures = failures if failures is not None else {}
         self.freed = asyncio.Condition()
 
     async def acquire(self) -> Connection:
@@ -139,6 +145,10 @@ class Pool:
         async with self.freed:
             while not self.idle and self.opened >= self.size:
                 await self.freed.wait()
+            stale = time.monotonic() - IDLE_SECONDS
+            while self.idle and self.idle[0].last_used < stale:  # the oldest come first
+                self.idle.pop(0).close()
+                self.opened -= 1
             if self.idle:
                 return self.idle.pop()
             self.opened += 1
@@ -155,6 +165,7 @@ class Pool:
             if connection is None:
                 self.opened -= 1
             else:
+                connection.last_used = time.monotonic()
                 self.idle.append(connection)
             self.freed.notify()
 
@@ -182,7 +193,9 @@ class Pool:
             return GAVE_UP, {}, b"", sent
         try:
             status, headers, body = await asyncio.wait_for(connection.send(raw), TIMEOUT_SECONDS)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            kind = type(exc).__name__
+            self.failures[kind] = self.failures.get(kind, 0) + 1
             connection.close()
             await self.release(None)
             return 0, {}, b"", sent
@@ -237,6 +250,7 @@ class Phase:
     # or its attempts ran out): counted apart, since a retry with its key would still tell it
     gave_up: set[str] = field(default_factory=set)
     sold_out_at: float | None = None
+    client_errors: dict[str, int] = field(default_factory=dict)  # status 0, by exception
 
 
 def summarize(samples: list[Sample]) -> dict[str, Any]:
@@ -554,8 +568,8 @@ async def drive(
 
     Returns the phase and the peak server memory (MiB) seen while it ran.
     """
-    pool = Pool(port, connections)
     phase = Phase()
+    pool = Pool(port, connections, phase.client_errors)
     body = json.dumps({"slot_id": slot}).encode()
     start = time.monotonic()
     deadline = start + sum(seconds for seconds, _ in schedule) + DRAIN_SECONDS
@@ -786,6 +800,7 @@ def surge(
         "sold_out_after_s": phase.sold_out_at,
         "recovery_s": recovery_seconds(phase, args.surge_seconds),
         "peak_server_rss_mib": round(peak, 1),
+        "client_errors": phase.client_errors,
         **check(url, campaign, args.quota, phase),
     }
 

@@ -196,6 +196,22 @@ class TestWaitEstimator:
         clock.now += 61
         assert estimator.refused(floor=2) == 1
 
+    def test_waits_shrink_when_the_throughput_rises(self) -> None:
+        clock = Clock()
+        estimator = WaitEstimator(window=5, clock=clock)
+        for second in range(5):
+            clock.now = 1000.0 + second
+            for _ in range(10):
+                estimator.finished()
+        clock.now = 1005.0
+        assert max(estimator.refused(floor=1) for _ in range(300)) == 30  # 300 ahead at 10/s
+        for second in range(5, 10):  # answers got cheap: 1,000 finished per second
+            clock.now = 1000.0 + second
+            for _ in range(1000):
+                estimator.finished()
+        clock.now = 1010.0
+        assert estimator.refused(floor=1) == 1  # the same queue drains in well under a second
+
     def test_a_slower_server_gives_longer_waits(self) -> None:
         fast, slow = Clock(), Clock()
         quick, sluggish = WaitEstimator(clock=fast), WaitEstimator(clock=slow)

@@ -75,13 +75,15 @@ class ConcurrencyGate:
 class WaitEstimator:
     """Retry-After as a place in a virtual queue served at the measured throughput.
 
-    Every refused client is promised a turn: the turns are spaced 1/throughput apart, after
-    the turns already promised, so the clients told to come back return at about the rate
-    the server finishes admitted requests instead of all at once. Throughput is the number of
-    admitted requests finished over the last `window` whole seconds (at least `floor` per
-    second, so a cold process does not send its first refusals away for long). Waits are
-    whole seconds clamped to [`shortest`, `longest`]; the queue never reaches past `longest`,
-    so a burst that passed is forgotten within that time. A waiting-room token with a signed
+    Every refused client joins the back of a queue that drains at the throughput: its wait
+    is the queue's length divided by the throughput, so the clients told to come back return
+    at about the rate the server finishes admitted requests instead of all at once. Only the
+    length is kept; when the throughput rises (answers get cheaper, as after a sell-out),
+    the waits given shrink at once. Throughput is the number of admitted requests finished
+    over the last `window` whole seconds (at least `floor` per second, so a cold process does
+    not send its first refusals away for long). Waits are whole seconds clamped to
+    [`shortest`, `longest`]; the queue never holds more than `longest` seconds of work, so a
+    burst that passed is forgotten within that time. A waiting-room token with a signed
     position would add fairness across retries; this estimate needs no state in the client
     and no per-client state in the server.
     """
@@ -103,7 +105,7 @@ class WaitEstimator:
         with self._lock:
             self._counts = [0] * self.window
             self._seconds = [-1] * self.window
-            self._next_turn = 0.0
+            self._queued, self._updated = 0.0, 0.0
             self._rate_second, self._rate = -1, 0.0
 
     def finished(self) -> None:
@@ -129,13 +131,13 @@ class WaitEstimator:
         return max(floor, self._rate, 1e-9)
 
     def refused(self, *, floor: float) -> int:
-        """Promise the next turn to a refused client; return its wait in whole seconds."""
+        """Put a refused client at the back of the queue; return its wait in whole seconds."""
         now = self.clock()
-        spacing = 1.0 / self.throughput(floor)
+        rate = self.throughput(floor)
         with self._lock:
-            turn = min(max(self._next_turn, now), now + self.longest)
-            self._next_turn = turn + spacing
-        return min(self.longest, max(self.shortest, math.ceil(turn - now)))
+            queued = max(0.0, self._queued - rate * (now - self._updated))
+            self._queued, self._updated = min(queued + 1, rate * self.longest), now
+        return min(self.longest, max(self.shortest, math.ceil(queued / rate)))
 
 
 booking_gate = ConcurrencyGate()
