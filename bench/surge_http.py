@@ -257,6 +257,8 @@ def summarize(samples: list[Sample]) -> dict[str, Any]:
     """Latency percentiles of accepted and rejected requests, and error counts."""
     accepted = [s.latency_ms for s in samples if 200 <= s.status < 300]
     rejected = [s.latency_ms for s in samples if s.status in (409, 429)]
+    over = [s.latency_ms for s in samples if s.status == 429]
+    sold = [s.latency_ms for s in samples if s.status == 409]
     accepted_service = [s.service_ms for s in samples if 200 <= s.status < 300]
     rejected_service = [s.service_ms for s in samples if s.status in (409, 429)]
     errors = sum(1 for s in samples if s.status >= 500 or s.status == 0)
@@ -278,6 +280,8 @@ def summarize(samples: list[Sample]) -> dict[str, Any]:
         "rejected_p50_ms": percentile(rejected, 50) if rejected else None,
         "rejected_p95_ms": percentile(rejected, 95) if rejected else None,
         "rejected_p99_ms": percentile(rejected, 99) if rejected else None,
+        "rejected_429_p99_ms": percentile(over, 99) if over else None,
+        "rejected_409_p99_ms": percentile(sold, 99) if sold else None,
         "accepted_service_p99_ms": (percentile(accepted_service, 99) if accepted_service else None),
         "rejected_service_p99_ms": (percentile(rejected_service, 99) if rejected_service else None),
     }
