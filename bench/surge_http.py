@@ -781,6 +781,7 @@ def surge(
     campaign, slot = make_campaign(url, args.quota, shards or args.shards)
     schedule = [(args.surge_seconds, rate), (args.after_seconds, normal)]
     ensure_residents(url, residents, arrivals(schedule))
+    cpu_before, wall_before = time.process_time(), time.monotonic()
     phase, peak = asyncio.run(
         drive(
             server.port,
@@ -792,6 +793,8 @@ def surge(
             memory=server,
         )
     )
+    # near 1.0, the load generator itself was saturated and its latencies include its own delay
+    generator_cpu = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
     in_surge = [s for s in phase.samples if s.due < args.surge_seconds]
     booked_in_surge = sum(1 for s in in_surge if 200 <= s.status < 300)
     selling = phase.sold_out_at or args.surge_seconds
@@ -805,6 +808,7 @@ def surge(
         "recovery_s": recovery_seconds(phase, args.surge_seconds),
         "peak_server_rss_mib": round(peak, 1),
         "client_errors": phase.client_errors,
+        "generator_cpu_share": round(generator_cpu, 2),
         **check(url, campaign, args.quota, phase),
     }
 
