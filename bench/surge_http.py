@@ -251,6 +251,10 @@ class Phase:
     gave_up: set[str] = field(default_factory=set)
     sold_out_at: float | None = None
     client_errors: dict[str, int] = field(default_factory=dict)  # status 0, by exception
+    # the load generator's highest CPU share over half a second: near 1.0 it was saturated,
+    # and the latencies it measured include its own delays
+    generator_busy: float = 0.0
+    peak_rss_mib: float = 0.0  # the server's, when watched
 
 
 def summarize(samples: list[Sample]) -> dict[str, Any]:
@@ -558,6 +562,18 @@ async def ceiling_hello(port: int, seconds: float, connections: int = 64) -> flo
     return count / seconds
 
 
+async def watch(phase: Phase, memory: Server | None) -> None:
+    """Every half second: the server's memory and the load generator's CPU share."""
+    cpu, wall = time.process_time(), time.monotonic()
+    while True:
+        if memory is not None:
+            phase.peak_rss_mib = max(phase.peak_rss_mib, memory.rss_mib())
+        await asyncio.sleep(0.5)
+        busy = (time.process_time() - cpu) / (time.monotonic() - wall)
+        phase.generator_busy = max(phase.generator_busy, busy)
+        cpu, wall = time.process_time(), time.monotonic()
+
+
 async def drive(
     port: int,
     path: str,
@@ -578,7 +594,6 @@ async def drive(
     start = time.monotonic()
     deadline = start + sum(seconds for seconds, _ in schedule) + DRAIN_SECONDS
     tasks: list[asyncio.Task[None]] = []
-    peak = 0.0
 
     async def resident(account: str, token: str, due: float) -> None:
         headers = {
@@ -615,14 +630,7 @@ async def drive(
             due = time.monotonic()
         phase.gave_up.add(account)
 
-    async def watch() -> None:
-        nonlocal peak
-        while True:
-            if memory is not None:
-                peak = max(peak, memory.rss_mib())
-            await asyncio.sleep(0.5)
-
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(watch(phase, memory))
     index, offset = 0, 0.0
     for seconds, rate in schedule:
         count = int(seconds * rate)
@@ -638,7 +646,7 @@ async def drive(
     await asyncio.gather(*tasks)
     watcher.cancel()
     pool.close()
-    return phase, peak
+    return phase, phase.peak_rss_mib
 
 
 def recovery_seconds(phase: Phase, surge_end: float) -> float | None:
@@ -781,7 +789,6 @@ def surge(
     campaign, slot = make_campaign(url, args.quota, shards or args.shards)
     schedule = [(args.surge_seconds, rate), (args.after_seconds, normal)]
     ensure_residents(url, residents, arrivals(schedule))
-    cpu_before, wall_before = time.process_time(), time.monotonic()
     phase, peak = asyncio.run(
         drive(
             server.port,
@@ -793,8 +800,6 @@ def surge(
             memory=server,
         )
     )
-    # near 1.0, the load generator itself was saturated and its latencies include its own delay
-    generator_cpu = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
     in_surge = [s for s in phase.samples if s.due < args.surge_seconds]
     booked_in_surge = sum(1 for s in in_surge if 200 <= s.status < 300)
     selling = phase.sold_out_at or args.surge_seconds
@@ -808,7 +813,7 @@ def surge(
         "recovery_s": recovery_seconds(phase, args.surge_seconds),
         "peak_server_rss_mib": round(peak, 1),
         "client_errors": phase.client_errors,
-        "generator_cpu_share": round(generator_cpu, 2),
+        "generator_peak_cpu_share": round(phase.generator_busy, 2),
         **check(url, campaign, args.quota, phase),
     }
 
