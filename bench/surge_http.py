@@ -9,7 +9,13 @@ process sends requests at a fixed arrival rate (an open model: a request is due 
 whether or not earlier ones have answered, and its latency counts from that time, so
 queueing is never hidden) over keep-alive connections of a small asyncio HTTP/1.1 client.
 Every resident carries one Idempotency-Key and retries on 429 after Retry-After (plus
-jitter), on 5xx and on timeouts, as a client would.
+jitter), on 5xx and on timeouts, as a client would. Each arrival is a resident of its own:
+before a phase, residents are added until there is one per scheduled arrival.
+
+Latency is measured twice: from the time a request was due (its arrival, or the end of its
+Retry-After wait) to its answer, which includes waiting for a free client connection; and
+from the moment it was written on a connection to its answer ("service" latency), which
+leaves out the load generator's own queueing.
 
 Measured in one run:
 - ceilings: a bare endpoint of the same server (`/healthz`, requests/s) and pgbench running
@@ -18,8 +24,10 @@ Measured in one run:
   accepted;
 - surges at 5x and 10x C, then normal load: goodput, latency of accepted and of rejected
   requests, oversold, duplicates, lost (acknowledged ids missing from the database),
-  phantoms (reservations of residents whose client never saw a success), 5xx and timeouts,
-  time to sell out, recovery time, peak server memory;
+  phantoms (reservations of residents whose client's last answer was a refusal or error),
+  give-ups (clients that stopped retrying at the phase's deadline, and the reservations they
+  hold without having seen them), 5xx and timeouts, time to sell out, recovery time, peak
+  server memory;
 - the naive design (read the quota, check, write) under the same surge as 5x.
 
 Prints tables and writes bench/results/surge_http.json after every phase (a run cut short
@@ -87,6 +95,9 @@ TIMEOUT_SECONDS = 10.0
 DRAIN_SECONDS = 60.0
 GAVE_UP = -1  # the status a sample gets when its client gave up before sending
 P99_BUDGET_MS = 200.0
+# uvicorn closes a keep-alive connection idle for 5 s; like a browser, the client does not
+# reuse one idle nearly that long (a request written as the server closes it would fail).
+IDLE_SECONDS = 4.0
 
 
 # --- a small HTTP/1.1 client --------------------------------------------------------------
@@ -97,6 +108,7 @@ class Connection:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.last_used = time.monotonic()
 
     async def send(self, request: bytes) -> tuple[int, dict[str, str], bytes]:
         """Send one request and read its whole answer."""
@@ -120,10 +132,12 @@ class Connection:
 class Pool:
     """Keep-alive connections to one server, opened on demand up to `size`."""
 
-    def __init__(self, port: int, size: int) -> None:
+    def __init__(self, port: int, size: int, failures: dict[str, int] | None = None) -> None:
         self.port, self.size = port, size
         self.idle: list[Connection] = []
         self.opened = 0
+        # status-0 answers counted by the exception behind them
+        self.failures = failures if failures is not None else {}
         self.freed = asyncio.Condition()
 
     async def acquire(self) -> Connection:
@@ -131,6 +145,10 @@ class Pool:
         async with self.freed:
             while not self.idle and self.opened >= self.size:
                 await self.freed.wait()
+            stale = time.monotonic() - IDLE_SECONDS
+            while self.idle and self.idle[0].last_used < stale:  # the oldest come first
+                self.idle.pop(0).close()
+                self.opened -= 1
             if self.idle:
                 return self.idle.pop()
             self.opened += 1
@@ -147,6 +165,7 @@ class Pool:
             if connection is None:
                 self.opened -= 1
             else:
+                connection.last_used = time.monotonic()
                 self.idle.append(connection)
             self.freed.notify()
 
@@ -158,25 +177,30 @@ class Pool:
         headers: dict[str, str],
         body: bytes = b"",
         deadline: float = float("inf"),
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request; status 0 means a timeout or a broken connection, `GAVE_UP` that
-        no connection was free before `deadline` (monotonic seconds)."""
+    ) -> tuple[int, dict[str, str], bytes, float]:
+        """Send one request: status, headers, body and when it was written (monotonic).
+
+        Status 0 means a timeout or a broken connection, `GAVE_UP` that no connection was
+        free before `deadline` (monotonic seconds)."""
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         lines.append(f"Content-Length: {len(body)}")
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
         connection = await self.acquire()
-        if time.monotonic() > deadline:
+        sent = time.monotonic()
+        if sent > deadline:
             await self.release(connection)
-            return GAVE_UP, {}, b""
+            return GAVE_UP, {}, b"", sent
         try:
-            answer = await asyncio.wait_for(connection.send(raw), TIMEOUT_SECONDS)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            status, headers, body = await asyncio.wait_for(connection.send(raw), TIMEOUT_SECONDS)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            kind = type(exc).__name__
+            self.failures[kind] = self.failures.get(kind, 0) + 1
             connection.close()
             await self.release(None)
-            return 0, {}, b""
+            return 0, {}, b"", sent
         await self.release(connection)
-        return answer
+        return status, headers, body, sent
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -195,9 +219,10 @@ def percentile(values: list[float], q: float) -> float:
 
 @dataclass
 class Sample:
-    """One request: when it was due, when it finished, its status."""
+    """One request: when it was due, when it was written, when it finished, its status."""
 
     due: float
+    sent: float
     done: float
     status: int
 
@@ -206,6 +231,11 @@ class Sample:
         """Milliseconds from the time the request was due to its answer."""
         return (self.done - self.due) * 1000
 
+    @property
+    def service_ms(self) -> float:
+        """Milliseconds from writing the request on a connection to its answer."""
+        return (self.done - self.sent) * 1000
+
 
 @dataclass
 class Phase:
@@ -213,15 +243,28 @@ class Phase:
 
     samples: list[Sample] = field(default_factory=list)
     acked: dict[str, str] = field(default_factory=dict)  # resident -> reservation id
-    failed: set[str] = field(default_factory=set)  # residents whose client never saw success
+    # residents whose client's last answer was a refusal or an error (not 429): a reservation
+    # of one of them is a phantom
+    refused: set[str] = field(default_factory=set)
+    # residents whose client stopped retrying without a final answer (the phase's deadline,
+    # or its attempts ran out): counted apart, since a retry with its key would still tell it
+    gave_up: set[str] = field(default_factory=set)
     sold_out_at: float | None = None
-    gave_up: int = 0  # residents whose client stopped retrying when the phase's drain ran out
+    client_errors: dict[str, int] = field(default_factory=dict)  # status 0, by exception
+    # the load generator's highest CPU share over half a second: near 1.0 it was saturated,
+    # and the latencies it measured include its own delays
+    generator_busy: float = 0.0
+    peak_rss_mib: float = 0.0  # the server's, when watched
 
 
 def summarize(samples: list[Sample]) -> dict[str, Any]:
     """Latency percentiles of accepted and rejected requests, and error counts."""
     accepted = [s.latency_ms for s in samples if 200 <= s.status < 300]
     rejected = [s.latency_ms for s in samples if s.status in (409, 429)]
+    over = [s.latency_ms for s in samples if s.status == 429]
+    sold = [s.latency_ms for s in samples if s.status == 409]
+    accepted_service = [s.service_ms for s in samples if 200 <= s.status < 300]
+    rejected_service = [s.service_ms for s in samples if s.status in (409, 429)]
     errors = sum(1 for s in samples if s.status >= 500 or s.status == 0)
     every = [s.latency_ms for s in samples]
     statuses: dict[str, int] = {}
@@ -241,6 +284,10 @@ def summarize(samples: list[Sample]) -> dict[str, Any]:
         "rejected_p50_ms": percentile(rejected, 50) if rejected else None,
         "rejected_p95_ms": percentile(rejected, 95) if rejected else None,
         "rejected_p99_ms": percentile(rejected, 99) if rejected else None,
+        "rejected_429_p99_ms": percentile(over, 99) if over else None,
+        "rejected_409_p99_ms": percentile(sold, 99) if sold else None,
+        "accepted_service_p99_ms": (percentile(accepted_service, 99) if accepted_service else None),
+        "rejected_service_p99_ms": (percentile(rejected_service, 99) if rejected_service else None),
     }
 
 
@@ -282,13 +329,21 @@ def _sign(args: tuple[str, list[str]]) -> list[str]:
     return out
 
 
+def make_signing_key(url: str) -> None:
+    """Make the token signing key, once, before any resident's token is signed."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rotate_keys(session)
+        session.commit()
+    engine.dispose()
+
+
 def make_residents(url: str, count: int) -> list[tuple[str, str]]:
     """Insert `count` citizen accounts and sign a token for each: (account id, token)."""
 
     ids = [uuid.uuid4() for _ in range(count)]
     engine = make_engine(url)
     with Session(engine) as session:
-        rotate_keys(session)  # the signing key, made once before the workers sign
         for start in range(0, count, 5000):
             session.execute(
                 insert(Account),
@@ -314,6 +369,19 @@ def make_residents(url: str, count: int) -> list[tuple[str, str]]:
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         tokens = [t for chunk in pool.map(_sign, chunks) for t in chunk]
     return list(zip(names, tokens, strict=True))
+
+
+def ensure_residents(url: str, residents: list[tuple[str, str]], needed: int) -> None:
+    """Add residents until there are `needed` (one per arrival of the coming phase)."""
+    if needed > len(residents):
+        started = time.monotonic()
+        residents.extend(make_residents(url, needed - len(residents)))
+        print(f"  {len(residents)} residents with tokens (+{time.monotonic() - started:.0f} s)")
+
+
+def arrivals(schedule: list[tuple[float, float]]) -> int:
+    """The number of requests a (seconds, rate) schedule sends."""
+    return sum(int(seconds * rate) for seconds, rate in schedule)
 
 
 def make_campaign(url: str, quota: int, shards: int) -> tuple[str, str]:
@@ -388,7 +456,9 @@ def check(url: str, campaign: str, quota: int, phase: Phase) -> dict[str, int]:
         "oversold": max(0, len(rows) - quota),
         "duplicates": int(duplicates or 0),
         "lost": sum(1 for rid in phase.acked.values() if rid not in stored),
-        "phantoms": sum(1 for r in rows if str(r.resident_id) in phase.failed),
+        "phantoms": sum(1 for r in rows if str(r.resident_id) in phase.refused),
+        "gave_up": len(phase.gave_up),
+        "gave_up_holding": sum(1 for r in rows if str(r.resident_id) in phase.gave_up),
     }
 
 
@@ -484,12 +554,24 @@ async def ceiling_hello(port: int, seconds: float, connections: int = 64) -> flo
     async def loop() -> None:
         nonlocal count
         while time.monotonic() < end:
-            status, _, _ = await pool.request("GET", "/healthz", headers={})
+            status, _, _, _ = await pool.request("GET", "/healthz", headers={})
             count += status == 200
 
     await asyncio.gather(*(loop() for _ in range(connections)))
     pool.close()
     return count / seconds
+
+
+async def watch(phase: Phase, memory: Server | None) -> None:
+    """Every half second: the server's memory and the load generator's CPU share."""
+    cpu, wall = time.process_time(), time.monotonic()
+    while True:
+        if memory is not None:
+            phase.peak_rss_mib = max(phase.peak_rss_mib, memory.rss_mib())
+        await asyncio.sleep(0.5)
+        busy = (time.process_time() - cpu) / (time.monotonic() - wall)
+        phase.generator_busy = max(phase.generator_busy, busy)
+        cpu, wall = time.process_time(), time.monotonic()
 
 
 async def drive(
@@ -506,13 +588,12 @@ async def drive(
 
     Returns the phase and the peak server memory (MiB) seen while it ran.
     """
-    pool = Pool(port, connections)
     phase = Phase()
+    pool = Pool(port, connections, phase.client_errors)
     body = json.dumps({"slot_id": slot}).encode()
     start = time.monotonic()
     deadline = start + sum(seconds for seconds, _ in schedule) + DRAIN_SECONDS
     tasks: list[asyncio.Task[None]] = []
-    peak = 0.0
 
     async def resident(account: str, token: str, due: float) -> None:
         headers = {
@@ -521,15 +602,14 @@ async def drive(
             "Idempotency-Key": f"{path.split('/')[-2]}:{account}",
         }
         for _ in range(30):
-            status, answer_headers, answer = await pool.request(
+            status, answer_headers, answer, sent = await pool.request(
                 "POST", path, headers=headers, body=body, deadline=deadline
             )
             now = time.monotonic()
             if status == GAVE_UP:
-                phase.gave_up += 1
-                phase.failed.add(account)
+                phase.gave_up.add(account)
                 return
-            phase.samples.append(Sample(due - start, now - start, status))
+            phase.samples.append(Sample(due - start, sent - start, now - start, status))
             if 200 <= status < 300:
                 phase.acked[account] = json.loads(answer)["id"]
                 return
@@ -537,24 +617,20 @@ async def drive(
                 sold_out = b"sold" in answer.lower() or b"taken" in answer.lower()
                 if sold_out and phase.sold_out_at is None:
                     phase.sold_out_at = now - start
-                phase.failed.add(account)
+                phase.refused.add(account)
                 return
             if status not in (0, 429) and status < 500:
-                phase.failed.add(account)
+                phase.refused.add(account)
                 return
             wait = float(answer_headers.get("retry-after", "1")) if status == 429 else 0.5
+            if now + wait > deadline:
+                phase.gave_up.add(account)
+                return
             await asyncio.sleep(wait * (0.5 + random.random()))
             due = time.monotonic()
-        phase.failed.add(account)
+        phase.gave_up.add(account)
 
-    async def watch() -> None:
-        nonlocal peak
-        while True:
-            if memory is not None:
-                peak = max(peak, memory.rss_mib())
-            await asyncio.sleep(0.5)
-
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(watch(phase, memory))
     index, offset = 0, 0.0
     for seconds, rate in schedule:
         count = int(seconds * rate)
@@ -563,14 +639,14 @@ async def drive(
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            account, token = residents[index % len(residents)]
+            account, token = residents[index]  # one resident per arrival, never reused
             index += 1
             tasks.append(asyncio.create_task(resident(account, token, due)))
         offset += seconds
     await asyncio.gather(*tasks)
     watcher.cancel()
     pool.close()
-    return phase, peak
+    return phase, phase.peak_rss_mib
 
 
 def recovery_seconds(phase: Phase, surge_end: float) -> float | None:
@@ -661,10 +737,12 @@ def capacity(
     campaign, slot = make_campaign(url, 10**7, args.shards)
     path = f"/api/v1/reservations/campaigns/{campaign}/bookings"
     warm = [(3.0, args.start_rate)]  # every worker opens its connections and caches first
+    ensure_residents(url, residents, arrivals(warm))
     asyncio.run(drive(server.port, path, residents, warm, slot, connections=args.connections))
     rate, best = args.start_rate, 0.0
     while rate <= args.max_rate:
         campaign, slot = make_campaign(url, 10**7, args.shards)
+        ensure_residents(url, residents, arrivals([(args.step_seconds, rate)]))
         cpu_before = server.cpu_seconds()
         phase, _ = asyncio.run(
             drive(
@@ -709,12 +787,14 @@ def surge(
 ) -> dict[str, Any]:
     """One campaign of quota Q: `rate` for the surge, then normal load; figures and checks."""
     campaign, slot = make_campaign(url, args.quota, shards or args.shards)
+    schedule = [(args.surge_seconds, rate), (args.after_seconds, normal)]
+    ensure_residents(url, residents, arrivals(schedule))
     phase, peak = asyncio.run(
         drive(
             server.port,
             path.format(campaign=campaign),
             residents,
-            [(args.surge_seconds, rate), (args.after_seconds, normal)],
+            schedule,
             slot,
             connections=args.connections,
             memory=server,
@@ -732,7 +812,8 @@ def surge(
         "sold_out_after_s": phase.sold_out_at,
         "recovery_s": recovery_seconds(phase, args.surge_seconds),
         "peak_server_rss_mib": round(peak, 1),
-        "gave_up": phase.gave_up,
+        "client_errors": phase.client_errors,
+        "generator_peak_cpu_share": round(phase.generator_busy, 2),
         **check(url, campaign, args.quota, phase),
     }
 
@@ -743,15 +824,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quota", type=int, default=10_000)
     parser.add_argument("--shards", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--residents", type=int, default=60_000)
+    # the residents made at the start; each phase adds more until it has one per arrival
+    parser.add_argument("--residents", type=int, default=10_000)
     parser.add_argument("--surge-seconds", type=float, default=60)
     parser.add_argument("--after-seconds", type=float, default=20)
     parser.add_argument("--step-seconds", type=float, default=8)
     parser.add_argument("--start-rate", type=float, default=50)
     parser.add_argument("--max-rate", type=float, default=20_000)
-    parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument("--connections", type=int, default=1024)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--capacity", type=float, help="skip the search and use this C")
+    parser.add_argument(
+        "--multiples", default="5,10", help="the surges to run, as multiples of C (default 5,10)"
+    )
+    parser.add_argument("--skip-naive", action="store_true", help="leave out the naive peer")
     return parser.parse_args()
 
 
@@ -769,6 +855,7 @@ def main() -> None:
     }
     with scratch_database(server_url) as url:
         started = time.monotonic()
+        make_signing_key(url)
         residents = make_residents(url, args.residents)
         print(f"{len(residents)} residents with tokens in {time.monotonic() - started:.0f} s")
         hot_campaign, hot_slot = make_campaign(url, 10**7, 1)
@@ -787,26 +874,28 @@ def main() -> None:
             if not c:
                 raise SystemExit("no rate met the budget: lower --start-rate")
             save(results)
-            results["surge_5x"] = surge(url, server, residents, args, 5 * c, c / 2)
-            save(results)
-            results["surge_10x"] = surge(url, server, residents, args, 10 * c, c / 2)
-            save(results)
+            for multiple in (int(m) for m in args.multiples.split(",")):
+                results[f"surge_{multiple}x"] = surge(
+                    url, server, residents, args, multiple * c, c / 2
+                )
+                save(results)
         finally:
             server.stop()
-        naive = Server(url, args.workers, app="bench.surge_naive:create_app")
-        try:
-            results["naive_5x"] = surge(
-                url,
-                naive,
-                residents,
-                args,
-                5 * results["capacity"],
-                results["capacity"] / 2,
-                path="/bench/naive/{campaign}/bookings",
-                shards=1,
-            )
-        finally:
-            naive.stop()
+        if not args.skip_naive:
+            naive = Server(url, args.workers, app="bench.surge_naive:create_app")
+            try:
+                results["naive_5x"] = surge(
+                    url,
+                    naive,
+                    residents,
+                    args,
+                    5 * results["capacity"],
+                    results["capacity"] / 2,
+                    path="/bench/naive/{campaign}/bookings",
+                    shards=1,
+                )
+            finally:
+                naive.stop()
     results["load_after"] = os.getloadavg()
     save(results)
     report(results)
@@ -840,11 +929,12 @@ def report(results: dict[str, Any]) -> None:
         ("sold_out_after_s", "sold out s"),
         ("recovery_s", "recovery s"),
         ("gave_up", "gave up"),
+        ("gave_up_holding", "gave up, held"),
         ("peak_server_rss_mib", "RSS MiB"),
     ]
     print("| run | " + " | ".join(label for _, label in columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
-    for name in ("surge_5x", "surge_10x", "naive_5x"):
+    for name in [n for n in results if n.startswith(("surge_", "naive_"))]:
         row = results[name]
         cells = []
         for key, _ in columns:

@@ -43,6 +43,7 @@ from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
 from govhub.ratings import api as ratings_api
 from govhub.reservations import api as reservations_api
+from govhub.reservations.admission import AdmissionMiddleware
 from govhub.reservations.health import api as health_api
 from govhub.services import api as services_api
 from govhub.services import govstack as services_govstack
@@ -83,6 +84,8 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: a refused booking costs no request id, log line, routing or body read.
+    app.add_middleware(AdmissionMiddleware, render_html=web_pages.render_error_page)
     app.include_router(health.router)
     # FastAPI tries routes in order: the surge-facing booking endpoints come first.
     app.include_router(reservations_api.router)

@@ -13,6 +13,8 @@ from govhub.reservations import admission
 def _fresh_limits() -> Iterator[None]:
     admission.ip_limiter.reset()
     admission.identity_limiter.reset()
+    admission.wait_estimator.reset()
     yield
     admission.ip_limiter.reset()
     admission.identity_limiter.reset()
+    admission.wait_estimator.reset()

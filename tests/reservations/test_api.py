@@ -241,6 +241,25 @@ class TestAdmission:
         assert _count(session, Claim) == 0
         assert _book(client, headers, campaign).status_code == 201
 
+    def test_a_full_gate_shows_browsers_a_page(
+        self, client: TestClient, campaign: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("GOVHUB_RESERVATIONS_MAX_CONCURRENT_BOOKINGS", "0")
+        get_reservation_settings.cache_clear()
+        try:
+            response = client.post(
+                f"/reservations/campaigns/{campaign['id']}/bookings",
+                data={"slot_id": campaign["slots"][0]["id"], "key": "k-12345678"},
+                headers={"Accept": "text/html"},
+            )
+        finally:
+            monkeypatch.delenv("GOVHUB_RESERVATIONS_MAX_CONCURRENT_BOOKINGS")
+            get_reservation_settings.cache_clear()
+        assert response.status_code == 429
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["retry-after"] == "1"
+        assert admission.booking_gate.active == 0
+
     def test_per_identity_limit(
         self,
         client: TestClient,

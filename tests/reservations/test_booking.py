@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 import uuid
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, event, func, select, update
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
 from govhub.core.errors import InvalidInput, NotFound
 from govhub.identity.principal import Principal
 from govhub.ledger.service import payload_digest
-from govhub.reservations import service
+from govhub.reservations import booking, service
 from govhub.reservations.booking import BookingPlan
 from govhub.reservations.errors import (
     AlreadyReserved,
@@ -133,6 +136,65 @@ class TestBooking:
         # another slot of the same campaign still has places
         assert _book(session, campaign, late, slot_index=1).slot_id == campaign.slots[1].id
 
+    def test_a_sold_out_slot_refuses_without_writing(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=1, shards=1)
+        first, late, later = (_citizen(session, world) for _ in range(3))
+        session.commit()
+        booked = _book(session, campaign, first, key="k-first-1")
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)  # the database says so; this process remembers
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement.lstrip().split()[0].upper())
+
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with pytest.raises(SoldOut):
+                _book(session, campaign, later)
+            retry = _book(session, campaign, first, key="k-first-1")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert not {"INSERT", "UPDATE", "DELETE"} & set(statements)
+        assert retry.id == booked.id  # a retry with its key still gets its first answer
+        assert _count(session, Reservation) == 1
+        assert session.get(Claim, (campaign.period_key, later.account_id)) is None
+
+    def test_the_sold_out_marker_goes_when_the_quota_changes(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world, quota_per_slot=1, shards=1)
+        first, late = _citizen(session, world), _citizen(session, world)
+        session.commit()
+        _book(session, campaign, first)
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)
+        shard = session.scalars(
+            select(QuotaShard).where(QuotaShard.slot_id == campaign.slots[0].id)
+        ).one()
+        shard.remaining += 1  # this process changes the quota: the marker is dropped
+        session.commit()
+        assert _book(session, campaign, late).resident_id == late.account_id
+
+    def test_the_sold_out_marker_expires(self, session: Session, world: World) -> None:
+        campaign = _publish(session, world, quota_per_slot=1, shards=1)
+        first, late = _citizen(session, world), _citizen(session, world)
+        session.commit()
+        _book(session, campaign, first)
+        with pytest.raises(SoldOut):
+            _book(session, campaign, late)
+        # another process adds a place (a statement the ORM of this process does not see)
+        shards = cast(Table, QuotaShard.__table__)
+        session.connection().execute(
+            update(shards).where(shards.c.slot_id == campaign.slots[0].id).values(remaining=1)
+        )
+        session.commit()
+        with pytest.raises(SoldOut):  # the marker still answers, for its short time to live
+            _book(session, campaign, late)
+        time.sleep(booking.SOLD_OUT_SECONDS + 0.05)
+        assert _book(session, campaign, late).resident_id == late.account_id
+
     def test_one_reservation_per_resident_and_period(self, session: Session, world: World) -> None:
         first = _publish(session, world, period_key="masks-2026-w48")
         second = _publish(session, world, period_key="masks-2026-w48")
@@ -155,6 +217,46 @@ class TestBooking:
         with pytest.raises(IdempotencyKeyReused):
             _book(session, campaign, resident, slot_index=1, key="retry-key-1")
         assert _count(session, Reservation) == 1
+
+    def test_a_key_used_in_another_period_changes_nothing(
+        self, session: Session, world: World
+    ) -> None:
+        first = _publish(session, world, period_key="masks-w48")
+        second = _publish(session, world, period_key="masks-w49", quota_per_slot=1, shards=1)
+        resident = _citizen(session, world)
+        session.commit()
+        _book(session, first, resident, key="shared-key-1")
+        with pytest.raises(IdempotencyKeyReused):
+            _book(session, second, resident, key="shared-key-1")
+        assert session.get(Claim, (second.period_key, resident.account_id)) is None
+        assert _count(session, Reservation) == 1
+        remaining = session.scalar(
+            select(func.sum(QuotaShard.remaining)).where(QuotaShard.slot_id == second.slots[0].id)
+        )
+        assert remaining == 1
+
+    def test_an_empty_own_shard_falls_through_to_another(
+        self, session: Session, world: World
+    ) -> None:
+        campaign = _publish(session, world, quota_per_slot=4, shards=4)
+        resident = _citizen(session, world)
+        assert resident.account_id is not None
+        own = int.from_bytes(hashlib.sha256(resident.account_id.bytes).digest()[:4], "big") % 4
+        shards = cast(Table, QuotaShard.__table__)
+        slot_id = campaign.slots[0].id
+        session.connection().execute(
+            update(shards)
+            .where(shards.c.slot_id == slot_id, shards.c.shard == own)
+            .values(remaining=0)
+        )
+        session.commit()
+        reservation = _book(session, campaign, resident)
+        assert reservation.shard != own
+        assert session.get(Claim, (campaign.period_key, resident.account_id)) is not None
+        remaining = session.scalar(
+            select(func.sum(QuotaShard.remaining)).where(QuotaShard.slot_id == slot_id)
+        )
+        assert remaining == 4 - 1 - 1  # the emptied shard's place and the booked one
 
     def test_a_retry_racing_its_first_attempt_gets_the_first_answer(
         self, session: Session, world: World

@@ -3,7 +3,8 @@
 Campaigns, draws and the pickup-code key are public; residents book and register with their
 own account (`reservations:book`); officials publish, close, draw and watch live counts
 (`reservations:manage`, within their division scope); pickup-point staff redeem codes
-(`reservations:redeem`). Booking and registration pass admission control first.
+(`reservations:redeem`). Booking and registration pass admission control first, in
+`admission.AdmissionMiddleware` before routing.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ def booking_resident(request: Request, session: DbSession) -> Principal:
 Booker = Annotated[Principal, Depends(booking_resident)]
 Manager = Annotated[Principal, Depends(require(Permission.RESERVATIONS_MANAGE))]
 Redeemer = Annotated[Principal, Depends(require(Permission.RESERVATIONS_REDEEM))]
-Admitted = Annotated[None, Depends(admission.admit, scope="function")]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$"),
@@ -88,7 +88,6 @@ def live_counts(session: DbSession, principal: Manager, campaign_id: uuid.UUID) 
     status_code=status.HTTP_201_CREATED,
 )
 def book(
-    _: Admitted,
     session: DbSession,
     principal: Booker,
     campaign_id: uuid.UUID,
@@ -119,7 +118,7 @@ def book(
     status_code=status.HTTP_201_CREATED,
 )
 def register(
-    _: Admitted, session: DbSession, principal: Booker, campaign_id: uuid.UUID, data: BookingCreate
+    session: DbSession, principal: Booker, campaign_id: uuid.UUID, data: BookingCreate
 ) -> RegistrationRead:
     """Enter a lottery campaign for one slot."""
     admission.check_identity(principal)

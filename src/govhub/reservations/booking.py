@@ -15,9 +15,19 @@ upgrade, like BEGIN IMMEDIATE). That transaction, in compiled Core statements:
    so bookings of one slot spread over its shards and never deadlock;
 3. inserts the reservation and, with an Idempotency-Key, the key's record.
 
+On PostgreSQL the three steps (and the key's record) are one statement of data-modifying CTEs
+on the resident's own shard, one round trip instead of four; only when that shard is empty
+does the booking fall through to the other shards statement by statement, in the same
+transaction. SQLite runs the statements one by one.
+
 Commit makes all of it durable at once; any refusal rolls all of it back. An earlier answer to
 the same Idempotency-Key is looked up only when the fast path refuses (the claim is taken, or
 the campaign no longer takes bookings), so a first attempt costs no extra read.
+
+Once a slot is found sold out, this process remembers it for `SOLD_OUT_SECONDS` (dropped when
+this process changes the campaign): later attempts get the sold-out answer without a write
+transaction (a retry with an Idempotency-Key still gets its earlier answer). The marker only
+refuses sooner what the database refused; it never admits anything.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Insert, Table, exists, literal, select, update
+from sqlalchemy import Connection, Insert, Table, exists, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -91,6 +101,13 @@ OFFER_SECONDS = 5.0
 # or slots (closing one included); another process's closing is enforced by the claim insert.
 _offers: WatchedCache[tuple[uuid.UUID, uuid.UUID], Offer] = WatchedCache(
     Campaign, PickupPoint, TimeWindow, Slot
+)
+
+SOLD_OUT_SECONDS = 1.0
+# Slots this process found sold out, by slot id: dropped when this process touches the campaign
+# or a quota shard through the ORM; another process's change shows after the time to live.
+_sold_out: WatchedCache[uuid.UUID, bool] = WatchedCache(
+    Campaign, PickupPoint, TimeWindow, Slot, QuotaShard
 )
 
 
@@ -194,6 +211,8 @@ def plan_booking(
         if offer.mode is not AllocationMode.FCFS:
             raise WrongMode("this campaign allocates by lottery: register instead")
         ensure_open(offer, now)
+        if _sold_out.get(offer.slot_id, ttl=SOLD_OUT_SECONDS):
+            raise SoldOut("every place of this pickup point and window is taken")
         resident_id = check_eligible(session, rules=offer, principal=principal, now=now)
     except GovHubError:
         if idempotency_key is not None and principal.account_id is not None:
@@ -281,6 +300,89 @@ def take_quota(session: Session, *, slot_id: uuid.UUID, shards: int, hint: int) 
     return None
 
 
+# Claim, take one unit of the resident's own shard and insert the reservation (and the key's
+# record), in one statement: a step that finds nothing to do leaves the later ones nothing.
+_ONE_STATEMENT = """
+WITH claim AS (
+    INSERT INTO reservation_claims (period_key, resident_id, campaign_id, created_at)
+    SELECT :period_key, :resident_id, :campaign_id, :now
+    WHERE EXISTS (
+        SELECT 1 FROM reservation_campaigns
+        WHERE id = :campaign_id AND opens_at <= :now AND closes_at > :now
+    )
+    ON CONFLICT DO NOTHING
+    RETURNING resident_id
+), taken AS (
+    UPDATE reservation_quota_shards SET remaining = remaining - 1
+    WHERE slot_id = :slot_id AND shard = :shard AND remaining > 0
+      AND EXISTS (SELECT 1 FROM claim)
+    RETURNING shard
+), booked AS (
+    INSERT INTO reservations (id, campaign_id, slot_id, resident_id, period_key, shard, created_at)
+    SELECT :id, :campaign_id, :slot_id, :resident_id, :period_key, taken.shard, :now FROM taken
+    RETURNING id
+){keyed}
+SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM booked) AS booked
+"""
+_KEYED = """, keyed AS (
+    INSERT INTO reservation_idempotency
+        (account_id, key, request_digest, reservation_id, created_at)
+    SELECT :resident_id, :key, :digest, booked.id, :now FROM booked
+)"""
+_BOOK_PG = text(_ONE_STATEMENT.format(keyed=""))
+_BOOK_PG_KEYED = text(_ONE_STATEMENT.format(keyed=_KEYED))
+
+
+def _key_reused() -> IdempotencyKeyReused:
+    """The refusal of a key whose first use, in another period, won the race."""
+    return IdempotencyKeyReused(
+        "this Idempotency-Key was used for a different request", field="Idempotency-Key"
+    )
+
+
+def _book_in_one_statement(
+    connection: Connection, plan: BookingPlan, values: dict[str, object]
+) -> tuple[bool, bool]:
+    """Run the booking as one PostgreSQL statement: (claimed, booked on `values["shard"]`)."""
+    params = {
+        "period_key": plan.period_key,
+        "resident_id": plan.resident_id,
+        "campaign_id": plan.campaign_id,
+        "slot_id": plan.slot_id,
+        "shard": values["shard"],
+        "id": values["id"],
+        "now": values["created_at"],
+    }
+    statement = _BOOK_PG
+    if plan.idempotency_key is not None:
+        statement = _BOOK_PG_KEYED
+        params |= {"key": plan.idempotency_key, "digest": plan.request_digest}
+    try:
+        row = connection.execute(statement, params).one()
+    except IntegrityError as exc:
+        raise _key_reused() from exc
+    return bool(row.claimed), bool(row.booked)
+
+
+def _insert_reservation(
+    connection: Connection, plan: BookingPlan, values: dict[str, object]
+) -> None:
+    """Insert the reservation and, with an Idempotency-Key, the key's record."""
+    connection.execute(_RESERVATIONS.insert().values(values))
+    if plan.idempotency_key is not None:
+        record = {
+            "account_id": plan.resident_id,
+            "key": plan.idempotency_key,
+            "request_digest": plan.request_digest,
+            "reservation_id": values["id"],
+            "created_at": values["created_at"],
+        }
+        try:
+            connection.execute(_KEYS.insert().values(record))
+        except IntegrityError as exc:
+            raise _key_reused() from exc
+
+
 def _refused_claim(session: Session, plan: BookingPlan, now: datetime) -> Reservation:
     """Explain a claim that did not go in: an earlier answer to the same key, a campaign
     no longer open, or the resident's period already taken."""
@@ -309,42 +411,36 @@ def execute_booking(
     session) or, for a retry of an earlier request, that request's reservation.
     """
     now = now or utcnow()
-    claimed = insert_claim(
-        session,
-        period_key=plan.period_key,
-        resident_id=plan.resident_id,
-        campaign_id=plan.campaign_id,
-        open_at=now,
-    )
-    if not claimed:
-        return _refused_claim(session, plan, now)
+    since = _sold_out.generation
+    connection = session.connection()
     hint = int.from_bytes(hashlib.sha256(plan.resident_id.bytes).digest()[:4], "big")
-    shard = take_quota(session, slot_id=plan.slot_id, shards=plan.shards, hint=hint)
-    if shard is None:
-        raise SoldOut("every place of this pickup point and window is taken")
-    values = {
+    values: dict[str, object] = {
         "id": uuid.uuid4(),
         "campaign_id": plan.campaign_id,
         "slot_id": plan.slot_id,
         "resident_id": plan.resident_id,
         "period_key": plan.period_key,
-        "shard": shard,
-        "created_at": utcnow(),
+        "shard": hint % plan.shards,
+        "created_at": now,
     }
-    connection = session.connection()
-    connection.execute(_RESERVATIONS.insert().values(values))
-    if plan.idempotency_key is not None:
-        record = {
-            "account_id": plan.resident_id,
-            "key": plan.idempotency_key,
-            "request_digest": plan.request_digest,
-            "reservation_id": values["id"],
-            "created_at": values["created_at"],
-        }
-        try:
-            connection.execute(_KEYS.insert().values(record))
-        except IntegrityError as exc:  # the key's first use, in another period, won the race
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was used for a different request", field="Idempotency-Key"
-            ) from exc
+    if connection.dialect.name == "postgresql":
+        claimed, booked = _book_in_one_statement(connection, plan, values)
+        if booked:
+            return Reservation(**values)
+    else:
+        claimed = insert_claim(
+            session,
+            period_key=plan.period_key,
+            resident_id=plan.resident_id,
+            campaign_id=plan.campaign_id,
+            open_at=now,
+        )
+    if not claimed:
+        return _refused_claim(session, plan, now)
+    shard = take_quota(session, slot_id=plan.slot_id, shards=plan.shards, hint=hint)
+    if shard is None:
+        _sold_out.put(plan.slot_id, True, since=since, ttl=SOLD_OUT_SECONDS)
+        raise SoldOut("every place of this pickup point and window is taken")
+    values["shard"] = shard
+    _insert_reservation(connection, plan, values)
     return Reservation(**values)

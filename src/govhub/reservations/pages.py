@@ -27,7 +27,6 @@ router = APIRouter(include_in_schema=False)
 Booker = Annotated[Principal, Depends(require(Permission.RESERVATIONS_BOOK))]
 Manager = Annotated[Principal, Depends(require(Permission.RESERVATIONS_MANAGE))]
 Redeemer = Annotated[Principal, Depends(require(Permission.RESERVATIONS_REDEEM))]
-Admitted = Annotated[None, Depends(admission.admit, scope="function")]
 FormId = Annotated[uuid.UUID, Form()]
 FormKey = Annotated[str, Form(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
@@ -107,7 +106,6 @@ def campaign(
 def book(
     request: Request,
     _: CsrfChecked,
-    __: Admitted,
     session: DbSession,
     principal: Booker,
     campaign_id: uuid.UUID,

@@ -16,8 +16,10 @@ class ReservationSettings(BaseSettings):
 
     # Bookings served at once by one process; more answer 429 at once, never queue. Keep it
     # below the database pool size (10 + 20 overflow) so admitted requests never wait for one.
-    max_concurrent_bookings: int = 16
-    retry_after_seconds: int = 1
+    # One process books on one core (the GIL): a few requests in flight cover the database
+    # round trips, and more only lengthen every admitted request's time (in-flight divided
+    # by throughput) and the event loop's wait for the GIL, which delays the refusals too.
+    max_concurrent_bookings: int = 4
     per_identity_per_minute: int = 30
     per_ip_per_minute: int = 600
 
