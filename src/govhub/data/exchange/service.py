@@ -32,7 +32,7 @@ from govhub.data.exchange.cache import DatasetView, GrantView, grants
 from govhub.data.exchange.schemas import ExportRequest, QueryRequest
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.exchange.sql import Statement, copy_sql, policy_sql, select_sql
-from govhub.data.exchange.writers import jsonable, write_batches
+from govhub.data.exchange.writers import json_rows, write_batches
 from govhub.data.ingest.pipeline import file_digest
 from govhub.data.sharing.models import AccessKind, Grant, GrantAccess
 from govhub.data.sharing.schemas import Condition
@@ -376,7 +376,7 @@ def fetch_page(p: Plan, request: QueryRequest) -> Page:
     except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
         raise InvalidInput(TYPE_MISMATCH) from exc
     more = table.num_rows > request.limit
-    rows = [jsonable(r) for r in _transform(table.slice(0, request.limit), p).to_pylist()]
+    rows = json_rows(_transform(table.slice(0, request.limit), p))
     rows_json = ledger.canonical_json(rows)
     return Page(
         rows=len(rows),
