@@ -222,6 +222,12 @@ CLIENT_PRINCIPAL_SECONDS = 5.0
 # Active clients' principals: dropped when this process touches a client or a department (a
 # deactivated client is refused by its next call); other processes' changes within seconds.
 _client_principals: WatchedCache[str, Principal] = WatchedCache(OAuthClient, Department)
+# Clients' principals by bearer token, with the token's expiry, so a system's repeated calls
+# skip the signature check too: dropped as `_client_principals` is, and when this process
+# touches a signing key (a retired key's tokens are refused by their next call).
+_client_tokens: WatchedCache[str, tuple[Principal, float]] = WatchedCache(
+    OAuthClient, Department, SigningKey
+)
 
 
 def active_account_principal(session: Session, account_id: uuid.UUID) -> Principal | None:
@@ -276,23 +282,18 @@ _account_principals: WatchedCache[str, tuple[Principal, float]] = WatchedCache(
 
 def principal_from_token(session: Session, token: str) -> Principal:
     """Verify an API bearer token and return its principal (checking the subject still may act)."""
-    cached = _account_principals.get(token, ttl=ACCOUNT_PRINCIPAL_SECONDS)
+    cached = _account_principals.get(token, ttl=ACCOUNT_PRINCIPAL_SECONDS) or _client_tokens.get(
+        token, ttl=CLIENT_PRINCIPAL_SECONDS
+    )
     if cached is not None and time.time() < cached[1]:
         return cached[0]
-    since = _account_principals.generation
+    since, token_since = _account_principals.generation, _client_tokens.generation
     claims = tokens.verify_jwt(session, token, audience=API_AUDIENCE)
     subject = str(claims["sub"])
     if subject.startswith("client:"):
-        client_id = subject.removeprefix("client:")
-        cached_client = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
-        if cached_client is not None:
-            return cached_client
-        client_since = _client_principals.generation
-        client = session.get(OAuthClient, client_id)
-        if client is None or not client.is_active:
-            raise Unauthenticated("the client of this token is no longer active")
-        machine = principal_for_client(session, client)
-        _client_principals.put(client_id, machine, since=client_since, ttl=CLIENT_PRINCIPAL_SECONDS)
+        machine = _client_principal(session, subject.removeprefix("client:"))
+        entry = (machine, float(claims["exp"]))
+        _client_tokens.put(token, entry, since=token_since, ttl=CLIENT_PRINCIPAL_SECONDS)
         return machine
     try:
         account_id = uuid.UUID(subject)
@@ -304,6 +305,19 @@ def principal_from_token(session: Session, token: str) -> Principal:
     expiry = float(claims["exp"])
     _account_principals.put(token, (principal, expiry), since=since, ttl=ACCOUNT_PRINCIPAL_SECONDS)
     return principal
+
+
+def _client_principal(session: Session, client_id: str) -> Principal:
+    cached = _client_principals.get(client_id, ttl=CLIENT_PRINCIPAL_SECONDS)
+    if cached is not None:
+        return cached
+    since = _client_principals.generation
+    client = session.get(OAuthClient, client_id)
+    if client is None or not client.is_active:
+        raise Unauthenticated("the client of this token is no longer active")
+    machine = principal_for_client(session, client)
+    _client_principals.put(client_id, machine, since=since, ttl=CLIENT_PRINCIPAL_SECONDS)
+    return machine
 
 
 def authenticate_client(session: Session, *, client_id: str, client_secret: str) -> OAuthClient:

@@ -159,6 +159,37 @@ class TestInvalidation:
         session.flush()
         assert principals.get(warm.client.client_id, ttl=3600) is None
 
+    def test_a_client_token_is_verified_once_and_dropped_with_its_client(
+        self, client: TestClient, session: Session, warm: Consumer
+    ) -> None:
+        token = warm.headers["Authorization"].removeprefix("Bearer ")
+        assert authn._client_tokens.get(token, ttl=3600) is not None
+        system = session.get(OAuthClient, warm.client.client_id)
+        assert system is not None
+        system.is_active = False
+        session.flush()
+        assert authn._client_tokens.get(token, ttl=3600) is None
+        assert _query(client, warm).status_code == 401
+
+    def test_a_cached_client_token_is_refused_once_it_expires(
+        self, client: TestClient, session: Session, consumer: Consumer
+    ) -> None:
+        claims = {
+            "sub": f"client:{consumer.client.client_id}",
+            "client_id": consumer.client.client_id,
+            "aud": authn.API_AUDIENCE,
+            "scope": "",
+        }
+        # Expired already, but within the verifier's leeway for one to two more seconds.
+        token = tokens.issue_jwt(session, claims, ttl_seconds=2 - tokens._LEEWAY_SECONDS)
+        session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        url = URL.format(consumer.resource.id)
+        assert client.post(url, json={}, headers=headers).status_code == 200
+        time.sleep(2.1)
+        refused = client.post(url, json={}, headers=headers)
+        assert refused.status_code == 401
+
     def test_a_retired_signing_key_is_refused_at_once(
         self, client: TestClient, session: Session, warm: Consumer
     ) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govhub.data.exchange.sql import mask_sql, policy_sql
+from govhub.data.exchange.schemas import Order
+from govhub.data.exchange.sql import Statement, mask_sql, policy_sql, quote, select_sql
 from govhub.privacy.masking import MaskStyle, mask
 from govhub.privacy.policy import FieldPolicy, Generalization, Treatment
 
@@ -51,3 +54,48 @@ def test_policies_that_need_python_are_left_to_it() -> None:
     assert policy_sql("x", band) is None
     city = FieldPolicy(Treatment.GENERALIZE, generalization=Generalization.CITY)
     assert policy_sql("x", city) is None
+
+
+def test_a_page_is_transformed_after_it_is_sorted_and_keeps_its_order(tmp_path: Path) -> None:
+    size = 50_000
+    names = [f"n{(i * 7919) % size:06d}" for i in range(size)]
+    table = pa.table({"name": names, "rank": pa.array([(i * 31) % 997 for i in range(size)])})
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path, row_group_size=4096)
+    masked = {"name": policy_sql("name", FieldPolicy(Treatment.MASK, mask_style=MaskStyle.FULL))}
+    assert masked["name"] is not None
+    order = [Order(field="rank", descending=True)]
+    for offset in (0, 100, 49_950):
+        statement = Statement()
+        sql = select_sql(
+            statement,
+            columns=["rank", "name"],
+            present=["name", "rank"],
+            conditions=[],
+            order=order,
+            limit=100,
+            offset=offset,
+            expressions={"name": masked["name"]},
+        )
+        assert 'END AS "name" FROM (SELECT "rank", "name" FROM read_parquet' in sql
+        got = CON.cursor().sql(sql, params={"path": str(path), **statement.params}).fetchall()
+        # Sorted by rank, then by position in the file; masked as Python masks.
+        expected = sorted(range(size), key=lambda i: (-table["rank"][i].as_py(), i))
+        assert got == [
+            (table["rank"][i].as_py(), mask(names[i], MaskStyle.FULL))
+            for i in expected[offset : offset + 100]
+        ]
+
+
+def test_a_page_without_transforms_is_one_select() -> None:
+    statement = Statement()
+    sql = select_sql(
+        statement,
+        columns=["a", "b"],
+        present=["a"],
+        conditions=[],
+        limit=10,
+        expressions={"a": quote("a")},  # a clear field renders as itself
+    )
+    assert sql.count("SELECT") == 1
+    assert 'NULL AS "b"' in sql
