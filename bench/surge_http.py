@@ -537,9 +537,13 @@ class Server:
         return total / 1024
 
     def stop(self) -> None:
-        """Stop the server and its workers."""
+        """Stop the server and its workers (killed when they do not stop within 30 s)."""
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
 
 
 # --- load ---------------------------------------------------------------------------------
@@ -874,7 +878,7 @@ def main() -> None:
             if not c:
                 raise SystemExit("no rate met the budget: lower --start-rate")
             save(results)
-            for multiple in (int(m) for m in args.multiples.split(",")):
+            for multiple in (int(m) for m in args.multiples.split(",") if m.strip()):
                 results[f"surge_{multiple}x"] = surge(
                     url, server, residents, args, multiple * c, c / 2
                 )
@@ -894,6 +898,7 @@ def main() -> None:
                     path="/bench/naive/{campaign}/bookings",
                     shards=1,
                 )
+                save(results)
             finally:
                 naive.stop()
     results["load_after"] = os.getloadavg()
