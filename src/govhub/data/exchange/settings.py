@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from govhub.core.settings import environment_cached
 
 
 class ExchangeSettings(BaseSettings):
@@ -43,17 +43,5 @@ class ExchangeSettings(BaseSettings):
     )
 
 
-_PREFIX = "GOVHUB_EXCHANGE_"
-_cached: tuple[tuple[tuple[str, str], ...], ExchangeSettings] | None = None
-
-
-def get_exchange_settings() -> ExchangeSettings:
-    """Return the exchange settings, read again whenever a `GOVHUB_EXCHANGE_*` variable changed."""
-    global _cached  # noqa: PLW0603 - one snapshot per process, replaced whole
-    environ = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIX)))
-    cached = _cached
-    if cached is not None and cached[0] == environ:
-        return cached[1]
-    settings = ExchangeSettings()
-    _cached = (environ, settings)
-    return settings
+get_exchange_settings = environment_cached("GOVHUB_EXCHANGE_", ExchangeSettings)
+"""Return the exchange settings, read again whenever a `GOVHUB_EXCHANGE_*` variable changed."""
