@@ -20,8 +20,9 @@ machine. Both paths give the same counts and samples (tests compare them).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -212,21 +213,29 @@ def _semi(table: str, alias: str, other: exp.Expr, columns: Sequence[str]) -> ex
     )
 
 
+@contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the statements inside on one DuckDB thread, so rows come in file order.
+
+    Sample queries stop early (LIMIT, no ORDER BY); in parallel, a join or a subquery in them
+    may meet the rows out of file order, and the samples would change from run to run."""
+    threads = int(_one_row(con, "SELECT current_setting('threads')")[0])
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {threads}")
+
+
 def _duplicate_samples(
     con: duckdb.DuckDBPyConnection, columns: Sequence[str], size: int
 ) -> list[dict[str, object]]:
     """Return up to `size` rows of the first duplicated keys met in the file, key by key.
 
-    Both passes stop early (LIMIT, no ORDER BY): the first finds keys reading the key columns
-    only, the second stops once it has read every row of the chosen keys. They run on one
-    thread: a parallel semi join may meet the rows out of file order, and the samples would
-    then change from run to run."""
-    threads = int(_one_row(con, "SELECT current_setting('threads')")[0])
-    con.execute("SET threads = 1")
-    try:
+    Both passes stop early: the first finds keys reading the key columns only, the second
+    stops once it has read every row of the chosen keys."""
+    with _one_thread(con):
         return _first_duplicates(con, columns, size)
-    finally:
-        con.execute(f"SET threads = {threads}")
 
 
 def _first_duplicates(
@@ -631,7 +640,8 @@ def _result(
         if result.error is not None:
             result.failed = result.evaluated = rows
         elif result.failed and size:
-            result.samples = _rows(con, _row_sample_query(check, size))
+            with _one_thread(con):
+                result.samples = _rows(con, _row_sample_query(check, size))
     elif check.kind == "unique":
         result.failed, result.evaluated, result.samples = _unique(con, check, size)
     elif check.kind == "agreement":
