@@ -113,6 +113,17 @@ class TestPublication:
             _publish(session, world, opens_at=past - timedelta(hours=1), closes_at=past)
 
 
+def _sold_out(session: Session, world: World) -> tuple[Campaign, Principal]:
+    """A campaign of one place, booked; return it and a resident it has just refused."""
+    campaign = _publish(session, world, quota_per_slot=1, shards=1)
+    first, late = _citizen(session, world), _citizen(session, world)
+    session.commit()
+    _book(session, campaign, first)
+    with pytest.raises(SoldOut):
+        _book(session, campaign, late)
+    return campaign, late
+
+
 class TestBooking:
     def test_a_resident_books_and_the_quota_drops(self, session: Session, world: World) -> None:
         campaign = _publish(session, world)
@@ -164,12 +175,7 @@ class TestBooking:
     def test_the_sold_out_marker_goes_when_the_quota_changes(
         self, session: Session, world: World
     ) -> None:
-        campaign = _publish(session, world, quota_per_slot=1, shards=1)
-        first, late = _citizen(session, world), _citizen(session, world)
-        session.commit()
-        _book(session, campaign, first)
-        with pytest.raises(SoldOut):
-            _book(session, campaign, late)
+        campaign, late = _sold_out(session, world)
         shard = session.scalars(
             select(QuotaShard).where(QuotaShard.slot_id == campaign.slots[0].id)
         ).one()
@@ -178,12 +184,7 @@ class TestBooking:
         assert _book(session, campaign, late).resident_id == late.account_id
 
     def test_the_sold_out_marker_expires(self, session: Session, world: World) -> None:
-        campaign = _publish(session, world, quota_per_slot=1, shards=1)
-        first, late = _citizen(session, world), _citizen(session, world)
-        session.commit()
-        _book(session, campaign, first)
-        with pytest.raises(SoldOut):
-            _book(session, campaign, late)
+        campaign, late = _sold_out(session, world)
         # another process adds a place (a statement the ORM of this process does not see)
         shards = cast(Table, QuotaShard.__table__)
         session.connection().execute(
