@@ -14,6 +14,7 @@ limit needs the caller's identity and stays in the endpoint (`check_identity`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -146,34 +147,27 @@ ip_limiter = SlidingWindow("booking attempts from this address")
 identity_limiter = SlidingWindow("booking attempts from this account")
 
 _AT_CAPACITY = "the booking service is at capacity; please retry after the time given"
-_bodies: dict[tuple[str, int], tuple[list[tuple[bytes, bytes]], bytes]] = {}
 
 
+@functools.lru_cache(maxsize=1024)
 def _encoded(detail: str, retry_after: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """The headers and body of a 429 problem document, encoded once per (detail, wait)."""
-    key = (detail, retry_after)
-    found = _bodies.get(key)
-    if found is None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + RateLimited.slug,
-                "title": RateLimited.title,
-                "status": 429,
-                "detail": detail,
-                "retry_after": retry_after,
-            }
-        ).encode()
-        headers = [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(retry_after).encode()),
-            (b"cache-control", b"no-store"),
-        ]
-        if len(_bodies) < 1024:
-            _bodies[key] = found = (headers, body)
-        else:  # pragma: no cover - details come from a handful of fixed texts
-            found = (headers, body)
-    return found
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + RateLimited.slug,
+            "title": RateLimited.title,
+            "status": 429,
+            "detail": detail,
+            "retry_after": retry_after,
+        }
+    ).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(retry_after).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    return headers, body
 
 
 HtmlRenderer = Callable[[Request, int, str, str], Response]
