@@ -180,7 +180,7 @@ def package_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Return one public dataset by id or name."""
     resource = service.get_public_resource(ctx.session, _required(data, "id"))
     buffer.count(resource.id, Usage.API_CALL)
-    return packages.package_dicts(ctx.session, [resource], base_url=ctx.base_url)[0]
+    return packages.package_dicts(ctx.session, [resource.id], base_url=ctx.base_url)[0]
 
 
 @action
@@ -190,7 +190,9 @@ def resource_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     buffer.count(resource.id, Usage.API_CALL)
     versions = service.versions_of(ctx.session, [resource.id])[resource.id]
     position = next(i for i, v in enumerate(versions) if v.id == version.id)
-    return packages.resource_dict(resource, version, position=position, base_url=ctx.base_url)
+    return packages.resource_dict(
+        resource.id, resource.title, version, position=position, base_url=ctx.base_url
+    )
 
 
 @action
@@ -213,7 +215,8 @@ def organization_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     result = packages.organization_dict(department, count)
     if _bool(data, "include_datasets", False):
         rows = packages.department_packages(ctx.session, department, limit=100)
-        result["packages"] = packages.package_dicts(ctx.session, rows, base_url=ctx.base_url)
+        ids = [r.id for r in rows]
+        result["packages"] = packages.package_dicts(ctx.session, ids, base_url=ctx.base_url)
     return result
 
 
@@ -238,7 +241,8 @@ def group_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     result = packages.group_dict(theme, packages.theme_counts(ctx.session)[theme])
     if _bool(data, "include_datasets", False):
         rows = packages.theme_packages(ctx.session, theme, limit=100)
-        result["packages"] = packages.package_dicts(ctx.session, rows, base_url=ctx.base_url)
+        ids = [r.id for r in rows]
+        result["packages"] = packages.package_dicts(ctx.session, ids, base_url=ctx.base_url)
     return result
 
 

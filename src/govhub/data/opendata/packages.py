@@ -17,21 +17,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     String,
     and_,
+    case,
     cast,
     false,
     func,
     literal,
     not_,
+    null,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
 
 from govhub.data.catalog import search as catalog_search
 from govhub.data.catalog.labels import THEMES
@@ -44,6 +48,7 @@ from govhub.data.catalog.models import (
 )
 from govhub.data.opendata import service
 from govhub.data.opendata.errors import SearchQueryError
+from govhub.data.opendata.releases import gate
 from govhub.identity.models import Department
 
 _CLAUSE = re.compile(
@@ -72,11 +77,23 @@ def ckan_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
-def organization_dict(department: Department, count: int | None = None) -> dict[str, Any]:
+class Organization(NamedTuple):
+    """What a CKAN organization shows of a department."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    name_en: str
+    created_at: datetime
+
+
+def organization_dict(
+    department: Department | Organization, count: int | None = None
+) -> dict[str, Any]:
     """Return a department as a CKAN organization."""
     result: dict[str, Any] = {
         "id": str(department.id),
-        "name": service.organization_name(department),
+        "name": service.ckan_name(department.code),
         "title": department.name,
         "title_en": department.name_en,
         "display_name": department.name,
@@ -113,14 +130,15 @@ def group_dict(theme: Theme, count: int | None = None) -> dict[str, Any]:
 
 
 def resource_dict(
-    resource: Resource, version: DatasetVersion, *, position: int, base_url: str
+    package_id: uuid.UUID, title: str, version: DatasetVersion, *, position: int, base_url: str
 ) -> dict[str, Any]:
-    """Return a dataset version as a CKAN resource (a CSV distribution with a DataStore)."""
+    """Return a dataset version of the package `package_id` as a CKAN resource (a CSV
+    distribution with a DataStore)."""
     download = f"{base_url}/api/opendata/download/{version.id}"
     return {
         "id": str(version.id),
-        "package_id": str(resource.id),
-        "name": f"{resource.title} v{version.version}",
+        "package_id": str(package_id),
+        "name": f"{title} v{version.version}",
         "description": f"Version {version.version}, {version.row_count} rows",
         "format": FORMAT,
         "mimetype": "text/csv",
@@ -138,46 +156,88 @@ def resource_dict(
     }
 
 
-def package_dict(
-    resource: Resource, versions: Sequence[DatasetVersion], *, base_url: str
-) -> dict[str, Any]:
-    """Return a public resource as a CKAN package."""
-    modified = max([resource.updated_at, *(v.created_at for v in versions)])
-    tags = [{"name": k, "display_name": k, "state": "active"} for k in resource.keywords]
+def _package_rows(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
+    """Read what CKAN packages show of the resources `ids`, their department and themes as
+    plain rows (loading them as ORM objects cost three times as much), and whether the public
+    may read their raw versions."""
+    query = (
+        select(
+            Resource.id,
+            Resource.identifier,
+            Resource.title,
+            Resource.title_en,
+            Resource.description,
+            Resource.description_en,
+            Resource.version,
+            Resource.license,
+            Resource.keywords,
+            Resource.update_frequency,
+            Resource.division_codes,
+            Resource.quality_grade,
+            Resource.temporal_start,
+            Resource.temporal_end,
+            Resource.created_at,
+            Resource.updated_at,
+            Resource.department_id,
+            Department.code.label("department_code"),
+            Department.name.label("department_name"),
+            Department.name_en.label("department_name_en"),
+            Department.created_at.label("department_created_at"),
+            _themes_of_resource().label("themes"),
+            case((gate.raw_public(), true()), else_=false()).label("raw_public"),
+        )
+        .join(Department, Department.id == Resource.department_id)
+        .where(Resource.id.in_(ids))
+    )
+    return list(session.execute(query))
+
+
+def package_dict(row: Any, versions: Sequence[DatasetVersion], *, base_url: str) -> dict[str, Any]:
+    """Return a public resource, read by `_package_rows`, as a CKAN package."""
+    modified = max([row.updated_at, *(v.created_at for v in versions)])
+    tags = [{"name": k, "display_name": k, "state": "active"} for k in row.keywords]
     extras = [
-        {"key": "update_frequency", "value": resource.update_frequency.value},
-        {"key": "identifier", "value": resource.identifier},
-        {"key": "spatial_divisions", "value": ",".join(resource.division_codes)},
+        {"key": "update_frequency", "value": row.update_frequency.value},
+        {"key": "identifier", "value": row.identifier},
+        {"key": "spatial_divisions", "value": ",".join(row.division_codes)},
     ]
-    if resource.quality_grade:
-        extras.append({"key": "quality_grade", "value": resource.quality_grade})
-    if resource.temporal_start:
-        extras.append({"key": "temporal_start", "value": resource.temporal_start.isoformat()})
-    if resource.temporal_end:
-        extras.append({"key": "temporal_end", "value": resource.temporal_end.isoformat()})
+    if row.quality_grade:
+        extras.append({"key": "quality_grade", "value": row.quality_grade})
+    if row.temporal_start:
+        extras.append({"key": "temporal_start", "value": row.temporal_start.isoformat()})
+    if row.temporal_end:
+        extras.append({"key": "temporal_end", "value": row.temporal_end.isoformat()})
+    department = Organization(
+        row.department_id,
+        row.department_code,
+        row.department_name,
+        row.department_name_en,
+        row.department_created_at,
+    )
+    themes = sorted(row.themes.split(",")) if row.themes else []
     return {
-        "id": str(resource.id),
-        "name": service.package_name(resource),
-        "title": resource.title,
-        "title_en": resource.title_en,
-        "notes": resource.description,
-        "notes_en": resource.description_en,
+        "id": str(row.id),
+        "name": service.ckan_name(row.identifier),
+        "title": row.title,
+        "title_en": row.title_en,
+        "notes": row.description,
+        "notes_en": row.description_en,
         "type": "dataset",
         "state": "active",
         "private": False,
-        "version": str(resource.version),
+        "version": str(row.version),
         "url": "",
-        "license_id": resource.license,
-        "license_title": resource.license,
-        "metadata_created": ckan_time(resource.created_at),
+        "license_id": row.license,
+        "license_title": row.license,
+        "metadata_created": ckan_time(row.created_at),
         "metadata_modified": ckan_time(modified),
-        "owner_org": str(resource.department_id),
-        "organization": organization_dict(resource.department),
-        "groups": [group_dict(theme) for theme in resource.themes],
+        "owner_org": str(row.department_id),
+        "organization": organization_dict(department),
+        "groups": [group_dict(Theme(theme)) for theme in themes],
         "tags": tags,
         "num_tags": len(tags),
         "resources": [
-            resource_dict(resource, v, position=i, base_url=base_url)
+            resource_dict(row.id, row.title, v, position=i, base_url=base_url)
             for i, v in enumerate(versions)
         ],
         "num_resources": len(versions),
@@ -186,11 +246,15 @@ def package_dict(
 
 
 def package_dicts(
-    session: Session, resources: Sequence[Resource], *, base_url: str
+    session: Session, ids: Sequence[uuid.UUID], *, base_url: str
 ) -> list[dict[str, Any]]:
-    """Return public resources as CKAN packages (their versions read in one query)."""
-    versions = service.versions_of(session, [r.id for r in resources])
-    return [package_dict(r, versions[r.id], base_url=base_url) for r in resources]
+    """Return the public resources `ids` as CKAN packages, in the same order."""
+    if not ids:
+        return []
+    rows = {row.id: row for row in _package_rows(session, ids)}
+    raw = {rid for rid, row in rows.items() if row.raw_public}
+    versions = service.versions_of(session, list(rows), raw=raw)
+    return [package_dict(rows[i], versions[i], base_url=base_url) for i in ids]
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -357,13 +421,14 @@ class Search:
 
 @dataclass
 class _Matches:
-    """What the facets count, read once for all matching datasets."""
+    """What the facets count, read once for all matching datasets, and the page's ids."""
 
     count: int
     departments: Counter[uuid.UUID]
     licenses: Counter[str]
     tags: Counter[str]
     themes: Counter[str]
+    page: list[uuid.UUID]
 
 
 def _themes_of_resource() -> Any:
@@ -376,32 +441,77 @@ def _themes_of_resource() -> Any:
     )
 
 
-def _matches(session: Session, where: ColumnElement[bool], *, tags: bool, themes: bool) -> _Matches:
-    """Read what the facets count in one pass over the matching datasets.
+def _matches(session: Session, where: ColumnElement[bool], search: Search) -> _Matches:
+    """Read what the facets count and the page's ids in one statement.
 
-    Each match gives its department and licence, and only when asked its keywords (JSON texts,
-    decoded in one call) and its themes (from the themes' primary key); counting happens in C
-    (`Counter` over iterables). One pass replaces a grouped count, a keyword read and a themes
-    join, each of which read every matching row again.
+    The matching datasets are evaluated once, into a common table expression (both SQLite and
+    PostgreSQL materialize one that is read twice) holding each match's department, licence,
+    keywords (as JSON text, decoded in one call) and themes (from the themes' primary key),
+    and the sort keys. From it come the page, numbered in the search's order, and one row per
+    match for the facets, which are counted in C (`Counter` over iterables). Evaluating the
+    matches a second time for the page cost as much as the facet pass itself.
     """
-    # The department as its stored text: a UUID object per match cost more than the query.
-    columns: list[Any] = [cast(Resource.department_id, String), Resource.license]
-    columns.append(cast(Resource.keywords, String) if tags else literal(None))
-    columns.append(_themes_of_resource() if themes else literal(None))
-    rows = session.execute(service.public_select(*columns).where(where)).all()
-    found = _Matches(
-        count=len(rows),
-        departments=Counter({uuid.UUID(k): n for k, n in Counter(row[0] for row in rows).items()}),
-        licenses=Counter(row[1] for row in rows if row[1]),
+    tags, themes = "tags" in search.facet_fields, "groups" in search.facet_fields
+    keys = [term.element.label(f"k{i}") for i, term in enumerate(search.order)]
+    # Identifiers as their stored text: a UUID object per match cost more than the query.
+    found = service.public_select(
+        cast(Resource.id, String).label("id"),
+        cast(Resource.department_id, String).label("department"),
+        Resource.license.label("license"),
+        (cast(Resource.keywords, String) if tags else null()).label("keywords"),
+        (_themes_of_resource() if themes else null()).label("themes"),
+        *keys,
+    ).where(where)
+    matched = found.cte("matched")
+    order = [
+        matched.c[key.name].desc() if _descending(term) else matched.c[key.name].asc()
+        for key, term in zip(keys, search.order, strict=True)
+    ]
+    position = func.row_number().over(order_by=[*order, matched.c.id]).label("position")
+    page = (
+        select(position, matched.c.id, null(), null(), null())
+        .order_by(position)
+        .limit(search.rows)
+        .offset(search.start)
+        .subquery()
+    )
+    rows = session.execute(
+        union_all(
+            select(page),
+            select(
+                literal(0),
+                matched.c.department,
+                matched.c.license,
+                matched.c.keywords,
+                matched.c.themes,
+            ),
+        )
+    ).all()
+    facet_rows = [row for row in rows if not row[0]]
+    page_rows = sorted((row for row in rows if row[0]), key=lambda row: row[0])
+    result = _Matches(
+        count=len(facet_rows),
+        departments=Counter(
+            {uuid.UUID(k): n for k, n in Counter(row[1] for row in facet_rows).items()}
+        ),
+        licenses=Counter(row[2] for row in facet_rows if row[2]),
         tags=Counter(),
         themes=Counter(),
+        page=[uuid.UUID(row[1]) for row in page_rows] if search.rows > 0 else [],
     )
-    if tags and rows:
-        decoded = json.loads("[" + ",".join(row[2] or "[]" for row in rows) + "]")
-        found.tags = Counter(chain.from_iterable(set(keywords) for keywords in decoded))
+    if tags and facet_rows:
+        decoded = json.loads("[" + ",".join(row[3] or "[]" for row in facet_rows) + "]")
+        result.tags = Counter(chain.from_iterable(set(keywords) for keywords in decoded))
     if themes:
-        found.themes = Counter(chain.from_iterable(row[3].split(",") for row in rows if row[3]))
-    return found
+        result.themes = Counter(
+            chain.from_iterable(row[4].split(",") for row in facet_rows if row[4])
+        )
+    return result
+
+
+def _descending(term: Any) -> bool:
+    """Whether an ORDER BY term of `sort_order` sorts descending."""
+    return term.modifier is operators.desc_op
 
 
 def _facet_rows(session: Session, field: str, matches: _Matches) -> list[tuple[str, str, int]]:
@@ -425,13 +535,13 @@ def _facet_rows(session: Session, field: str, matches: _Matches) -> list[tuple[s
 
 
 def _page(
-    session: Session, where: ColumnElement[bool], search: Search, *, known: int | None
+    session: Session, where: ColumnElement[bool], search: Search
 ) -> tuple[list[uuid.UUID], int]:
     """Return the ids of the page's datasets in order, and how many match in all.
 
-    When the total is not known yet and the order needs a sort anyway, the total rides along
-    as a window count, so the matches are evaluated once; in primary-key order (how
-    harvesters page) the page stops early, so a count of its own is cheaper.
+    When the order needs a sort anyway, the total rides along as a window count, so the
+    matches are evaluated once; in primary-key order (how harvesters page) the page stops
+    early, so a count of its own is cheaper.
     """
 
     def ids(*columns: Any) -> list[Any]:
@@ -443,10 +553,10 @@ def _page(
         return session.scalar(service.public_select(func.count()).where(where)) or 0
 
     by_id = len(search.order) == 1 and search.order[0].compare(Resource.id.asc())
-    if known is None and not by_id:
+    if not by_id:
         rows = ids(func.count().over()) if search.rows > 0 else []
         return ([row[0] for row in rows], int(rows[0][1])) if rows else ([], count())
-    total = count() if known is None else known
+    total = count()
     wanted = search.rows > 0 and search.start < total
     return ([row[0] for row in ids()] if wanted else []), total
 
@@ -454,16 +564,12 @@ def _page(
 def run_search(session: Session, search: Search, *, base_url: str) -> dict[str, Any]:
     """Run a package search over public datasets; return CKAN's result dictionary."""
     where = and_(true(), *search.conditions)
-    matches = None
-    if search.facet_fields:
-        tags, themes = "tags" in search.facet_fields, "groups" in search.facet_fields
-        matches = _matches(session, where, tags=tags, themes=themes)
-    ids, count = _page(session, where, search, known=None if matches is None else matches.count)
-    results = (
-        package_dicts(session, service.resources_in_order(session, ids), base_url=base_url)
-        if ids
-        else []
-    )
+    matches = _matches(session, where, search) if search.facet_fields else None
+    if matches is None:
+        ids, count = _page(session, where, search)
+    else:
+        ids, count = matches.page, matches.count
+    results = package_dicts(session, ids, base_url=base_url)
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
     chosen = [(f, matches) for f in search.facet_fields] if matches is not None else []
@@ -495,7 +601,7 @@ def list_names(session: Session, *, limit: int | None, offset: int) -> list[str]
     )
     if limit is not None:
         query = query.limit(limit)
-    return [service.package_name(Resource(identifier=i)) for i in session.scalars(query)]
+    return [service.ckan_name(i) for i in session.scalars(query)]
 
 
 def theme_counts(session: Session) -> dict[Theme, int]:

@@ -117,14 +117,19 @@ def resources_in_order(session: Session, ids: Sequence[uuid.UUID]) -> list[Resou
     return [found[i] for i in ids]
 
 
+def ckan_name(text: str) -> str:
+    """Return `text` (an identifier or a code) as a URL-safe CKAN name, lower-cased."""
+    return _NAME_UNSAFE.sub("-", text.lower()).strip("-")
+
+
 def package_name(resource: Resource) -> str:
-    """Return the URL-safe CKAN name of a resource (its identifier, lower-cased)."""
-    return _NAME_UNSAFE.sub("-", resource.identifier.lower()).strip("-")
+    """Return the URL-safe CKAN name of a resource (from its identifier)."""
+    return ckan_name(resource.identifier)
 
 
 def organization_name(department: Department) -> str:
-    """Return the URL-safe CKAN name of a department (its code, lower-cased)."""
-    return _NAME_UNSAFE.sub("-", department.code.lower()).strip("-")
+    """Return the URL-safe CKAN name of a department (from its code)."""
+    return ckan_name(department.code)
 
 
 def get_public_resource(session: Session, id_or_name: str) -> Resource:
@@ -142,9 +147,10 @@ def get_public_resource(session: Session, id_or_name: str) -> Resource:
 
 
 def versions_of(
-    session: Session, resource_ids: Sequence[uuid.UUID]
+    session: Session, resource_ids: Sequence[uuid.UUID], *, raw: set[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, list[DatasetVersion]]:
-    """Return the dataset versions of the given resources, oldest first, by resource."""
+    """Return the public view of the dataset versions of the given resources, oldest first, by
+    resource (`raw`: those whose raw versions the public may read, when already known)."""
     found: dict[uuid.UUID, list[DatasetVersion]] = {rid: [] for rid in resource_ids}
     if not resource_ids:
         return found
@@ -155,7 +161,7 @@ def versions_of(
     )
     for row in rows:
         found[row.resource_id].append(row)
-    return gate.served(session, found)
+    return gate.served(session, found, raw=raw)
 
 
 def get_public_version(session: Session, version_id: str) -> tuple[Resource, DatasetVersion]:

@@ -64,17 +64,25 @@ def as_released(version: DatasetVersion, release: Release) -> DatasetVersion:
 
 
 def served(
-    session: Session, found: dict[uuid.UUID, list[DatasetVersion]]
+    session: Session,
+    found: dict[uuid.UUID, list[DatasetVersion]],
+    *,
+    raw: set[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, list[DatasetVersion]]:
-    """Return the public view of resources' versions: raw where allowed, else the released."""
+    """Return the public view of resources' versions: raw where allowed, else the released.
+
+    `raw`, when the caller has read it with the resources, names those of `found` whose raw
+    versions the public may read (`raw_public`); otherwise it is read here.
+    """
     if not found:
         return found
     ids = list(found)
-    # The condition read as a column, not used as a filter: as a filter, SQLite's planner
-    # walks the opening-type index (every open resource) instead of the ids' primary keys.
-    readable = case((raw_public(), true()), else_=false())
-    rows = session.execute(select(Resource.id, readable).where(Resource.id.in_(ids)))
-    raw = {rid for rid, ok in rows if ok}
+    if raw is None:
+        # The condition read as a column, not used as a filter: as a filter, SQLite's planner
+        # walks the opening-type index (every open resource) instead of the ids' primary keys.
+        readable = case((raw_public(), true()), else_=false())
+        rows = session.execute(select(Resource.id, readable).where(Resource.id.in_(ids)))
+        raw = {rid for rid, ok in rows if ok}
     releases = {
         r.dataset_version_id: r
         for r in session.scalars(
