@@ -7,7 +7,9 @@ no access log) on a scratch PostgreSQL database of its own, made on the server t
 `GOVHUB_BENCH_DATABASE_URL` names (default: the local one). The load generator in this
 process sends requests at a fixed arrival rate (an open model: a request is due at its time
 whether or not earlier ones have answered, and its latency counts from that time, so
-queueing is never hidden) over keep-alive connections of a small asyncio HTTP/1.1 client.
+queueing is never hidden) over keep-alive connections of a small asyncio HTTP/1.1 client, on
+uvloop as the server (about 100 µs of the generator's CPU per request against 120 µs on the
+standard event loop).
 Every resident carries one Idempotency-Key and retries on 429 after Retry-After (plus
 jitter), on 5xx and on timeouts, as a client would. Each arrival is a resident of its own:
 before a phase, residents are added until there is one per scheduled arrival.
@@ -54,6 +56,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 # The server and this process sign and verify the same tokens: one secret for both, set before
 # GovHub's settings are first read.
@@ -742,13 +746,13 @@ def capacity(
     path = f"/api/v1/reservations/campaigns/{campaign}/bookings"
     warm = [(3.0, args.start_rate)]  # every worker opens its connections and caches first
     ensure_residents(url, residents, arrivals(warm))
-    asyncio.run(drive(server.port, path, residents, warm, slot, connections=args.connections))
+    uvloop.run(drive(server.port, path, residents, warm, slot, connections=args.connections))
     rate, best = args.start_rate, 0.0
     while rate <= args.max_rate:
         campaign, slot = make_campaign(url, 10**7, args.shards)
         ensure_residents(url, residents, arrivals([(args.step_seconds, rate)]))
         cpu_before = server.cpu_seconds()
-        phase, _ = asyncio.run(
+        phase, _ = uvloop.run(
             drive(
                 server.port,
                 f"/api/v1/reservations/campaigns/{campaign}/bookings",
@@ -793,7 +797,7 @@ def surge(
     campaign, slot = make_campaign(url, args.quota, shards or args.shards)
     schedule = [(args.surge_seconds, rate), (args.after_seconds, normal)]
     ensure_residents(url, residents, arrivals(schedule))
-    phase, peak = asyncio.run(
+    phase, peak = uvloop.run(
         drive(
             server.port,
             path.format(campaign=campaign),
@@ -870,7 +874,7 @@ def main() -> None:
         )
         server = Server(url, args.workers)
         try:
-            results["hello_rps"] = asyncio.run(ceiling_hello(server.port, 5))
+            results["hello_rps"] = uvloop.run(ceiling_hello(server.port, 5))
             steps: list[dict[str, Any]] = []
             results["capacity_steps"] = steps
             results["capacity"] = args.capacity or capacity(url, server, residents, args, steps)
