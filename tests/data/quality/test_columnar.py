@@ -17,7 +17,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from govhub.data.quality import Assessment, assess_files, parse_rules
+from govhub.data.quality import Assessment, assess_files, engine, parse_rules
 from govhub.data.quality.checks import compile_checks
 from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run
 from govhub.data.quality.elements import BUILTIN_SPECS
@@ -377,3 +377,22 @@ class TestDictionaryColumns:
         assert fast.failures()["status.required"] == sum(
             v is None for v in table["status"].to_pylist()
         )
+
+
+class TestRead:
+    def test_columns_are_read_into_a_pool_without_huge_pages(
+        self, dataset: tuple[list[Path], Path]
+    ) -> None:
+        paths, _ = dataset
+        pool = engine._read_pool()
+        assert pool.backend_name in ("jemalloc", "system")
+        con = engine._open(paths, {})
+        checks = compile_checks(
+            parse_rules(RULES), engine._schema(con, "dataset"), {}, BUILTIN_SPECS, native=True
+        )
+        planned = engine._plans(con, checks)
+        before = pool.bytes_allocated()
+        table = engine._read(con, paths, sorted(planned.needed), planned)
+        con.close()
+        assert table.num_rows == 2700
+        assert pool.bytes_allocated() - before >= table.nbytes // 2
