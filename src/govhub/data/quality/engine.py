@@ -550,11 +550,11 @@ def _run_columnar(
         table = pa.table({"rows": pa.nulls(int(_one_row(con, count.sql(DIALECT))[0] or 0))})
         batches = [(table.num_rows, {})]
     with ThreadPoolExecutor(_WORKERS) as pool:
-        jobs = {
-            name: pool.submit(_evaluate, *plan, planned.uses[name], batches, size)
-            for name, plan in plans.items()
-        }
-        jobs |= {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
+        # The longest first, so that no long job starts last: key checks, then by bytes read.
+        jobs = {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
+        weight = {name: sum(table[c].nbytes for c in planned.uses[name]) for name in plans}
+        for name in sorted(plans, key=lambda n: -weight[n]):
+            jobs[name] = pool.submit(_evaluate, *plans[name], planned.uses[name], batches, size)
         outcomes = {name: job.result() for name, job in jobs.items()}
     found = _Columnar(table.num_rows, table=table if needed else None)
     found.found = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
