@@ -396,3 +396,14 @@ class TestRead:
         con.close()
         assert table.num_rows == 2700
         assert pool.bytes_allocated() - before >= table.nbytes // 2
+
+    def test_sample_rows_are_taken_batch_by_batch(self) -> None:
+        batches = [
+            pa.record_batch({"a": pa.array(range(s, s + n)), "b": [str(i) for i in range(n)]})
+            for s, n in ((0, 4), (4, 1), (5, 6))
+        ]
+        table = pa.Table.from_batches(batches)
+        wanted = [0, 3, 4, 7, 10]
+        taken = engine._take(table, wanted)
+        assert taken.equals(table.take(pa.array(wanted)))
+        assert taken["a"].to_pylist() == wanted

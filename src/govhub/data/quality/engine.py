@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -585,7 +586,7 @@ def _rows_at(
     other = [n for n in names if n not in kept]
     parts: list[list[dict[str, Any]]] = []
     if kept and read is not None:
-        parts.append(read.select(kept).take(pa.array(wanted, pa.int64())).to_pylist())
+        parts.append(_take(read.select(kept), wanted).to_pylist())
     if other:
         parts.append(_read_rows(con, paths, wanted, other))
     found = [
@@ -595,6 +596,20 @@ def _rows_at(
         )
     ]
     return dict(zip(wanted, found, strict=True))
+
+
+def _take(table: pa.Table, wanted: Sequence[int]) -> pa.Table:
+    """Return the rows at sorted positions `wanted` of `table`, batch by batch (a take of the
+    whole table first joins its chunks into one: a copy of every column)."""
+    batches = table.to_batches()
+    ends = np.cumsum([batch.num_rows for batch in batches])
+    positions = np.asarray(wanted, dtype=np.int64)
+    where = np.searchsorted(ends, positions, side="right")
+    parts = [
+        batches[i].take(pa.array(positions[where == i] - (ends[i] - batches[i].num_rows)))
+        for i in np.unique(where)
+    ]
+    return pa.Table.from_batches(parts, table.schema)
 
 
 def _read_rows(
