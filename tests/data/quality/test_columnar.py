@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from govhub.data.quality import Assessment, assess_files, engine, parse_rules
 from govhub.data.quality.checks import compile_checks
-from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run
+from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run, take_rows
 from govhub.data.quality.elements import BUILTIN_SPECS
 from govhub.data.quality.vectorized import byte_pattern, match_bytes
 from tests.data.quality import generate
@@ -290,6 +290,16 @@ class TestDuplicates:
         counts = Counter(values)
         assert found.positions.tolist() == [i for i, v in enumerate(values) if counts[v] > 1]
 
+    def test_keys_in_several_chunks(self) -> None:
+        values = ["a", "b", None, "c", "a", "d", "b", "e", "a"]
+        chunked = pa.Table.from_batches(
+            [pa.record_batch({"k": values[s : s + 3]}) for s in range(0, 9, 3)]
+        )
+        found = duplicates(chunked, ["k"])
+        assert found.positions.tolist() == [0, 1, 4, 6, 8]
+        assert found.groups.tolist() == [0, 1, 0, 1, 0]
+        assert found.evaluated == 8
+
 
 PHONES = [
     "13912345678", "12912345678", "1391234567", "139123456789", "", None, "１３９１２３４５６７８",
@@ -404,6 +414,7 @@ class TestRead:
         ]
         table = pa.Table.from_batches(batches)
         wanted = [0, 3, 4, 7, 10]
-        taken = engine._take(table, wanted)
+        taken = take_rows(table, wanted)
         assert taken.equals(table.take(pa.array(wanted)))
         assert taken["a"].to_pylist() == wanted
+        assert take_rows(table, []).num_rows == 0

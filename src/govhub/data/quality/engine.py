@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -586,7 +585,7 @@ def _rows_at(
     other = [n for n in names if n not in kept]
     parts: list[list[dict[str, Any]]] = []
     if kept and read is not None:
-        parts.append(_take(read.select(kept), wanted).to_pylist())
+        parts.append(columnar.take_rows(read.select(kept), wanted).to_pylist())
     if other:
         parts.append(_read_rows(con, paths, wanted, other))
     found = [
@@ -596,20 +595,6 @@ def _rows_at(
         )
     ]
     return dict(zip(wanted, found, strict=True))
-
-
-def _take(table: pa.Table, wanted: Sequence[int]) -> pa.Table:
-    """Return the rows at sorted positions `wanted` of `table`, batch by batch (a take of the
-    whole table first joins its chunks into one: a copy of every column)."""
-    batches = table.to_batches()
-    ends = np.cumsum([batch.num_rows for batch in batches])
-    positions = np.asarray(wanted, dtype=np.int64)
-    where = np.searchsorted(ends, positions, side="right")
-    parts = [
-        batches[i].take(pa.array(positions[where == i] - (ends[i] - batches[i].num_rows)))
-        for i in np.unique(where)
-    ]
-    return pa.Table.from_batches(parts, table.schema)
 
 
 def _read_rows(
