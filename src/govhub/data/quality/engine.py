@@ -1,10 +1,12 @@
 """Run compiled checks over the Parquet files of one dataset version.
 
 The columnar path (the default, `columnar`): every check whose condition it can evaluate
-exactly as DuckDB would, and key uniqueness, read the columns they need once (one DuckDB scan
-to Arrow, split over two cursors) and run as whole-column passes on two threads: Arrow kernels,
-RE2 patterns, the NumPy check-character validators of `vectorized`, fingerprinted keys. Sample
-rows of failing checks are then fetched by position in one filtered read per file.
+exactly as DuckDB would, and key uniqueness, read the columns they need once (Arrow's Parquet
+reader into its jemalloc pool, or DuckDB when a file's types differ from DuckDB's) and run as
+whole-column passes on two threads, the longest first: Arrow kernels, RE2 patterns, the NumPy
+check-character validators of `vectorized`, fingerprinted keys. Sample rows of failing checks
+are then taken by position: from the columns in memory, batch by batch, and for the other
+columns in one filtered read per file.
 
 The SQL path takes the rest (and everything with `native=False`, the portable form a
 distributed engine runs): one aggregate scan computes every row check at once (`count_if` of
