@@ -17,9 +17,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from govhub.data.quality import Assessment, assess_files, parse_rules
+from govhub.data.quality import Assessment, assess_files, engine, parse_rules
 from govhub.data.quality.checks import compile_checks
-from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run
+from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run, take_rows
 from govhub.data.quality.elements import BUILTIN_SPECS
 from govhub.data.quality.vectorized import byte_pattern, match_bytes
 from tests.data.quality import generate
@@ -290,6 +290,16 @@ class TestDuplicates:
         counts = Counter(values)
         assert found.positions.tolist() == [i for i, v in enumerate(values) if counts[v] > 1]
 
+    def test_keys_in_several_chunks(self) -> None:
+        values = ["a", "b", None, "c", "a", "d", "b", "e", "a"]
+        chunked = pa.Table.from_batches(
+            [pa.record_batch({"k": values[s : s + 3]}) for s in range(0, 9, 3)]
+        )
+        found = duplicates(chunked, ["k"])
+        assert found.positions.tolist() == [0, 1, 4, 6, 8]
+        assert found.groups.tolist() == [0, 1, 0, 1, 0]
+        assert found.evaluated == 8
+
 
 PHONES = [
     "13912345678", "12912345678", "1391234567", "139123456789", "", None, "１３９１２３４５６７８",
@@ -377,3 +387,34 @@ class TestDictionaryColumns:
         assert fast.failures()["status.required"] == sum(
             v is None for v in table["status"].to_pylist()
         )
+
+
+class TestRead:
+    def test_columns_are_read_into_a_pool_without_huge_pages(
+        self, dataset: tuple[list[Path], Path]
+    ) -> None:
+        paths, _ = dataset
+        pool = engine._read_pool()
+        assert pool.backend_name in ("jemalloc", "system")
+        con = engine._open(paths, {})
+        checks = compile_checks(
+            parse_rules(RULES), engine._schema(con, "dataset"), {}, BUILTIN_SPECS, native=True
+        )
+        planned = engine._plans(con, checks)
+        before = pool.bytes_allocated()
+        table = engine._read(con, paths, sorted(planned.needed), planned)
+        con.close()
+        assert table.num_rows == 2700
+        assert pool.bytes_allocated() - before >= table.nbytes // 2
+
+    def test_sample_rows_are_taken_batch_by_batch(self) -> None:
+        batches = [
+            pa.record_batch({"a": pa.array(range(s, s + n)), "b": [str(i) for i in range(n)]})
+            for s, n in ((0, 4), (4, 1), (5, 6))
+        ]
+        table = pa.Table.from_batches(batches)
+        wanted = [0, 3, 4, 7, 10]
+        taken = take_rows(table, wanted)
+        assert taken.equals(table.take(pa.array(wanted)))
+        assert taken["a"].to_pylist() == wanted
+        assert take_rows(table, []).num_rows == 0

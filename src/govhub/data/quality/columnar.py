@@ -357,6 +357,20 @@ def first_true(result: Datum, rows: int, size: int) -> npt.NDArray[np.int64]:
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def take_rows(table: pa.Table, wanted: Sequence[int] | npt.NDArray[np.int64]) -> pa.Table:
+    """Return the rows at ascending positions `wanted` of `table`, batch by batch (a take of
+    the whole table first joins its chunks into one: a copy of every column)."""
+    batches = table.to_batches()
+    ends = np.cumsum([batch.num_rows for batch in batches])
+    positions = np.asarray(wanted, dtype=np.int64)
+    where = np.searchsorted(ends, positions, side="right")
+    parts = [
+        batches[i].take(pa.array(positions[where == i] - (ends[i] - batches[i].num_rows)))
+        for i in np.unique(where)
+    ]
+    return pa.Table.from_batches(parts, table.schema)
+
+
 # --- key uniqueness ------------------------------------------------------------------------
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -473,7 +487,7 @@ def duplicates(table: pa.Table, keys: Sequence[str]) -> Duplicates:
     evaluated = frame.num_rows
     prints = _key_prints(frame, keys)
     candidates = np.arange(evaluated) if prints is None else _repeated(prints)
-    exact = frame.take(candidates).append_column("__row", pa.array(rows[candidates]))
+    exact = take_rows(frame, candidates).append_column("__row", pa.array(rows[candidates]))
     grouped = exact.group_by(list(keys), use_threads=False).aggregate([("__row", "list")])
     lists = grouped["__row_list"].combine_chunks()
     sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False)

@@ -187,6 +187,10 @@ def _node_line(node: yaml.Node | None, path: Sequence[str | int]) -> int | None:
     return line
 
 
+# libyaml's parser where PyYAML was built with it (ten times faster), else the Python one.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_text(text: str) -> tuple[Any, yaml.Node | None]:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -197,9 +201,10 @@ def _load_text(text: str) -> tuple[Any, yaml.Node | None]:
                 f"the rules are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                 errors=[{"field": "", "line": exc.lineno, "message": exc.msg}],
             ) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+    loader = _LOADER(text)
+    try:  # parsed once: the node gives line numbers, the data is constructed from it
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -209,6 +214,8 @@ def _load_text(text: str) -> tuple[Any, yaml.Node | None]:
             f"the rules are not valid YAML: {problem}{where}",
             errors=[{"field": "", "line": line, "message": str(problem)}],
         ) from None
+    finally:
+        loader.dispose()
     return data, node
 
 
