@@ -260,15 +260,16 @@ class _PageSlots:
 _page_slots = _PageSlots()
 
 
-def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> str:
-    """Return the path DuckDB reads the version at `key` from (decrypted by the vault if sealed)."""
+def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> vault.Source:
+    """Return what DuckDB reads the version at `key` from (decrypted in memory if sealed);
+    the caller holds it while reading its path."""
     source = vault.open_dataset(key, storage)
     if source.filesystem is not None:
         with _Engine.root_lock:
             if id(source.filesystem) not in _Engine.registered:
                 con.register_filesystem(source.filesystem)
                 _Engine.registered.add(id(source.filesystem))
-    return source.path
+    return source
 
 
 def _transform(table: pa.Table, plan: Plan) -> pa.Table:
@@ -391,10 +392,10 @@ def fetch_page(p: Plan, request: QueryRequest) -> Page:
         expressions=p.expressions,
     )
     con = _engine.get()
-    path = _source(con, get_storage(), p.storage_key)
+    source = _source(con, get_storage(), p.storage_key)
     with _page_slots.get():
         began = time.perf_counter()
-        table = _read_page(con, sql, {"path": path, **statement.params})
+        table = _read_page(con, sql, {"path": source.path, **statement.params})
         read_seconds = time.perf_counter() - began
     more = table.num_rows > request.limit
     rows = json_rows(_transform(table.slice(0, request.limit), p))
@@ -432,8 +433,8 @@ def write_export(p: Plan, request: ExportRequest, spool: Path) -> Export:
     spool.mkdir(parents=True, exist_ok=True)
     target = spool / f"{uuid.uuid4().hex}.{request.format.value}"
     con = _engine.get()
-    path = _source(con, get_storage(), p.storage_key)
-    params = {"path": path, **statement.params}
+    source = _source(con, get_storage(), p.storage_key)
+    params = {"path": source.path, **statement.params}
     if not p.policies:  # everything in the engine: DuckDB writes the file, on all cores
         try:
             rows = int(_run(con, copy_sql(sql, target, request.format), params).fetchall()[0][0])

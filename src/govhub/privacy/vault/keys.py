@@ -43,7 +43,9 @@ class VaultSettings(BaseSettings):
         default=None, description="Keyring file; empty = <var_dir>/vault/keyring.json"
     )
     cache_bytes: int = Field(
-        default=1 << 30, description="Most decrypted bytes held in memory for readers"
+        default=1 << 30,
+        ge=0,
+        description="Most decrypted bytes a process keeps in memory for readers (LRU; 0: none)",
     )
 
 
