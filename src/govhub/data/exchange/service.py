@@ -68,6 +68,7 @@ class Plan:
     conditions: list[Condition]
     expressions: dict[str, str]  # policies DuckDB applies while reading
     policies: dict[str, privacy.FieldPolicy]  # the rest, applied to the Arrow result
+    pseudonym_key: bytes | None  # the grant's key, when one of `policies` pseudonymizes
 
 
 def consumer_grants(session: Session, *, principal: Principal) -> Sequence[Grant]:
@@ -125,6 +126,8 @@ def grant_view(session: Session, *, principal: Principal, resource_id: uuid.UUID
         .order_by(DatasetVersion.version.desc())
         .limit(1)
     )
+    policies = {name: _field_policy(p) for name, p in grant.field_policies.items()}
+    compiled = {name: policy_sql(name, policy) for name, policy in policies.items()}
     view = GrantView(
         grant_id=grant.id,
         resource_id=grant.resource_id,
@@ -136,7 +139,11 @@ def grant_view(session: Session, *, principal: Principal, resource_id: uuid.UUID
         ),
         expires_at=grant.expires_at,
         conditions=tuple(Condition.model_validate(c) for c in grant.row_filter),
-        policies={name: _field_policy(p) for name, p in grant.field_policies.items()},
+        policies=policies,
+        compiled=compiled,
+        pseudonym_key=pseudonym_key(f"grant:{grant.id}")
+        if any(p.treatment is privacy.Treatment.PSEUDONYMIZE for p in policies.values())
+        else None,
         dataset=None
         if dataset is None
         else DatasetView(
@@ -187,12 +194,7 @@ def plan(
     missing = sorted({c.field for c in grant.conditions} - set(present))
     if missing:  # fail closed: never widen a grant because the data changed shape
         raise Conflict("the data no longer has a field the grant filters on; ask the owner")
-    policies = {
-        name: policy
-        for name, policy in grant.policies.items()
-        if name in columns and name in present
-    }
-    expressions = {name: policy_sql(name, policy) for name, policy in policies.items()}
+    applied = [name for name in grant.policies if name in columns and name in present]
     return Plan(
         grant_id=grant.grant_id,
         resource_id=grant.resource_id,
@@ -203,8 +205,9 @@ def plan(
         columns=columns,
         present=present,
         conditions=[*grant.conditions, *where],
-        expressions={name: sql for name, sql in expressions.items() if sql is not None},
-        policies={name: policies[name] for name, sql in expressions.items() if sql is None},
+        expressions={n: sql for n in applied if (sql := grant.compiled[n]) is not None},
+        policies={n: grant.policies[n] for n in applied if grant.compiled[n] is None},
+        pseudonym_key=grant.pseudonym_key,
     )
 
 
@@ -275,8 +278,7 @@ def _source(con: duckdb.DuckDBPyConnection, storage: Storage, key: str) -> vault
 def _transform(table: pa.Table, plan: Plan) -> pa.Table:
     if not plan.policies:
         return table
-    key = pseudonym_key(f"grant:{plan.grant_id}")
-    return privacy.apply(table, plan.policies, pseudonym_key=key)
+    return privacy.apply(table, plan.policies, pseudonym_key=plan.pseudonym_key)
 
 
 def _run(
