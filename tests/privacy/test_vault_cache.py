@@ -24,6 +24,7 @@ def own_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.delenv("GOVHUB_VAULT_KEYS", raising=False)
     monkeypatch.delenv("GOVHUB_VAULT_MODE", raising=False)
     monkeypatch.delenv("GOVHUB_VAULT_CACHE_BYTES", raising=False)
+    monkeypatch.delenv("GOVHUB_VAULT_CACHE_CHECK_SECONDS", raising=False)
     vault.forget()
     yield path
     vault.forget()
@@ -136,8 +137,8 @@ class TestDropped:
         assert [answer(k) for k in keys] == before
         assert {vault.open_dataset(k).path for k in keys}.isdisjoint(old)
 
-    def test_a_pointer_changed_by_another_process_is_noticed_on_the_next_read(
-        self, session: Session, world: World, tmp_path: Path
+    def test_a_pointer_changed_by_another_process_is_noticed_after_the_check_time(
+        self, session: Session, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         [key] = versions(session, world, tmp_path, 1)
         storage = get_storage()
@@ -146,6 +147,8 @@ class TestDropped:
         vault.rotate(session, actor="service:test", reencrypt=True)
         current = vault.open_dataset(key).path
         storage.put(key, first_pointer)  # another process switched the version's pointer
+        assert vault.open_dataset(key).path == current  # within the check time: not looked at
+        monkeypatch.setenv("GOVHUB_VAULT_CACHE_CHECK_SECONDS", "0")
         again = vault.open_dataset(key)
         assert again.path != current
         assert not Path(current).exists()

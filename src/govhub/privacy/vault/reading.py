@@ -8,11 +8,12 @@ with a random token in a private directory (in `/dev/shm` where it exists) point
 keys on paths (DuckDB, the open data column cache) never meets another version's bytes.
 
 The cache is bounded by `GOVHUB_VAULT_CACHE_BYTES` (least recently used out first; a version
-larger than the whole budget is decrypted for its caller only). Every use compares the
-version's pointer with the one the bytes were decrypted under, so a re-wrap, a re-encryption
-or a replaced version drops the entry and decrypts afresh. An entry leaves memory (link
-removed, fd closed) once neither the cache nor a `Source` a reader still holds refers to it:
-keep the `Source` while DuckDB reads its path.
+larger than the whole budget is decrypted for its caller only). A rotation in this process
+drops the versions it rotates; otherwise a use at least `GOVHUB_VAULT_CACHE_CHECK_SECONDS`
+after the last look compares the version's pointer with the one the bytes were decrypted
+under, so another process's re-wrap, re-encryption or replacement drops the entry too. An
+entry leaves memory (link removed, fd closed) once neither the cache nor a `Source` a reader
+still holds refers to it: keep the `Source` while DuckDB reads its path.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -82,7 +84,7 @@ def _release(fd: int, link: Path) -> None:
 class MemoryFile:
     """One decrypted version in a sealed memory file, readable at a unique path."""
 
-    __slots__ = ("__weakref__", "path", "pointer", "size")
+    __slots__ = ("__weakref__", "checked_at", "path", "pointer", "size")
 
     def __init__(self, chunks: Iterable[bytes], pointer: Pointer, links: Path) -> None:
         fd = os.memfd_create("govhub-plain", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
@@ -100,6 +102,7 @@ class MemoryFile:
             os.close(fd)
             raise
         self.path, self.pointer, self.size = str(link), pointer, size
+        self.checked_at = time.monotonic()  # when `pointer` was last seen in storage
         weakref.finalize(self, _release, fd, link)
 
 
@@ -128,21 +131,27 @@ def open_dataset(key: str, storage: Storage | None = None) -> Source:
     the version decrypted into memory (hold the returned `Source` while reading it)."""
     storage = storage or get_storage()
     path = _cache_path(storage, key)
+    settings = get_vault_settings()
     with _cache_lock:
         if path in _plain_sources:  # plain objects never change: the answer holds
             return _plain_sources[path]
+        entry = _cached.get(path)
+        if entry is not None and time.monotonic() - entry.checked_at < settings.cache_check_seconds:
+            _cached.move_to_end(path)
+            return Source(entry.path, pin=entry)
     pointer = read_pointer(storage, key)
     if pointer is None:
         return _remember_plain(storage, key, path)
     with _cache_lock:
         entry = _cached.get(path)
         if entry is not None and entry.pointer == pointer:
+            entry.checked_at = time.monotonic()
             _cached.move_to_end(path)
             return Source(entry.path, pin=entry)
         _cached.pop(path, None)  # re-wrapped, re-encrypted or replaced: decrypt afresh
     entry = MemoryFile(_plaintext(storage, key), pointer, _links.directory())
     with _cache_lock:
-        limit = get_vault_settings().cache_bytes
+        limit = settings.cache_bytes
         if entry.size <= limit:
             _cached[path] = entry
             _cached.move_to_end(path)
