@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from govhub.core.storage import get_storage
 from govhub.data.catalog.models import DatasetVersion
+from govhub.data.exchange import service
 from govhub.data.sharing import service as sharing_service
 from govhub.privacy import vault
 from tests.data.exchange.conftest import Consumer
@@ -94,3 +95,10 @@ class TestSealedPages:
         assert after.status_code == 200
         assert after.json()["rows"] == before.json()["rows"]
         assert after.json()["digest"] == before.json()["digest"]
+
+
+class TestEngine:
+    def test_parquet_footers_are_kept_by_every_cursor(self) -> None:
+        con = service._engine.get()
+        row = con.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()
+        assert row == (True,)

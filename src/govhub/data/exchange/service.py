@@ -216,6 +216,9 @@ class _Engine(threading.local):
 
     Opening a DuckDB database costs tens of milliseconds, more than a filtered page itself,
     so it is opened once; cursors are cheap and keep threads from sharing a connection.
+    Parquet footers are kept in memory once read (about 1 ms of every page's 3 ms of fixed
+    cost): versions are immutable, decrypted ones are read at paths never reused, and DuckDB
+    checks a file's modification time before reusing what it kept.
     """
 
     root: duckdb.DuckDBPyConnection | None = None
@@ -229,6 +232,7 @@ class _Engine(threading.local):
         with _Engine.root_lock:
             if _Engine.root is None:
                 _Engine.root = duckdb.connect()
+                _Engine.root.execute("SET GLOBAL parquet_metadata_cache = true")
             if self.cursor is None:
                 self.cursor = _Engine.root.cursor()
         return self.cursor
