@@ -33,7 +33,7 @@ from govhub.data.exchange.cache import DatasetView, GrantView, grants
 from govhub.data.exchange.schemas import ExportRequest, QueryRequest
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.exchange.sql import Statement, copy_sql, policy_sql, select_sql
-from govhub.data.exchange.writers import json_rows, write_batches
+from govhub.data.exchange.writers import canonical_rows, write_batches
 from govhub.data.ingest.pipeline import file_digest
 from govhub.data.sharing.models import AccessKind, Grant, GrantAccess
 from govhub.data.sharing.schemas import Condition
@@ -404,10 +404,10 @@ def fetch_page(p: Plan, request: QueryRequest) -> Page:
         table = _read_page(con, sql, {"path": source.path, **statement.params})
         read_seconds = time.perf_counter() - began
     more = table.num_rows > request.limit
-    rows = json_rows(_transform(table.slice(0, request.limit), p))
-    rows_json = ledger.canonical_json(rows)
+    page = _transform(table.slice(0, request.limit), p)
+    rows_json = canonical_rows(page)
     return Page(
-        rows=len(rows),
+        rows=page.num_rows,
         rows_json=rows_json,
         digest=hashlib.sha256(rows_json).hexdigest(),
         next_offset=request.offset + request.limit if more else None,
