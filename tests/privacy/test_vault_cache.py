@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from govhub.api import create_app
 from govhub.core.storage import get_storage
 from govhub.privacy import vault
 from tests.factories import World
@@ -154,3 +156,24 @@ class TestDropped:
         assert not Path(current).exists()
         assert vault.cached_bytes() == size_of(key)
         assert answer(key)[0] == 5
+
+
+class TestShutdown:
+    def test_closing_removes_the_links_and_reading_goes_on_after(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        [key] = versions(session, world, tmp_path, 1)
+        links = Path(vault.open_dataset(key).path).parent
+        vault.close()
+        assert not links.exists()
+        assert vault.cached_bytes() == 0
+        assert answer(key)[0] == 5  # a new directory for the next reader
+
+    def test_the_app_closes_the_vault_when_it_stops(
+        self, session: Session, world: World, tmp_path: Path
+    ) -> None:
+        [key] = versions(session, world, tmp_path, 1)
+        with TestClient(create_app()):
+            links = Path(vault.open_dataset(key).path).parent
+            assert links.exists()
+        assert not links.exists()

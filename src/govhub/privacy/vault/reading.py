@@ -70,6 +70,12 @@ class _Links:
             atexit.register(_remove_links, self.path, self.pid)
         return self.path
 
+    def remove(self) -> None:
+        """Remove this process's directory (a later use makes a new one)."""
+        if self.pid == os.getpid():
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.pid = -1
+
 
 def _remove_links(path: Path, pid: int) -> None:
     if os.getpid() == pid:
@@ -191,6 +197,13 @@ def forget() -> None:
     with _cache_lock:
         _cached.clear()
         _plain_sources.clear()
+
+
+def close() -> None:
+    """Drop every decrypted version and remove this process's links (at server shutdown: a
+    server stopped by a signal may end without running exit handlers)."""
+    forget()
+    _links.remove()
 
 
 def attach(con: duckdb.DuckDBPyConnection, source: Source) -> str:
