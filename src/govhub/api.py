@@ -41,6 +41,7 @@ from govhub.licenses import api as licenses_api
 from govhub.notifications import api as notifications_api
 from govhub.payments import api as payments_api
 from govhub.privacy import api as privacy_api
+from govhub.privacy import vault
 from govhub.ratings import api as ratings_api
 from govhub.reservations import api as reservations_api
 from govhub.reservations.admission import AdmissionMiddleware
@@ -61,6 +62,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ):
         freeze_startup_heap()
         yield
+    vault.close()  # decrypted versions and their links go before the process does
 
 
 def create_app() -> FastAPI:

@@ -76,7 +76,8 @@ def answer(key: str) -> tuple[Any, ...]:
     """Run one query over a version through the vault, on a fresh DuckDB connection."""
     con = duckdb.connect()
     try:
-        path = vault.attach(con, vault.open_dataset(key))
+        source = vault.open_dataset(key)  # held while DuckDB reads its path
+        path = vault.attach(con, source)
         row = con.execute(QUERY + "read_parquet($path)", {"path": path}).fetchone()
         assert row is not None
         return tuple(row)

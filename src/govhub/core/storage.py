@@ -168,6 +168,16 @@ def put_file(storage: Storage, key: str, path: Path) -> None:
         storage.put(key, path.read_bytes())
 
 
+_opened: list[tuple[tuple[object, ...], Storage]] = []  # the last backend and what chose it
+
+
 def get_storage() -> Storage:
-    """Return the configured storage backend."""
-    return open_storage(get_settings().resolved_storage_url)
+    """Return the configured storage backend (opened again only when the settings change)."""
+    settings = get_settings()
+    # Resolving the directory costs system calls: hot paths ask for the backend on every call.
+    chosen = (id(settings), settings.storage_url, settings.var_dir)
+    if _opened and _opened[0][0] == chosen:
+        return _opened[0][1]
+    storage = open_storage(settings.resolved_storage_url)
+    _opened[:] = [(chosen, storage)]
+    return storage

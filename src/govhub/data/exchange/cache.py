@@ -1,5 +1,8 @@
 """What a gateway call checks, kept per process: the grant and its resource's latest dataset.
 
+The grant's privacy transforms are compiled once into the view too (DuckDB expressions, and
+the per-grant pseudonym key for the transforms that run in Python).
+
 A page call used to read the grant (with its resource and department) and then the latest
 dataset version on every request. Those rows change rarely, so their plain-value form
 (`GrantView`) is kept per (consuming system, resource) in a `WatchedCache`: a flush or commit
@@ -46,6 +49,8 @@ class GrantView:
     expires_at: datetime
     conditions: tuple[Condition, ...]
     policies: dict[str, privacy.FieldPolicy]
+    compiled: dict[str, str | None]  # each policy as a DuckDB expression, None: in Python
+    pseudonym_key: bytes | None  # the grant's HMAC key, when a policy pseudonymizes
     dataset: DatasetView | None
 
     def is_active(self, now: datetime) -> bool:

@@ -181,14 +181,14 @@ def _serve(resource: Resource, version: DatasetVersion, fmt: str) -> Response:
     if usage.buffer.due(get_opendata_settings().usage_flush_seconds):
         usage.buffer.save()
     name = f"{service.package_name(resource)}-v{version.version}"
-    source = datastore.source_path(get_storage(), version.storage_key)
-    if fmt == "parquet" and Path(source).is_file():
-        return FileResponse(source, media_type=MEDIA_TYPES[fmt], filename=f"{name}.parquet")
+    source = datastore.open_source(get_storage(), version.storage_key)
+    if fmt == "parquet" and source.pin is None and Path(source.path).is_file():
+        return FileResponse(source.path, media_type=MEDIA_TYPES[fmt], filename=f"{name}.parquet")
     handle, temp = tempfile.mkstemp(suffix=f".{fmt}")
     os.close(handle)
     Path(temp).unlink()
     try:
-        datastore.export(source, temp, fmt)
+        datastore.export(source.path, temp, fmt)
     except Exception:
         Path(temp).unlink(missing_ok=True)
         raise

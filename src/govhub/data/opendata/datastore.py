@@ -21,6 +21,7 @@ import decimal
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -187,8 +188,9 @@ def sandbox_connection() -> duckdb.DuckDBPyConnection:
         return _sandbox_root[0].cursor()
 
 
-def source_path(storage: Storage, key: str) -> str:
-    """Return the path or URL DuckDB reads the version at `key` from (decrypted if sealed)."""
+def open_source(storage: Storage, key: str) -> vault.Source:
+    """Return what DuckDB reads the version at `key` from (decrypted in memory if sealed);
+    hold it while reading its path."""
     source = vault.open_dataset(key, storage)
     if source.filesystem is not None:
         con = _engines.plain_cursor()
@@ -196,17 +198,24 @@ def source_path(storage: Storage, key: str) -> str:
             if id(source.filesystem) not in _Engines.registered:
                 con.register_filesystem(source.filesystem)
                 _Engines.registered.add(id(source.filesystem))
-    return source.path
+    return source
 
 
 def arrow_dataset(storage: Storage, key: str) -> pads.Dataset:
     """Return the version at `key` as an Arrow dataset (read lazily; decrypted if sealed)."""
     source = vault.open_dataset(key, storage)
     if source.filesystem is None:
-        return pads.dataset(source.path, format="parquet")
+        dataset = pads.dataset(source.path, format="parquet")
+        if source.pin is not None:  # decrypted in memory: kept while the dataset lives
+            weakref.finalize(dataset, _keep, source)
+        return dataset
     filesystem: Any = source.filesystem
     fs = PyFileSystem(FSSpecHandler(filesystem))
     return pads.dataset(filesystem._strip_protocol(source.path), format="parquet", filesystem=fs)
+
+
+def _keep(_: object) -> None:
+    """Do nothing: as a finalizer's argument, an object lives as long as what it watches."""
 
 
 @lru_cache(maxsize=512)
@@ -323,7 +332,8 @@ def _q_sql(q: str | dict[str, str] | None, known: dict[str, str], params: _Param
 
 def search(storage: Storage, key: str, request: SearchRequest, *, row_count: int) -> dict[str, Any]:
     """Search one dataset version's rows; return CKAN's `datastore_search` result parts."""
-    path = source_path(storage, key)
+    held = open_source(storage, key)  # held until the query has run
+    path = held.path
     known = dict(_columns(path))
     wanted = request.fields if request.fields else [ID, *known]
     for name in wanted:

@@ -19,12 +19,12 @@ Why this design (measured on this machine with DuckDB 2.0.0 and PyArrow 26, 10^6
   associated data binds the master key id, the dataset's storage key, the ciphertext object and
   the plaintext digest. The wrapped DEK lives in a small *pointer* object stored under the
   version's storage key, so what a version resolves to changes by one atomic object replace.
-* Readers decrypt a version once per process into an in-memory filesystem (never a disk file)
-  that DuckDB reads like any other; plaintext of an immutable version never changes, so the
-  cache needs no invalidation, and rotation does not disturb it. Decrypting the 10 MB version
-  of 10^6 rows costs about 0.09 s once; afterwards a gateway page costs what it costs on the
-  plain file within noise (1.15x and 0.98x at p50 in two runs) and a masked export 1.02x and
-  0.75x the plain rows/s (bench/encryption.py on a loaded machine; see the README).
+* Readers decrypt a version once per process into an anonymous memory file (memfd, never a
+  disk file) that DuckDB reads natively like any other file, through a uniquely named link
+  (``reading.py``); the cache is bounded in bytes (``GOVHUB_VAULT_CACHE_BYTES``) and an entry
+  is dropped as soon as the version's pointer changes (rotation, re-encryption, replacement).
+  Decrypting the 10 MB version of 10^6 rows costs about 0.09 s once; afterwards a gateway page
+  reads it as DuckDB reads the plain file.
 
 Rotation adds a master key version and re-wraps every data key (only pointers are rewritten);
 with re-encryption it seals each version under a fresh data key as a new object beside the old,
@@ -64,11 +64,18 @@ from govhub.privacy.vault.objects import (
     should_encrypt,
     store_dataset,
 )
-from govhub.privacy.vault.reading import PLAIN_PREFIX, Source, attach, forget, open_dataset
+from govhub.privacy.vault.reading import (
+    Source,
+    attach,
+    cached_bytes,
+    close,
+    drop,
+    forget,
+    open_dataset,
+)
 from govhub.privacy.vault.rotation import Rotation, remove_objects, retire, rotate, usage
 
 __all__ = [
-    "PLAIN_PREFIX",
     "Keyring",
     "Pointer",
     "Rotation",
@@ -76,7 +83,10 @@ __all__ = [
     "VaultError",
     "VaultSettings",
     "attach",
+    "cached_bytes",
+    "close",
     "discard_dataset",
+    "drop",
     "forget",
     "get_vault_settings",
     "keyring_path",

@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govhub.core.errors import Conflict, GovHubError
-from govhub.core.settings import get_settings
+from govhub.core.settings import environment_cached, get_settings
 
 
 class VaultError(GovHubError):
@@ -43,13 +43,20 @@ class VaultSettings(BaseSettings):
         default=None, description="Keyring file; empty = <var_dir>/vault/keyring.json"
     )
     cache_bytes: int = Field(
-        default=1 << 30, description="Most decrypted bytes held in memory for readers"
+        default=1 << 30,
+        ge=0,
+        description="Most decrypted bytes a process keeps in memory for readers (LRU; 0: none)",
+    )
+    cache_check_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a decrypted version is read without looking at its pointer again "
+        "(a rotation in this process drops it at once; 0: look on every read)",
     )
 
 
-def get_vault_settings() -> VaultSettings:
-    """Return the vault settings (read afresh: tests and the CLI change them)."""
-    return VaultSettings()
+get_vault_settings = environment_cached("GOVHUB_VAULT_", VaultSettings)
+"""Return the vault settings, read again whenever a `GOVHUB_VAULT_*` variable changed."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from govhub.privacy.vault.objects import (
     _write_sealed,
     read_pointer,
 )
+from govhub.privacy.vault.reading import drop
 
 
 @dataclass
@@ -98,6 +99,7 @@ def rotate(
                     )
                     storage.put(key, pointer.to_bytes())
                     done.rewrapped += 1
+                drop(key, storage)  # this process decrypts afresh under the new pointer
                 digest.update(f"{key}|{pointer.key_id}|{pointer.sha256}\n".encode())
         if progress is not None:
             progress(number, len(keys))

@@ -33,14 +33,14 @@ class _Cursors(threading.local):
         self.con: duckdb.DuckDBPyConnection | None = None
         self.registered: set[int] = set()
 
-    def path(self, storage_key: str) -> tuple[duckdb.DuckDBPyConnection, str]:
+    def source(self, storage_key: str) -> tuple[duckdb.DuckDBPyConnection, vault.Source]:
         if self.con is None:
             self.con = duckdb.connect()
         source = vault.open_dataset(storage_key, get_storage())
         if source.filesystem is not None and id(source.filesystem) not in self.registered:
             self.con.register_filesystem(source.filesystem)
             self.registered.add(id(source.filesystem))
-        return self.con, source.path
+        return self.con, source
 
 
 _cursors = _Cursors()
@@ -107,7 +107,7 @@ def fires(version: DatasetVersion, rule: HealthRule, *, id_number: str, today: d
     if rule.match_field is not None:
         sql += f" AND CAST({quote(rule.match_field)} AS VARCHAR) = $value"
         params["value"] = rule.match_value
-    con, path = _cursors.path(version.storage_key)
-    row = con.execute(sql, {"path": path, **params}).fetchone()
+    con, source = _cursors.source(version.storage_key)
+    row = con.execute(sql, {"path": source.path, **params}).fetchone()
     found = bool(row and row[0])
     return found if rule.match is RuleMatch.PRESENT else not found
