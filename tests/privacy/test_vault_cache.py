@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from govhub.api import create_app
 from govhub.core.storage import get_storage
 from govhub.privacy import vault
+from govhub.privacy.vault import reading
 from tests.factories import World
 from tests.privacy.test_vault import answer, publish
 
@@ -177,3 +178,28 @@ class TestShutdown:
             links = Path(vault.open_dataset(key).path).parent
             assert links.exists()
         assert not links.exists()
+
+
+class TestWithoutMemfd:
+    """Where the system has no memfd, decrypted versions live in a Python in-memory filesystem."""
+
+    def test_pages_are_the_same_bounded_and_dropped(
+        self, session: Session, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        keys = versions(session, world, tmp_path, 2)
+        expected = [answer(key) for key in keys]
+        vault.forget()
+        monkeypatch.setattr(reading, "HAS_MEMFD", False)
+        monkeypatch.setattr(reading, "_memory_file", reading.PythonMemoryFile)
+        monkeypatch.setenv("GOVHUB_VAULT_CACHE_BYTES", str(size_of(keys[0]) + 1))
+        source = vault.open_dataset(keys[0])
+        assert source.path.startswith(reading.PLAIN_PREFIX)
+        assert source.filesystem is not None
+        assert [answer(key) for key in keys] == expected
+        assert vault.cached_bytes() == size_of(keys[1])  # the first left, over the budget
+        stored = reading._plain_fs.store
+        assert any(name.endswith(".parquet") for name in stored)
+        del source
+        vault.forget()
+        gc.collect()
+        assert not any(name.endswith(".parquet") for name in stored)

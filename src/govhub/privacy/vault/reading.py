@@ -14,6 +14,10 @@ after the last look compares the version's pointer with the one the bytes were d
 under, so another process's re-wrap, re-encryption or replacement drops the entry too. An
 entry leaves memory (link removed, fd closed) once neither the cache nor a `Source` a reader
 still holds refers to it: keep the `Source` while DuckDB reads its path.
+
+Where the system has no memfd (macOS, a developer's laptop), the decrypted bytes are kept in
+a process-private in-memory filesystem that DuckDB reads through Python instead: slower per
+read, with the same bounds and the same guarantee that nothing decrypted reaches a disk.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from fsspec.implementations.memory import MemoryFileSystem
 
 from govhub.core.storage import FsspecStorage, LocalStorage, Storage, get_storage
 from govhub.privacy.vault.keys import get_vault_settings
@@ -91,6 +96,7 @@ class MemoryFile:
     """One decrypted version in a sealed memory file, readable at a unique path."""
 
     __slots__ = ("__weakref__", "checked_at", "path", "pointer", "size")
+    filesystem: object | None = None  # DuckDB reads the path with its own file reader
 
     def __init__(self, chunks: Iterable[bytes], pointer: Pointer, links: Path) -> None:
         fd = os.memfd_create("govhub-plain", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
@@ -112,9 +118,48 @@ class MemoryFile:
         weakref.finalize(self, _release, fd, link)
 
 
+PLAIN_PREFIX = "govhubplain://"
+
+
+class _PlainFS(MemoryFileSystem):  # type: ignore[misc]  # fsspec is untyped
+    """Decrypted versions, in this process's memory only, where there is no memfd."""
+
+    protocol = ("govhubplain",)
+    root_marker = "/"
+    store: dict[str, object] = {}  # noqa: RUF012 - fsspec's class-level store, our own
+    pseudo_dirs = [""]  # noqa: RUF012
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        return str(super()._strip_protocol(path.removeprefix(PLAIN_PREFIX)))
+
+
+_plain_fs = _PlainFS()
+
+
+class PythonMemoryFile:
+    """One decrypted version in the in-memory filesystem, read by DuckDB through Python."""
+
+    __slots__ = ("__weakref__", "checked_at", "path", "pointer", "size")
+    filesystem: object | None = _plain_fs
+
+    def __init__(self, chunks: Iterable[bytes], pointer: Pointer, _links: Path) -> None:
+        name = f"/{secrets.token_hex(16)}.parquet"
+        data = b"".join(chunks)
+        _plain_fs.pipe_file(name, data)
+        self.path, self.pointer, self.size = f"{PLAIN_PREFIX}{name}", pointer, len(data)
+        self.checked_at = time.monotonic()
+        weakref.finalize(self, _plain_fs.rm_file, name)
+
+
+HAS_MEMFD = hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir()
+_memory_file: type[MemoryFile] | type[PythonMemoryFile] = (
+    MemoryFile if HAS_MEMFD else PythonMemoryFile
+)
 _links = _Links()
 _cache_lock = threading.Lock()
-_cached: OrderedDict[str, MemoryFile] = OrderedDict()  # least recently used first
+# least recently used first
+_cached: OrderedDict[str, MemoryFile | PythonMemoryFile] = OrderedDict()
 _plain_sources: dict[str, Source] = {}  # versions stored in clear: where they are
 
 
@@ -144,7 +189,7 @@ def open_dataset(key: str, storage: Storage | None = None) -> Source:
         entry = _cached.get(path)
         if entry is not None and time.monotonic() - entry.checked_at < settings.cache_check_seconds:
             _cached.move_to_end(path)
-            return Source(entry.path, pin=entry)
+            return Source(entry.path, entry.filesystem, pin=entry)
     pointer = read_pointer(storage, key)
     if pointer is None:
         return _remember_plain(storage, key, path)
@@ -153,9 +198,10 @@ def open_dataset(key: str, storage: Storage | None = None) -> Source:
         if entry is not None and entry.pointer == pointer:
             entry.checked_at = time.monotonic()
             _cached.move_to_end(path)
-            return Source(entry.path, pin=entry)
+            return Source(entry.path, entry.filesystem, pin=entry)
         _cached.pop(path, None)  # re-wrapped, re-encrypted or replaced: decrypt afresh
-    entry = MemoryFile(_plaintext(storage, key), pointer, _links.directory())
+    links = _links.directory() if HAS_MEMFD else Path()
+    entry = _memory_file(_plaintext(storage, key), pointer, links)
     with _cache_lock:
         limit = settings.cache_bytes
         if entry.size <= limit:
@@ -163,7 +209,7 @@ def open_dataset(key: str, storage: Storage | None = None) -> Source:
             _cached.move_to_end(path)
             while sum(e.size for e in _cached.values()) > limit:
                 _cached.popitem(last=False)
-    return Source(entry.path, pin=entry)
+    return Source(entry.path, entry.filesystem, pin=entry)
 
 
 def _remember_plain(storage: Storage, key: str, path: str) -> Source:
