@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +36,7 @@ NAMES = ["张三", "李四", "王五", "赵六", "孙七"]
 QUERY = "SELECT count(*), string_agg(fddbr_sfzh::VARCHAR, ',' ORDER BY fddbr_sfzh), sum(zczb) FROM "
 
 
-@pytest.fixture(autouse=True)
-def own_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets its own keyring file and an empty decrypted-data cache."""
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("GOVHUB_VAULT_KEYRING_FILE", str(path))
-    monkeypatch.delenv("GOVHUB_VAULT_KEYS", raising=False)
-    monkeypatch.delenv("GOVHUB_VAULT_MODE", raising=False)
-    vault.forget()
-    yield path
-    vault.forget()
+pytestmark = pytest.mark.usefixtures("own_keyring")
 
 
 def publish(session: Session, world: World, tmp_path: Path, **overrides: Any) -> DatasetVersion:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,7 @@ from govhub.privacy.vault import reading
 from tests.factories import World
 from tests.privacy.test_vault import answer, publish
 
-
-@pytest.fixture(autouse=True)
-def own_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets its own keyring file and an empty decrypted-data cache."""
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("GOVHUB_VAULT_KEYRING_FILE", str(path))
-    monkeypatch.delenv("GOVHUB_VAULT_KEYS", raising=False)
-    monkeypatch.delenv("GOVHUB_VAULT_MODE", raising=False)
-    monkeypatch.delenv("GOVHUB_VAULT_CACHE_BYTES", raising=False)
-    monkeypatch.delenv("GOVHUB_VAULT_CACHE_CHECK_SECONDS", raising=False)
-    vault.forget()
-    yield path
-    vault.forget()
+pytestmark = pytest.mark.usefixtures("own_keyring")
 
 
 def versions(session: Session, world: World, tmp_path: Path, n: int) -> list[str]:

@@ -108,3 +108,21 @@ def published(session: Session, world: World, tmp_path: Path) -> Resource:
 def consumer(session: Session, world: World, client: TestClient, published: Resource) -> Consumer:
     """City B's system, granted four fields of Ningbo's rows (personal ones masked)."""
     return consumer_of(session, world, client, published, world.city_b_market)
+
+
+QUERY_URL = "/api/v1/exchange/resources/{}/query"
+
+
+def query(client: TestClient, consumer: Consumer, **body: Any) -> Any:
+    """Call the gateway's page query for `consumer`'s granted resource."""
+    return client.post(QUERY_URL.format(consumer.resource.id), json=body, headers=consumer.headers)
+
+
+def revoke(session: Session, world: World, consumer: Consumer) -> None:
+    """Have the owner (city A) revoke `consumer`'s grant."""
+    sharing_service.revoke(
+        session,
+        principal=world.principal(world.city_a_admin),
+        grant_id=consumer.grant.id,
+        reason="停止共享",
+    )

@@ -6,7 +6,6 @@ import os
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,18 +17,11 @@ from govhub.core.db import utcnow
 from govhub.data.exchange import service
 from govhub.data.exchange.cache import grants
 from govhub.data.ingest import service as ingest_service
-from govhub.data.sharing import service as sharing_service
 from govhub.data.sharing.models import Grant
 from govhub.identity import authn, tokens
 from govhub.identity.models import Department, OAuthClient
-from tests.data.exchange.conftest import Consumer, csv_text
+from tests.data.exchange.conftest import QUERY_URL, Consumer, csv_text, query, revoke
 from tests.factories import World
-
-URL = "/api/v1/exchange/resources/{}/query"
-
-
-def _query(client: TestClient, consumer: Consumer, **body: Any) -> Any:
-    return client.post(URL.format(consumer.resource.id), json=body, headers=consumer.headers)
 
 
 def _cached(consumer: Consumer) -> bool:
@@ -40,7 +32,7 @@ def _cached(consumer: Consumer) -> bool:
 @pytest.fixture
 def warm(client: TestClient, consumer: Consumer) -> Consumer:
     """The consumer after one answered call: its grant is in the cache."""
-    assert _query(client, consumer).status_code == 200
+    assert query(client, consumer).status_code == 200
     assert _cached(consumer)
     return consumer
 
@@ -49,15 +41,10 @@ class TestInvalidation:
     def test_a_revoked_grant_is_refused_by_the_next_call(
         self, client: TestClient, session: Session, world: World, warm: Consumer
     ) -> None:
-        sharing_service.revoke(
-            session,
-            principal=world.principal(world.city_a_admin),
-            grant_id=warm.grant.id,
-            reason="停止共享",
-        )
+        revoke(session, world, warm)
         session.flush()
         assert not _cached(warm)
-        refused = _query(client, warm)
+        refused = query(client, warm)
         assert refused.status_code == 403
         assert "revoked" in refused.json()["detail"]
 
@@ -66,8 +53,8 @@ class TestInvalidation:
     ) -> None:
         warm.grant.fields = ["qymc"]
         session.flush()
-        assert _query(client, warm).json()["fields"] == ["qymc"]
-        outside = _query(client, warm, fields=["tyshxydm"])
+        assert query(client, warm).json()["fields"] == ["qymc"]
+        outside = query(client, warm, fields=["tyshxydm"])
         assert outside.status_code == 403
 
     def test_a_bulk_update_invalidates(
@@ -75,7 +62,7 @@ class TestInvalidation:
     ) -> None:
         session.execute(update(Grant).where(Grant.id == warm.grant.id).values(revoked_at=utcnow()))
         assert not _cached(warm)
-        assert _query(client, warm).status_code == 403
+        assert query(client, warm).status_code == 403
 
     def test_expiry_is_checked_on_every_call(
         self, client: TestClient, connection: Connection, warm: Consumer
@@ -87,10 +74,10 @@ class TestInvalidation:
             .values(expires_at=utcnow() + timedelta(seconds=1.5))
         )
         grants.invalidate()
-        assert _query(client, warm).status_code == 200
+        assert query(client, warm).status_code == 200
         assert _cached(warm)  # kept, with its expiry
         time.sleep(1.6)
-        expired = _query(client, warm)
+        expired = query(client, warm)
         assert expired.status_code == 403
         assert "expired" in expired.json()["detail"]
 
@@ -103,12 +90,12 @@ class TestInvalidation:
     ) -> None:
         monkeypatch.setenv("GOVHUB_EXCHANGE_CACHE_SECONDS", "0.3")
         grants.invalidate()
-        assert _query(client, warm).status_code == 200
+        assert query(client, warm).status_code == 200
         connection.execute(
             update(Grant).where(Grant.id == warm.grant.id).values(revoked_at=utcnow())
         )
         time.sleep(0.35)
-        assert _query(client, warm).status_code == 403
+        assert query(client, warm).status_code == 403
 
     def test_a_cache_time_of_zero_reads_every_time(
         self,
@@ -121,12 +108,12 @@ class TestInvalidation:
         connection.execute(
             update(Grant).where(Grant.id == warm.grant.id).values(revoked_at=utcnow())
         )
-        assert _query(client, warm).status_code == 403
+        assert query(client, warm).status_code == 403
 
     def test_a_new_version_is_read_by_the_next_call(
         self, client: TestClient, session: Session, world: World, warm: Consumer, tmp_path: Path
     ) -> None:
-        assert _query(client, warm).json()["version"] == 1
+        assert query(client, warm).json()["version"] == 1
         source = tmp_path / "v2.csv"
         source.write_text(csv_text(), encoding="utf-8")
         ingest_service.ingest(
@@ -137,7 +124,7 @@ class TestInvalidation:
             filename=source.name,
         )
         session.flush()
-        assert _query(client, warm).json()["version"] == 2
+        assert query(client, warm).json()["version"] == 2
 
     def test_a_deactivated_client_is_refused_by_the_next_call(
         self, client: TestClient, session: Session, warm: Consumer
@@ -146,7 +133,7 @@ class TestInvalidation:
         assert system is not None
         system.is_active = False
         session.flush()
-        assert _query(client, warm).status_code == 401
+        assert query(client, warm).status_code == 401
 
     def test_a_changed_department_drops_the_client_principal(
         self, session: Session, world: World, warm: Consumer
@@ -169,7 +156,7 @@ class TestInvalidation:
         system.is_active = False
         session.flush()
         assert authn._client_tokens.get(token, ttl=3600) is None
-        assert _query(client, warm).status_code == 401
+        assert query(client, warm).status_code == 401
 
     def test_a_cached_client_token_is_refused_once_it_expires(
         self, client: TestClient, session: Session, consumer: Consumer
@@ -184,7 +171,7 @@ class TestInvalidation:
         token = tokens.issue_jwt(session, claims, ttl_seconds=2 - tokens._LEEWAY_SECONDS)
         session.commit()
         headers = {"Authorization": f"Bearer {token}"}
-        url = URL.format(consumer.resource.id)
+        url = QUERY_URL.format(consumer.resource.id)
         assert client.post(url, json={}, headers=headers).status_code == 200
         time.sleep(2.1)
         refused = client.post(url, json={}, headers=headers)
@@ -196,7 +183,7 @@ class TestInvalidation:
         tokens.rotate_keys(session)
         tokens.rotate_keys(session, retire_after=timedelta(0))
         session.flush()
-        refused = _query(client, warm)
+        refused = query(client, warm)
         assert refused.status_code == 401
 
 
@@ -245,7 +232,7 @@ class TestPageSlots:
     def test_a_page_says_how_long_the_engine_took(
         self, client: TestClient, consumer: Consumer
     ) -> None:
-        response = _query(client, consumer)
+        response = query(client, consumer)
         assert response.status_code == 200
         name, _, duration = response.headers["server-timing"].partition(";dur=")
         assert name == "engine"

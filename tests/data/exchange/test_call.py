@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import date
-from typing import Any
 
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -15,17 +14,10 @@ from sqlalchemy.orm import Session
 from govhub.data.exchange import api as exchange_api
 from govhub.data.exchange.schemas import QueryResult
 from govhub.data.exchange.writers import jsonable
-from govhub.data.sharing import service as sharing_service
 from govhub.data.sharing.models import AccessKind, GrantAccess
 from govhub.ledger.models import LedgerPending
-from tests.data.exchange.conftest import Consumer
+from tests.data.exchange.conftest import QUERY_URL, Consumer, query, revoke
 from tests.factories import World
-
-URL = "/api/v1/exchange/resources/{}/query"
-
-
-def _query(client: TestClient, consumer: Consumer, **body: Any) -> Any:
-    return client.post(URL.format(consumer.resource.id), json=body, headers=consumer.headers)
 
 
 def _recorded(session: Session, consumer: Consumer) -> tuple[int, int]:
@@ -53,7 +45,7 @@ class TestOneWorkerThread:
     def test_each_answered_call_is_counted_and_ledgered(
         self, client: TestClient, session: Session, consumer: Consumer
     ) -> None:
-        pages = [_query(client, consumer, fields=["qymc"], limit=n) for n in (1, 3)]
+        pages = [query(client, consumer, fields=["qymc"], limit=n) for n in (1, 3)]
         assert [p.status_code for p in pages] == [200, 200]
         assert _recorded(session, consumer) == (2, 2)
         usage = session.scalars(
@@ -70,7 +62,7 @@ class TestOneWorkerThread:
 
 class TestRefusedCallsLeaveNoRecord:
     def test_no_token_is_a_401_problem(self, client: TestClient, consumer: Consumer) -> None:
-        response = client.post(URL.format(consumer.resource.id), json={})
+        response = client.post(QUERY_URL.format(consumer.resource.id), json={})
         assert response.status_code == 401
         assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -80,7 +72,7 @@ class TestRefusedCallsLeaveNoRecord:
         token = consumer.headers["Authorization"]
         forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
         response = client.post(
-            URL.format(consumer.resource.id), json={}, headers={"Authorization": forged}
+            QUERY_URL.format(consumer.resource.id), json={}, headers={"Authorization": forged}
         )
         assert response.status_code == 401
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -89,7 +81,7 @@ class TestRefusedCallsLeaveNoRecord:
     def test_a_call_outside_the_grant_is_a_403_problem(
         self, client: TestClient, session: Session, consumer: Consumer
     ) -> None:
-        response = _query(client, consumer, fields=["zczb"])
+        response = query(client, consumer, fields=["zczb"])
         assert response.status_code == 403
         assert response.headers["content-type"].startswith("application/problem+json")
         assert _recorded(session, consumer) == (0, 0)
@@ -97,15 +89,10 @@ class TestRefusedCallsLeaveNoRecord:
     def test_revocation_stops_the_next_call_and_its_records(
         self, client: TestClient, session: Session, world: World, consumer: Consumer
     ) -> None:
-        assert _query(client, consumer).status_code == 200
-        sharing_service.revoke(
-            session,
-            principal=world.principal(world.city_a_admin),
-            grant_id=consumer.grant.id,
-            reason="停止共享",
-        )
+        assert query(client, consumer).status_code == 200
+        revoke(session, world, consumer)
         session.flush()
-        refused = _query(client, consumer)
+        refused = query(client, consumer)
         assert refused.status_code == 403
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert _recorded(session, consumer) == (1, 1)
@@ -115,7 +102,7 @@ class TestTheRowsLeaveAsLedgered:
     def test_the_body_carries_the_digested_bytes(
         self, client: TestClient, consumer: Consumer
     ) -> None:
-        response = _query(client, consumer, limit=2)
+        response = query(client, consumer, limit=2)
         assert response.status_code == 200
         raw = response.content
         start = raw.index(b'"rows":') + len(b'"rows":')

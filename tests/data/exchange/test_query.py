@@ -13,25 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govhub.core.db import utcnow
-from govhub.data.sharing import service as sharing_service
 from govhub.ledger.models import LedgerPending
 from govhub.ledger.service import payload_digest
 from govhub.privacy.pseudonyms import pseudonym_key, pseudonymize
-from tests.data.exchange.conftest import Consumer, consumer_of
+from tests.data.exchange.conftest import QUERY_URL, Consumer, consumer_of, query, revoke
 from tests.factories import World, make_id_number
-
-URL = "/api/v1/exchange/resources/{}/query"
-
-
-def _query(client: TestClient, consumer: Consumer, **body: Any) -> Any:
-    return client.post(URL.format(consumer.resource.id), json=body, headers=consumer.headers)
 
 
 class TestWithinTheGrant:
     def test_rows_fields_and_masks_come_from_the_grant(
         self, client: TestClient, consumer: Consumer
     ) -> None:
-        response = _query(client, consumer)
+        response = query(client, consumer)
         assert response.status_code == 200, response.text
         page = response.json()
         assert page["fields"] == ["tyshxydm", "qymc", "fddbr", "fddbr_sfzh"]
@@ -56,27 +49,27 @@ class TestWithinTheGrant:
             "order_by": [{"field": "tyshxydm", "descending": True}],
             "limit": 3,
         }
-        first = _query(client, consumer, **body).json()
+        first = query(client, consumer, **body).json()
         assert first["rows"] == [
             {"qymc": "宁波戊公司"},
             {"qymc": "宁波丙公司"},
             {"qymc": "宁波乙公司"},
         ]
         assert first["next_offset"] == 3
-        rest = _query(client, consumer, **body | {"offset": 3}).json()
+        rest = query(client, consumer, **body | {"offset": 3}).json()
         assert rest["rows"] == [{"qymc": "宁波甲公司"}]
         assert rest["next_offset"] is None
 
     def test_hostile_values_are_only_values(self, client: TestClient, consumer: Consumer) -> None:
         body = {"where": [{"field": "qymc", "op": "eq", "value": "x' OR '1'='1"}]}
-        response = _query(client, consumer, **body)
+        response = query(client, consumer, **body)
         assert response.status_code == 200
         assert response.json()["rows"] == []
 
     def test_each_call_is_ledgered_with_the_digest_of_what_left(
         self, client: TestClient, session: Session, consumer: Consumer
     ) -> None:
-        page = _query(client, consumer, fields=["qymc"], limit=2).json()
+        page = query(client, consumer, fields=["qymc"], limit=2).json()
         rows = json.dumps(page["rows"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         assert page["digest"] == hashlib.sha256(rows.encode()).hexdigest()
         entries = session.scalars(
@@ -114,8 +107,8 @@ class TestPseudonyms:
         again = consumer_of(
             session, world, client, consumer.resource, world.city_b_market, treatments=pseudo
         )
-        mine = _query(client, again, fields=["fddbr_sfzh"], limit=1).json()["rows"][0]
-        theirs = _query(client, other, fields=["fddbr_sfzh"], limit=1).json()["rows"][0]
+        mine = query(client, again, fields=["fddbr_sfzh"], limit=1).json()["rows"][0]
+        theirs = query(client, other, fields=["fddbr_sfzh"], limit=1).json()["rows"][0]
         real = make_id_number("330203")
         assert mine["fddbr_sfzh"] == pseudonymize(real, pseudonym_key(f"grant:{again.grant.id}"))
         assert theirs["fddbr_sfzh"] == pseudonymize(real, pseudonym_key(f"grant:{other.grant.id}"))
@@ -146,7 +139,7 @@ class TestRefusals:
         status: int,
         words: str,
     ) -> None:
-        response = _query(client, consumer, **body)
+        response = query(client, consumer, **body)
         assert response.status_code == status, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
         assert words in response.text
@@ -162,7 +155,7 @@ class TestRefusals:
             world.city_b_market,
             fields=["qymc", "zczb"],
         )
-        response = _query(client, wide, where=[{"field": "zczb", "op": "gt", "value": "lots"}])
+        response = query(client, wide, where=[{"field": "zczb", "op": "gt", "value": "lots"}])
         assert response.status_code == 422, response.text
         assert "type" in response.json()["detail"]
 
@@ -171,24 +164,18 @@ class TestRefusals:
     ) -> None:
         consumer.grant.expires_at = utcnow() - timedelta(seconds=1)
         session.flush()
-        expired = _query(client, consumer)
+        expired = query(client, consumer)
         assert expired.status_code == 403
         assert "expired" in expired.json()["detail"]
-        sharing_service.revoke(
-            session,
-            principal=world.principal(world.city_a_admin),
-            grant_id=consumer.grant.id,
-            reason="停止共享",
-        )
+        revoke(session, world, consumer)
         session.flush()
-        revoked = _query(client, consumer)
+        revoked = query(client, consumer)
         assert revoked.status_code == 403
         assert "revoked" in revoked.json()["detail"]
 
     def test_no_grant_looks_like_no_resource(self, client: TestClient, consumer: Consumer) -> None:
-        missing = client.post(
-            URL.format("00000000-0000-4000-8000-000000000000"), json={}, headers=consumer.headers
-        )
+        unknown = QUERY_URL.format("00000000-0000-4000-8000-000000000000")
+        missing = client.post(unknown, json={}, headers=consumer.headers)
         assert missing.status_code == 404
         assert missing.json()["detail"] == "no active grant for this resource"
 
@@ -200,11 +187,11 @@ class TestRefusals:
         login: Any,
     ) -> None:
         denied = client.post(
-            URL.format(consumer.resource.id), json={}, headers=login(world.city_b_admin)
+            QUERY_URL.format(consumer.resource.id), json={}, headers=login(world.city_b_admin)
         )
         assert denied.status_code == 403
         admin = client.post(
-            URL.format(consumer.resource.id), json={}, headers=login(world.platform_admin)
+            QUERY_URL.format(consumer.resource.id), json={}, headers=login(world.platform_admin)
         )
         assert admin.status_code == 404
 
@@ -212,9 +199,9 @@ class TestRefusals:
         self, client: TestClient, consumer: Consumer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("GOVHUB_EXCHANGE_REQUESTS_PER_MINUTE", "2")
-        assert _query(client, consumer).status_code == 200
-        assert _query(client, consumer).status_code == 200
-        limited = _query(client, consumer)
+        assert query(client, consumer).status_code == 200
+        assert query(client, consumer).status_code == 200
+        limited = query(client, consumer)
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) >= 1
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,17 +12,11 @@ from sqlalchemy.orm import Session
 from govhub.core.storage import get_storage
 from govhub.data.catalog.models import DatasetVersion
 from govhub.data.exchange import service
-from govhub.data.sharing import service as sharing_service
 from govhub.privacy import vault
-from tests.data.exchange.conftest import Consumer
+from tests.data.exchange.conftest import Consumer, query, revoke
 from tests.factories import World
 
-URL = "/api/v1/exchange/resources/{}/query"
 PAGE = {"order_by": [{"field": "tyshxydm", "descending": True}], "limit": 2}
-
-
-def _query(client: TestClient, consumer: Consumer, **body: Any) -> Any:
-    return client.post(URL.format(consumer.resource.id), json=body, headers=consumer.headers)
 
 
 def _storage_key(session: Session, consumer: Consumer) -> str:
@@ -50,17 +43,17 @@ class TestSealedPages:
         key = _storage_key(session, consumer)
         assert vault.read_pointer(get_storage(), key) is not None
         assert vault.cached_bytes() == 0
-        assert _query(client, consumer).status_code == 200
+        assert query(client, consumer).status_code == 200
         assert vault.cached_bytes() > 0
 
     def test_cached_and_uncached_pages_carry_the_same_rows_and_digest(
         self, client: TestClient, consumer: Consumer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        first = _query(client, consumer, **PAGE)  # decrypts and keeps the version
-        cached = _query(client, consumer, **PAGE)  # reads the kept copy
+        first = query(client, consumer, **PAGE)  # decrypts and keeps the version
+        cached = query(client, consumer, **PAGE)  # reads the kept copy
         monkeypatch.setenv("GOVHUB_VAULT_CACHE_BYTES", "0")
         vault.forget()
-        uncached = _query(client, consumer, **PAGE)  # decrypts for this call only
+        uncached = query(client, consumer, **PAGE)  # decrypts for this call only
         assert vault.cached_bytes() == 0
         assert [r.status_code for r in (first, cached, uncached)] == [200, 200, 200]
         assert first.content == cached.content == uncached.content
@@ -71,26 +64,21 @@ class TestSealedPages:
     def test_a_revoked_grant_is_refused_although_its_data_is_in_memory(
         self, client: TestClient, session: Session, world: World, consumer: Consumer
     ) -> None:
-        assert _query(client, consumer).status_code == 200
+        assert query(client, consumer).status_code == 200
         assert vault.cached_bytes() > 0
-        sharing_service.revoke(
-            session,
-            principal=world.principal(world.city_a_admin),
-            grant_id=consumer.grant.id,
-            reason="停止共享",
-        )
+        revoke(session, world, consumer)
         session.flush()
-        refused = _query(client, consumer)
+        refused = query(client, consumer)
         assert refused.status_code == 403
         assert "rows" not in refused.json()
 
     def test_a_rotated_version_answers_the_same_page(
         self, client: TestClient, session: Session, consumer: Consumer
     ) -> None:
-        before = _query(client, consumer, **PAGE)
+        before = query(client, consumer, **PAGE)
         path = vault.open_dataset(_storage_key(session, consumer)).path
         vault.rotate(session, actor="service:test", reencrypt=True)
-        after = _query(client, consumer, **PAGE)
+        after = query(client, consumer, **PAGE)
         assert vault.open_dataset(_storage_key(session, consumer)).path != path
         assert after.status_code == 200
         assert after.json()["rows"] == before.json()["rows"]

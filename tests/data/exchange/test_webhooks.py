@@ -23,8 +23,7 @@ from govhub.core.db import utcnow
 from govhub.data.exchange import webhooks
 from govhub.data.exchange.models import Delivery, DeliveryStatus
 from govhub.data.ingest import service as ingest_service
-from govhub.data.sharing import service as sharing_service
-from tests.data.exchange.conftest import Consumer, consumer_of, csv_text
+from tests.data.exchange.conftest import Consumer, consumer_of, csv_text, revoke
 from tests.factories import World
 
 
@@ -164,12 +163,7 @@ class TestDelivery:
         tmp_path: Path,
     ) -> None:
         _subscribe(client, consumer, receiver.url)
-        sharing_service.revoke(
-            session,
-            principal=world.principal(world.city_a_admin),
-            grant_id=consumer.grant.id,
-            reason="停止共享",
-        )
+        revoke(session, world, consumer)
         _publish(session, world, consumer, tmp_path)
         assert _deliveries(session) == []
 
