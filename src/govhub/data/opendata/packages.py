@@ -23,7 +23,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    case,
     cast,
     false,
     func,
@@ -184,7 +183,7 @@ def _package_rows(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
             Department.name_en.label("department_name_en"),
             Department.created_at.label("department_created_at"),
             _themes_of_resource().label("themes"),
-            case((gate.raw_public(), true()), else_=false()).label("raw_public"),
+            gate.raw_public_column().label("raw_public"),
         )
         .join(Department, Department.id == Resource.department_id)
         .where(Resource.id.in_(ids))
@@ -497,7 +496,7 @@ def _matches(session: Session, where: ColumnElement[bool], search: Search) -> _M
         licenses=Counter(row[2] for row in facet_rows if row[2]),
         tags=Counter(),
         themes=Counter(),
-        page=[uuid.UUID(row[1]) for row in page_rows] if search.rows > 0 else [],
+        page=[uuid.UUID(row[1]) for row in page_rows],
     )
     if tags and facet_rows:
         decoded = json.loads("[" + ",".join(row[3] or "[]" for row in facet_rows) + "]")

@@ -29,6 +29,12 @@ def raw_public() -> ColumnElement[bool]:
     return and_(Resource.opening_type == OpeningType.OPEN, not_(personal_fields()))
 
 
+def raw_public_column() -> ColumnElement[bool]:
+    """`raw_public` as a column to read, not a filter: as a filter, SQLite's planner walks the
+    opening-type index (every open resource) instead of the ids' primary keys."""
+    return case((raw_public(), true()), else_=false())
+
+
 def released() -> ColumnElement[bool]:
     """A condition on `Resource`: a published release opens it."""
     published = (
@@ -78,10 +84,8 @@ def served(
         return found
     ids = list(found)
     if raw is None:
-        # The condition read as a column, not used as a filter: as a filter, SQLite's planner
-        # walks the opening-type index (every open resource) instead of the ids' primary keys.
-        readable = case((raw_public(), true()), else_=false())
-        rows = session.execute(select(Resource.id, readable).where(Resource.id.in_(ids)))
+        query = select(Resource.id, raw_public_column()).where(Resource.id.in_(ids))
+        rows = session.execute(query)
         raw = {rid for rid, ok in rows if ok}
     releases = {
         r.dataset_version_id: r
