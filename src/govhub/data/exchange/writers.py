@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from govhub.data.exchange.schemas import ExportFormat
 from govhub.data.ingest.pipeline import file_digest
+from govhub.ledger.recording import canonical_json
 
 MEDIA_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -97,10 +98,7 @@ def canonical_rows(table: pa.Table) -> bytes:
     column by column: each value is encoded once and the rows are joined from the tokens."""
     names = table.column_names
     if not names or len(set(names)) != len(names):
-        text = json.dumps(
-            json_rows(table), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return text.encode()
+        return canonical_json(json_rows(table))
     order = sorted(range(len(names)), key=names.__getitem__)
     keys = [_encode_string(names[i]) + ":" for i in order]
     columns = [_tokens(table.column(i)) for i in order]
