@@ -89,15 +89,16 @@ def create_app() -> FastAPI:
     # Outermost: a refused booking costs no request id, log line, routing or body read.
     app.add_middleware(AdmissionMiddleware, render_html=web_pages.render_error_page)
     app.include_router(health.router)
-    # FastAPI tries routes in order: the surge-facing booking endpoints come first.
+    # FastAPI tries routes in order: the surge-facing booking endpoints come first, then the
+    # exchange gateway, whose consumers' calls are counted in milliseconds.
     app.include_router(reservations_api.router)
+    app.include_router(exchange_api.router)
     app.include_router(identity_api.router)
     app.include_router(oidc.router)
     app.include_router(standards_api.router)
     app.include_router(catalog_api.router)
     app.include_router(ingest_api.router)
     app.include_router(sharing_api.router)
-    app.include_router(exchange_api.router)
     app.include_router(ingest_jobs_api.router)
     app.include_router(quality_api.router)
     app.include_router(lineage_api.router)

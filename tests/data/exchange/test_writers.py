@@ -60,3 +60,26 @@ class TestCanonicalRows:
     def test_repeated_names_fall_back_to_the_rows_as_dicts(self) -> None:
         table = pa.table([pa.array([1, 2]), pa.array(["a", "b"])], names=["x", "x"])
         assert canonical_rows(table) == _expected(table)
+
+    def test_text_without_control_characters_is_escaped_by_arrow(self) -> None:
+        texts = ['say "hi"', "C:\\dir\\", '\\"', "张三", "", None, "\x7f del", "/slash/"]
+        table = pa.table(
+            {
+                "text": pa.array(texts, pa.string()),
+                "view": pa.array(texts, pa.string_view()),
+                "day": pa.array([date(2024, 2, 29)] * len(texts)),
+                "n": pa.array(range(len(texts)), pa.uint64()),
+            }
+        )
+        assert canonical_rows(table) == _expected(table)
+        assert json.loads(canonical_rows(table))[0]["text"] == 'say "hi"'
+
+    def test_columns_in_several_chunks(self) -> None:
+        table = pa.concat_tables([_every_type(), _every_type().slice(2)])
+        assert table.column("int").num_chunks == 2
+        assert canonical_rows(table) == _expected(table)
+        assert canonical_rows(table.slice(3, 6)) == _expected(table.slice(3, 6))
+
+    def test_names_holding_percent_signs(self) -> None:
+        table = pa.table({"100%": [1, 2], "%s": ["a", "b"], "%%": [None, True]})
+        assert canonical_rows(table) == _expected(table)

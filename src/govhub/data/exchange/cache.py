@@ -34,6 +34,7 @@ class DatasetView:
     storage_key: str
     version: int
     present: tuple[str, ...]
+    engine_json: frozenset[str]  # columns whose values DuckDB writes as canonical JSON
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,22 +97,17 @@ def select_sql(
 
     Granted columns missing from this dataset version come back as NULL, so a consumer's
     shape does not change with the owner's schema; `expressions` replace columns by their
-    privacy-transformed form. Sorting uses the stored values, which is why only clear fields
-    may be sort keys. A page applies the transforms to its own rows only: the filtered, sorted
-    and limited read is the plain query (the plan a direct read of the file gets), and the
-    transforms wrap it, instead of running on every row that passes the filter.
+    privacy-transformed form (exports; a page transforms its few rows in Python). Sorting
+    uses the stored values, which is why only clear fields may be sort keys.
     """
     have, rendered = set(present), expressions or {}
-    transformed = {c: e for c, e in rendered.items() if c in have and e != quote(c)}
 
-    def project(c: str, transforms: Mapping[str, str]) -> str:
+    def project(c: str) -> str:
         if c not in have:
             return f"NULL AS {quote(c)}"
-        return f"{transforms[c]} AS {quote(c)}" if c in transforms else quote(c)
+        return f"{rendered[c]} AS {quote(c)}" if c in rendered else quote(c)
 
-    paged = limit is not None and bool(transformed)
-    inner = [quote(c) for c in columns if c in have] if paged else None
-    projection = ", ".join(inner or (project(c, transformed) for c in columns))
+    projection = ", ".join(project(c) for c in columns)
     # Identifiers are checked against the grant and quoted; every value is a parameter.
     sql = f"SELECT {projection} FROM read_parquet($path, file_row_number = true)"  # noqa: S608
     if conditions:
@@ -121,10 +116,18 @@ def select_sql(
         keys = [f"{quote(o.field)} {'DESC' if o.descending else 'ASC'} NULLS LAST" for o in order]
         sql += " ORDER BY " + ", ".join([*keys, ROW_NUMBER])
         sql += f" LIMIT {statement.bind(limit)} OFFSET {statement.bind(offset)}"
-    if paged:  # a projection keeps the order of the page it reads
-        outer = ", ".join(project(c, transformed) for c in columns)
-        sql = f"SELECT {outer} FROM ({sql})"  # noqa: S608 - the platform's own expressions
     return sql
+
+
+def json_rows_sql(select: str, columns: Sequence[str]) -> str:
+    """Wrap a SELECT so that each row comes back as one JSON object, its keys in sorted order.
+
+    DuckDB's `to_json` writes text, whole numbers, booleans, dates and NULL as `json.dumps`
+    does (compact, UTF-8 unescaped), except for control characters other than the five with
+    short escapes, whose `\\u00XX` it writes in upper case.
+    """
+    fields = ", ".join(f"{quote(c)} := {quote(c)}" for c in sorted(columns))
+    return f"SELECT to_json(struct_pack({fields})) FROM ({select})"  # noqa: S608 - identifiers
 
 
 COPY_OPTIONS = {

@@ -26,6 +26,13 @@ MEDIA_TYPES = {
 }
 
 
+# Stored (Arrow) types whose values DuckDB's `to_json` writes exactly as `canonical_rows` does.
+ENGINE_JSON_TYPES = frozenset(
+    {"string", "large_string", "string_view", "bool", "null", "date32[day]", "date64[ms]"}
+    | {f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)}
+)
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -80,32 +87,34 @@ def _token(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _tokens(column: pa.ChunkedArray) -> list[str]:
+def _tokens(column: pa.ChunkedArray) -> Iterable[str]:
     """Return a column's values as canonical JSON tokens (the values `json_rows` gives)."""
     kind = column.type
     if pa.types.is_date(kind):  # Arrow writes dates as ISO text, as `date.isoformat` does
         column, kind = column.cast(pa.string()), pa.string()
     values = column.to_pylist()
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return [_encode_string(v) if v is not None else "null" for v in values]
-    if pa.types.is_integer(kind):
-        return [repr(v) if v is not None else "null" for v in values]
-    return [_token(_json_value(v)) for v in values]
+        encode = _encode_string
+    elif pa.types.is_integer(kind):
+        encode = repr
+    else:
+        return [_token(_json_value(v)) for v in values]
+    if column.null_count:
+        return [encode(v) if v is not None else "null" for v in values]
+    return map(encode, values)
 
 
 def canonical_rows(table: pa.Table) -> bytes:
     """Return `ledger.canonical_json(json_rows(table))` (sorted keys, no spaces, UTF-8), made
-    column by column: each value is encoded once and the rows are joined from the tokens."""
+    column by column: each value is encoded once, and each row is one `%` of a template."""
     names = table.column_names
     if not names or len(set(names)) != len(names):
         return canonical_json(json_rows(table))
     order = sorted(range(len(names)), key=names.__getitem__)
-    keys = [_encode_string(names[i]) + ":" for i in order]
+    keys = (_encode_string(names[i]).replace("%", "%%") + ":%s" for i in order)
+    template = "{" + ",".join(keys) + "}"  # '{"a":%s,"b":%s}'
     columns = [_tokens(table.column(i)) for i in order]
-    rows = (
-        "{" + ",".join(map(str.__add__, keys, cells)) + "}" for cells in zip(*columns, strict=True)
-    )
-    return ("[" + ",".join(rows) + "]").encode()
+    return ("[" + ",".join(map(template.__mod__, zip(*columns, strict=True))) + "]").encode()
 
 
 def write_batches(

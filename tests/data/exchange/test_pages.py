@@ -1,0 +1,158 @@
+"""A page's JSON is written by DuckDB when it can be, and is the same bytes either way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from govhub.data.catalog.models import Resource
+from govhub.data.exchange import service
+from govhub.data.exchange.schemas import QueryRequest
+from govhub.data.exchange.writers import json_rows
+from govhub.data.ingest import service as ingest_service
+from govhub.identity import authn
+from govhub.ledger.service import canonical_json
+from tests.data.exchange.conftest import Consumer, consumer_of, query
+from tests.data.helpers import make_resource
+from tests.factories import World
+
+TEXTS = [
+    "宁波甲公司",
+    'say "hi"',
+    "C:\\dir\\",
+    "line\nbreak\ttab\rreturn",
+    "emoji 😀 and \u2028 and \x7f",
+    "",
+    None,
+    "the text \\u00e9, not an escape",
+    "bell \x07 and unit separator \x1f",
+]
+ROWS = len(TEXTS)
+FIELDS = [
+    {"name": "szqh", "type": "string"},
+    {"name": "mc", "type": "string"},
+    {"name": "bz", "type": "string"},
+    {"name": "xh", "type": "integer"},
+    {"name": "yx", "type": "boolean"},
+    {"name": "rq", "type": "date"},
+    {"name": "bl", "type": "decimal"},
+]
+
+
+def _table() -> pa.Table:
+    clean = [t if t is None or "\x07" not in t else "plain" for t in TEXTS]
+    return pa.table(
+        {
+            "szqh": ["330203001"] * ROWS,
+            "mc": pa.array(clean, pa.string()),  # no control character DuckDB escapes otherwise
+            "bz": pa.array(TEXTS, pa.string()),  # one row holds one
+            "xh": pa.array(range(ROWS), pa.int64()),
+            "yx": pa.array([i % 3 == 0 if i != 4 else None for i in range(ROWS)]),
+            "rq": pa.array([date(2001, 2, 3) + timedelta(days=400 * i) for i in range(ROWS)]),
+            "bl": pa.array([1.5, -0.0, math.nan, 1e100, None, 2.0, 3.25, 1e-7, 0.1]),
+        }
+    )
+
+
+@pytest.fixture
+def tricky(session: Session, world: World, client: TestClient, tmp_path: Path) -> Consumer:
+    """A resource of awkward values (quotes, backslashes, control characters, floats) granted
+    in full, unmasked, to city B's system."""
+    resource: Resource = make_resource(session, world, fields=FIELDS)
+    source = tmp_path / "tricky.parquet"
+    pq.write_table(_table(), source)
+    ingest_service.ingest(
+        session,
+        principal=world.principal(world.city_a_admin),
+        resource_id=resource.id,
+        source=source,
+        filename=source.name,
+    )
+    names = [f["name"] for f in FIELDS if f["name"] != "szqh"]
+    return consumer_of(session, world, client, resource, world.city_b_market, fields=names)
+
+
+def _expected(fields: list[str], offset: int, limit: int) -> bytes:
+    """The rows as the ledger's canonical JSON, computed from the file with pyarrow alone."""
+    table = _table().select(fields).slice(offset, limit)
+    return canonical_json(json_rows(table))
+
+
+def _rows_bytes(raw: bytes) -> bytes:
+    start = raw.index(b'"rows":') + len(b'"rows":')
+    return raw[start : raw.index(b',"offset":')]
+
+
+def _plan(session: Session, consumer: Consumer, body: dict[str, Any]) -> service.Plan:
+    return service.plan_query(
+        session,
+        principal=authn.principal_for_client(session, consumer.client),
+        resource_id=consumer.resource.id,
+        request=QueryRequest.model_validate(body),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "in_engine"),
+    [
+        (["mc", "xh", "yx", "rq"], True),  # text, whole numbers, booleans, dates: DuckDB
+        (["bz", "xh"], True),  # DuckDB, but a control character sends the page to Arrow
+        (["mc", "bl"], False),  # floats are written by Python
+    ],
+)
+@pytest.mark.parametrize(("offset", "limit"), [(0, 100), (0, 3), (3, 4), (8, 5), (9, 2)])
+def test_both_paths_give_the_ledger_s_canonical_bytes(
+    session: Session,
+    client: TestClient,
+    tricky: Consumer,
+    fields: list[str],
+    in_engine: bool,
+    offset: int,
+    limit: int,
+) -> None:
+    body = {"fields": fields, "order_by": [{"field": "xh"}], "offset": offset, "limit": limit}
+    assert _plan(session, tricky, body).engine_json is in_engine
+    response = query(client, tricky, **body)
+    assert response.status_code == 200, response.text
+    rows = _rows_bytes(response.content)
+    assert rows == _expected(fields, offset, limit)
+    page = response.json()
+    assert hashlib.sha256(rows).hexdigest() == page["digest"]
+    assert page["next_offset"] == (offset + limit if offset + limit < ROWS else None)
+
+
+def test_the_control_character_page_is_read_again_as_arrow(
+    session: Session, tricky: Consumer
+) -> None:
+    request = QueryRequest.model_validate({"fields": ["bz"], "order_by": [{"field": "xh"}]})
+    plan = _plan(session, tricky, request.model_dump(mode="json"))
+    assert plan.engine_json
+    page = service.fetch_page(plan, request)
+    assert page.rows == ROWS
+    assert json.loads(page.rows_json)[8] == {"bz": "bell \x07 and unit separator \x1f"}
+    assert b"\\u001f" in page.rows_json  # lower case, as json.dumps writes it
+    assert page.rows_json == _expected(["bz"], 0, ROWS)
+
+
+def test_masked_pages_are_masked_in_python_and_the_rest_in_the_engine(
+    session: Session, world: World, client: TestClient, published: Resource
+) -> None:
+    consumer = consumer_of(session, world, client, published, world.city_b_market)
+    masked = _plan(session, consumer, {})
+    assert set(masked.policies) == {"fddbr", "fddbr_sfzh"}
+    assert not masked.engine_json
+    page = query(client, consumer).json()
+    assert page["rows"][0]["fddbr"] == "张*"
+    assert _plan(session, consumer, {"fields": ["qymc", "tyshxydm"]}).engine_json
+    clear = query(client, consumer, fields=["qymc", "tyshxydm"]).json()
+    assert [r["qymc"] for r in clear["rows"]] == [r["qymc"] for r in page["rows"]]
