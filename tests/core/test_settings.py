@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import pytest
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from govhub.core.settings import environment_cached
 from govhub.data.exchange.settings import get_exchange_settings
 from govhub.data.opendata.settings import get_opendata_settings
 
 
-def test_built_once_until_a_prefixed_variable_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[int] = []
+class _Counted(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVHUB_TESTCACHE_")
 
-    def build() -> int:
-        built.append(1)
-        return len(built)
+    a: int = 0
 
-    get = environment_cached("GOVHUB_TESTCACHE_", build)
+
+def test_built_once_until_one_of_its_variables_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    get = environment_cached("GOVHUB_TESTCACHE_", _Counted)
     monkeypatch.delenv("GOVHUB_TESTCACHE_A", raising=False)
-    assert (get(), get()) == (1, 1)
+    first = get()
+    assert get() is first
+    assert first.a == 0
     monkeypatch.setenv("GOVHUB_OTHER_B", "x")  # another prefix: nothing to rebuild
-    assert get() == 1
+    monkeypatch.setenv("GOVHUB_TESTCACHE_UNKNOWN", "x")  # no such setting: nothing either
+    assert get() is first
     monkeypatch.setenv("GOVHUB_TESTCACHE_A", "1")
-    assert (get(), get()) == (2, 2)
+    second = get()
+    assert second is not first
+    assert second.a == 1
+    assert get() is second
     monkeypatch.delenv("GOVHUB_TESTCACHE_A")
-    assert get() == 3
+    assert get().a == 0
 
 
 def test_open_data_and_exchange_settings_follow_the_environment(

@@ -11,7 +11,7 @@ from typing import TypeVar
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-S = TypeVar("S")
+S = TypeVar("S", bound=BaseSettings)
 DEFAULT_VAR_DIR = Path("var")
 DEV_SECRET = "govhub-development-secret-change-me"  # noqa: S105 - documented dev default
 
@@ -73,19 +73,22 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def environment_cached(prefix: str, build: Callable[[], S]) -> Callable[[], S]:
-    """Return a getter of `build()` that builds again only when a `prefix*` variable changed.
+def environment_cached(prefix: str, settings: type[S]) -> Callable[[], S]:
+    """Return a getter of `settings()` that builds again only when one of its variables
+    (`prefix` + a field's name in upper case) changed.
 
     Building pydantic settings reads the environment and `.env` (milliseconds); a hot path
     that asks for them on every call gets the same object until the environment changes.
+    Only the settings' own variables are looked up, not the whole environment scanned.
     """
-    cached: list[tuple[tuple[tuple[str, str], ...], S]] = []
+    names = tuple(prefix + name.upper() for name in settings.model_fields)
+    cached: list[tuple[tuple[str | None, ...], S]] = []
 
     def get() -> S:
-        environ = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(prefix)))
+        environ = tuple(map(os.environ.get, names))
         if cached and cached[0][0] == environ:
             return cached[0][1]
-        value = build()
+        value = settings()
         cached[:] = [(environ, value)]
         return value
 
