@@ -103,11 +103,11 @@ def _plan(session: Session, consumer: Consumer, body: dict[str, Any]) -> service
 
 
 @pytest.mark.parametrize(
-    ("fields", "in_engine"),
+    ("fields", "mode"),
     [
-        (["mc", "xh", "yx", "rq"], True),  # text, whole numbers, booleans, dates: DuckDB
-        (["bz", "xh"], True),  # DuckDB, but a control character sends the page to Arrow
-        (["mc", "bl"], False),  # floats are written by Python
+        (["mc", "xh", "yx", "rq"], "json"),  # text, whole numbers, booleans, dates: DuckDB
+        (["bz", "xh"], "json"),  # DuckDB, but a control character sends the page to Arrow
+        (["mc", "bl"], "arrow"),  # floats are written by Python from Arrow
     ],
 )
 @pytest.mark.parametrize(("offset", "limit"), [(0, 100), (0, 3), (3, 4), (8, 5), (9, 2)])
@@ -116,12 +116,12 @@ def test_both_paths_give_the_ledger_s_canonical_bytes(
     client: TestClient,
     tricky: Consumer,
     fields: list[str],
-    in_engine: bool,
+    mode: str,
     offset: int,
     limit: int,
 ) -> None:
     body = {"fields": fields, "order_by": [{"field": "xh"}], "offset": offset, "limit": limit}
-    assert _plan(session, tricky, body).engine_json is in_engine
+    assert service.page_mode(_plan(session, tricky, body)) == mode
     response = query(client, tricky, **body)
     assert response.status_code == 200, response.text
     rows = _rows_bytes(response.content)
@@ -136,7 +136,7 @@ def test_the_control_character_page_is_read_again_as_arrow(
 ) -> None:
     request = QueryRequest.model_validate({"fields": ["bz"], "order_by": [{"field": "xh"}]})
     plan = _plan(session, tricky, request.model_dump(mode="json"))
-    assert plan.engine_json
+    assert service.page_mode(plan) == "json"
     page = service.fetch_page(plan, request)
     assert page.rows == ROWS
     assert json.loads(page.rows_json)[8] == {"bz": "bell \x07 and unit separator \x1f"}
@@ -144,15 +144,20 @@ def test_the_control_character_page_is_read_again_as_arrow(
     assert page.rows_json == _expected(["bz"], 0, ROWS)
 
 
-def test_masked_pages_are_masked_in_python_and_the_rest_in_the_engine(
+def test_masked_text_is_read_as_values_and_masked_in_python(
     session: Session, world: World, client: TestClient, published: Resource
 ) -> None:
     consumer = consumer_of(session, world, client, published, world.city_b_market)
-    masked = _plan(session, consumer, {})
-    assert set(masked.policies) == {"fddbr", "fddbr_sfzh"}
-    assert not masked.engine_json
-    page = query(client, consumer).json()
-    assert page["rows"][0]["fddbr"] == "张*"
-    assert _plan(session, consumer, {"fields": ["qymc", "tyshxydm"]}).engine_json
-    clear = query(client, consumer, fields=["qymc", "tyshxydm"]).json()
-    assert [r["qymc"] for r in clear["rows"]] == [r["qymc"] for r in page["rows"]]
+    names = {"fields": ["qymc", "fddbr"]}
+    assert service.page_mode(_plan(session, consumer, names)) == "values"
+    # The ID numbers were read from CSV as whole numbers: masked as text, from Arrow.
+    everything = _plan(session, consumer, {})
+    assert set(everything.policies) == {"fddbr", "fddbr_sfzh"}
+    assert service.page_mode(everything) == "arrow"
+    as_values, as_arrow = query(client, consumer, **names), query(client, consumer)
+    assert [r["fddbr"] for r in as_values.json()["rows"]] == ["张*", "李*", "王*", "孙*"]
+    assert as_values.json()["rows"] == [
+        {"fddbr": r["fddbr"], "qymc": r["qymc"]} for r in as_arrow.json()["rows"]
+    ]
+    assert _rows_bytes(as_values.content) == canonical_json(as_values.json()["rows"])
+    assert service.page_mode(_plan(session, consumer, {"fields": ["qymc", "tyshxydm"]})) == "json"

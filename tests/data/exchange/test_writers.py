@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from govhub.data.exchange.writers import canonical_rows, json_rows
+from govhub.data.exchange.writers import PLAIN_KINDS, canonical_rows, json_rows, value_rows
 from govhub.ledger import service as ledger
 
 TEXTS = ["张*", 'quote " and \\ back', "tab\tnew\nline\x00\x1f", "emoji 😀", "", None, "é"]
@@ -83,3 +83,23 @@ class TestCanonicalRows:
     def test_names_holding_percent_signs(self) -> None:
         table = pa.table({"100%": [1, 2], "%s": ["a", "b"], "%%": [None, True]})
         assert canonical_rows(table) == _expected(table)
+
+
+class TestValueRows:
+    def test_python_values_give_the_bytes_of_canonical_rows(self) -> None:
+        n = len(TEXTS)
+        table = pa.table(
+            {
+                "zz_text": pa.array(TEXTS, pa.string()),
+                "int": pa.array([0, -1, 2**62, None, 7, 8, 9], pa.int64()),
+                "big": pa.array([2**64 - 1] * n, pa.uint64()),
+                "flag": pa.array([True, False, None, True, False, True, None]),
+                "day": pa.array([date(2024, 1, 2), None, *[date(1, 1, 1)] * (n - 2)]),
+                "nothing": pa.nulls(n),
+                "100%": pa.array(range(n)),
+            }
+        )
+        kinds = [PLAIN_KINDS[str(field.type)] for field in table.schema]
+        columns = [column.to_pylist() for column in table.columns]
+        assert value_rows(table.column_names, kinds, columns) == canonical_rows(table)
+        assert value_rows(["a"], ["text"], [[]]) == b"[]"

@@ -34,7 +34,7 @@ class DatasetView:
     storage_key: str
     version: int
     present: tuple[str, ...]
-    engine_json: frozenset[str]  # columns whose values DuckDB writes as canonical JSON
+    kinds: dict[str, str]  # the columns of a plain type, by kind (`writers.PLAIN_KINDS`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring as _encode_string
@@ -26,11 +26,25 @@ MEDIA_TYPES = {
 }
 
 
-# Stored (Arrow) types whose values DuckDB's `to_json` writes exactly as `canonical_rows` does.
-ENGINE_JSON_TYPES = frozenset(
-    {"string", "large_string", "string_view", "bool", "null", "date32[day]", "date64[ms]"}
-    | {f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)}
-)
+# Stored (Arrow) types of plain values, by kind: DuckDB's `to_json` writes them exactly as
+# `canonical_rows` does, and `value_rows` encodes DuckDB's Python values of them.
+PLAIN_KINDS: dict[str, str] = {
+    "string": "text",
+    "large_string": "text",
+    "string_view": "text",
+    "bool": "boolean",
+    "null": "null",
+    "date32[day]": "date",
+    "date64[ms]": "date",
+    **{f"{sign}int{bits}": "integer" for sign in ("", "u") for bits in (8, 16, 32, 64)},
+}
+_ENCODERS: dict[str, Callable[[Any], str]] = {
+    "text": _encode_string,
+    "integer": repr,
+    "boolean": lambda value: "true" if value else "false",
+    "date": lambda value: '"' + value.isoformat() + '"',
+    "null": lambda _: "null",
+}
 
 
 def _json_value(value: Any) -> Any:
@@ -115,6 +129,21 @@ def canonical_rows(table: pa.Table) -> bytes:
     template = "{" + ",".join(keys) + "}"  # '{"a":%s,"b":%s}'
     columns = [_tokens(table.column(i)) for i in order]
     return ("[" + ",".join(map(template.__mod__, zip(*columns, strict=True))) + "]").encode()
+
+
+def value_rows(
+    names: Sequence[str], kinds: Sequence[str], columns: Sequence[Sequence[Any]]
+) -> bytes:
+    """Return `canonical_rows` of a page read as Python values, column by column, each of a
+    plain kind (`PLAIN_KINDS`): a column's values are encoded by one function, a row is one `%`."""
+    order = sorted(range(len(names)), key=names.__getitem__)
+    keys = (_encode_string(names[i]).replace("%", "%%") + ":%s" for i in order)
+    template = "{" + ",".join(keys) + "}"
+    tokens = []
+    for i in order:
+        encode = _ENCODERS[kinds[i]]
+        tokens.append([encode(v) if v is not None else "null" for v in columns[i]])
+    return ("[" + ",".join(map(template.__mod__, zip(*tokens, strict=True))) + "]").encode()
 
 
 def write_batches(
