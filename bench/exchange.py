@@ -329,7 +329,7 @@ def free_port() -> int:
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """Start the platform with uvicorn in a child process and wait until it answers."""
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "uvicorn", "govhub.api:create_app", "--factory", *os.environ.get("BENCH_UVICORN", "").split(),
+        [sys.executable, "-m", "uvicorn", "govhub.api:create_app", "--factory",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env={**os.environ, **env},
     )  # fmt: skip
