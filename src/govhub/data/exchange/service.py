@@ -14,10 +14,10 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import duckdb
 import pyarrow as pa
@@ -59,6 +59,7 @@ from govhub.privacy.pseudonyms import pseudonym_key
 NO_GRANT = "no active grant for this resource"
 TYPE_MISMATCH = "a condition's value does not fit its field's type"
 # A Core insert without RETURNING, compiled once: the usage row needs no ORM object.
+T = TypeVar("T")
 _INSERT_ACCESS = insert(cast(Table, GrantAccess.__table__)).inline()
 request_limiter = SlidingWindow("exchange requests")
 export_limiter = SlidingWindow("exports")
@@ -328,7 +329,7 @@ def _run(
         raise InvalidInput(TYPE_MISMATCH) from exc
 
 
-# A page is read through a DB-API result on purpose, see `_read_page`.
+# A page is read through a DB-API result on purpose, see `_fetch`.
 warnings.filterwarnings(
     "ignore", message="Arrow output on a DB-API result", category=UserWarning, module=__name__
 )
@@ -337,17 +338,28 @@ warnings.filterwarnings(
 _TYPE_ERRORS = (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException)
 
 
-def _read_page(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pa.Table:
-    """Run a page's SELECT once and return its rows as Arrow.
+def _fetch(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: dict[str, Any],
+    fetch: Callable[[duckdb.DuckDBPyConnection], T],
+) -> T:
+    """Execute a page's SELECT once and `fetch` its result; a value that does not fit its
+    field's type is a 422.
 
     A relation (`con.sql`) binds the statement to describe it and binds it again to run it,
-    reading the file's footer twice; executing it parses and binds once. The DB-API result
-    copies its rows once more on the way to Arrow, which for one page costs less.
+    reading the file's footer twice; executing it parses and binds once. To Arrow, the
+    DB-API result copies the rows once more, which for one page costs less.
     """
     try:
-        return con.execute(sql, params).to_arrow_table()
+        return fetch(con.execute(sql, params))
     except _TYPE_ERRORS as exc:
         raise InvalidInput(TYPE_MISMATCH) from exc
+
+
+def _read_page(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pa.Table:
+    """Run a page's SELECT once and return its rows as Arrow."""
+    return _fetch(con, sql, params, lambda result: result.to_arrow_table())
 
 
 def _read_json_rows(
@@ -360,21 +372,9 @@ def _read_json_rows(
     Arrow and encoded in Python instead. A backslash followed by `u00` in the text itself
     sends a page that way too, which is merely slower.
     """
-    try:
-        rows = [row for (row,) in con.execute(json_rows_sql(sql, columns), params).fetchall()]
-    except _TYPE_ERRORS as exc:
-        raise InvalidInput(TYPE_MISMATCH) from exc
+    result = _fetch(con, json_rows_sql(sql, columns), params, lambda r: r.fetchall())
+    rows = [row for (row,) in result]
     return None if any("\\u00" in row for row in rows) else rows
-
-
-def _read_values(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
-) -> list[tuple[Any, ...]]:
-    """Run a page's SELECT once and return its rows as Python values (no Arrow in between)."""
-    try:
-        return con.execute(sql, params).fetchall()
-    except _TYPE_ERRORS as exc:
-        raise InvalidInput(TYPE_MISMATCH) from exc
 
 
 def page_mode(p: Plan) -> str:
@@ -504,7 +504,7 @@ def fetch_page(p: Plan, request: QueryRequest) -> Page:
         texts = _read_json_rows(con, sql, params, p.columns) if mode == "json" else None
         if mode == "json" and texts is None:
             mode = "arrow"  # a rare control character: encoded in Python
-        values = _read_values(con, sql, params) if mode == "values" else []
+        values = _fetch(con, sql, params, lambda r: r.fetchall()) if mode == "values" else []
         table = _read_page(con, sql, params) if mode == "arrow" else pa.table({})
         read_seconds = time.perf_counter() - began
     if texts is not None:

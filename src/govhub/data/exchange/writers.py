@@ -120,30 +120,34 @@ def _tokens(column: pa.ChunkedArray) -> Iterable[str]:
 
 def canonical_rows(table: pa.Table) -> bytes:
     """Return `ledger.canonical_json(json_rows(table))` (sorted keys, no spaces, UTF-8), made
-    column by column: each value is encoded once, and each row is one `%` of a template."""
+    column by column: each value is encoded once."""
     names = table.column_names
     if not names or len(set(names)) != len(names):
         return canonical_json(json_rows(table))
-    order = sorted(range(len(names)), key=names.__getitem__)
-    keys = (_encode_string(names[i]).replace("%", "%%") + ":%s" for i in order)
-    template = "{" + ",".join(keys) + "}"  # '{"a":%s,"b":%s}'
-    columns = [_tokens(table.column(i)) for i in order]
-    return ("[" + ",".join(map(template.__mod__, zip(*columns, strict=True))) + "]").encode()
+    return _joined_rows(names, lambda i: _tokens(table.column(i)))
 
 
 def value_rows(
     names: Sequence[str], kinds: Sequence[str], columns: Sequence[Sequence[Any]]
 ) -> bytes:
     """Return `canonical_rows` of a page read as Python values, column by column, each of a
-    plain kind (`PLAIN_KINDS`): a column's values are encoded by one function, a row is one `%`."""
+    plain kind (`PLAIN_KINDS`): a column's values are encoded by one function."""
+
+    def tokens(i: int) -> list[str]:
+        encode = _ENCODERS[kinds[i]]
+        return [encode(v) if v is not None else "null" for v in columns[i]]
+
+    return _joined_rows(names, tokens)
+
+
+def _joined_rows(names: Sequence[str], tokens: Callable[[int], Iterable[str]]) -> bytes:
+    """Join the rows of columns given as JSON tokens (`tokens(i)` for column i), keys sorted:
+    each row is one `%` of a template such as '{"a":%s,"b":%s}'."""
     order = sorted(range(len(names)), key=names.__getitem__)
     keys = (_encode_string(names[i]).replace("%", "%%") + ":%s" for i in order)
     template = "{" + ",".join(keys) + "}"
-    tokens = []
-    for i in order:
-        encode = _ENCODERS[kinds[i]]
-        tokens.append([encode(v) if v is not None else "null" for v in columns[i]])
-    return ("[" + ",".join(map(template.__mod__, zip(*tokens, strict=True))) + "]").encode()
+    columns = [tokens(i) for i in order]
+    return ("[" + ",".join(map(template.__mod__, zip(*columns, strict=True))) + "]").encode()
 
 
 def write_batches(
