@@ -61,6 +61,12 @@ def publish(session: Session, world: World, tmp_path: Path, **overrides: Any) ->
     resource = make_resource(session, world, fields=FIELDS, **overrides)
     source = tmp_path / "register.csv"
     source.write_text(csv_text(), encoding="utf-8")
+    ingest_as_owner(session, world, resource, source)
+    return resource
+
+
+def ingest_as_owner(session: Session, world: World, resource: Resource, source: Path) -> None:
+    """Publish `source` as the next version of `resource`, as its owner (city A)."""
     ingest_service.ingest(
         session,
         principal=world.principal(world.city_a_admin),
@@ -68,7 +74,6 @@ def publish(session: Session, world: World, tmp_path: Path, **overrides: Any) ->
         source=source,
         filename=source.name,
     )
-    return resource
 
 
 def consumer_of(

@@ -19,10 +19,9 @@ from govhub.data.catalog.models import Resource
 from govhub.data.exchange import service
 from govhub.data.exchange.schemas import QueryRequest
 from govhub.data.exchange.writers import json_rows
-from govhub.data.ingest import service as ingest_service
 from govhub.identity import authn
 from govhub.ledger.service import canonical_json
-from tests.data.exchange.conftest import Consumer, consumer_of, query
+from tests.data.exchange.conftest import Consumer, consumer_of, ingest_as_owner, query
 from tests.data.helpers import make_resource
 from tests.factories import World
 
@@ -71,13 +70,7 @@ def tricky(session: Session, world: World, client: TestClient, tmp_path: Path) -
     resource: Resource = make_resource(session, world, fields=FIELDS)
     source = tmp_path / "tricky.parquet"
     pq.write_table(_table(), source)
-    ingest_service.ingest(
-        session,
-        principal=world.principal(world.city_a_admin),
-        resource_id=resource.id,
-        source=source,
-        filename=source.name,
-    )
+    ingest_as_owner(session, world, resource, source)
     names = [f["name"] for f in FIELDS if f["name"] != "szqh"]
     return consumer_of(session, world, client, resource, world.city_b_market, fields=names)
 
