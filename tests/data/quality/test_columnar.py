@@ -17,9 +17,17 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from govhub.core.errors import InvalidInput
 from govhub.data.quality import Assessment, assess_files, engine, parse_rules
 from govhub.data.quality.checks import compile_checks
-from govhub.data.quality.columnar import Planner, Unsupported, duplicates, run, take_rows
+from govhub.data.quality.columnar import (
+    NotExact,
+    Planner,
+    Unsupported,
+    duplicates,
+    run,
+    take_rows,
+)
 from govhub.data.quality.elements import BUILTIN_SPECS
 from govhub.data.quality.vectorized import byte_pattern, match_bytes
 from tests.data.quality import generate
@@ -251,6 +259,87 @@ class TestPlanning:
         result = planner.plan(tree).run({"code": pa.array(["a", "b", None])})
         assert result.to_pylist() == [True, None, None]
 
+    def test_a_subquery_runs_once_when_the_check_first_runs(self) -> None:
+        asked: list[str] = []
+
+        def answer(query: exp.Expr) -> pa.Array:
+            asked.append(query.sql("duckdb"))
+            return pa.array(["a", "b"], pa.string())
+
+        planner = Planner(pa.schema([("code", pa.string())]), answer)
+        node = planner.plan(exp.column("code").isin(query=exp.select("x").from_("t")))
+        assert asked == []  # planning needs no connection
+        for _ in range(3):
+            assert node.run({"code": pa.array(["b", "c"])}).to_pylist() == [True, False]
+        assert asked == ["SELECT x FROM t"]
+
+    def test_a_subquery_answering_other_than_text_is_not_exact(self) -> None:
+        planner = Planner(pa.schema([("code", pa.string())]), lambda _: pa.array([1, 2]))
+        node = planner.plan(exp.column("code").isin(query=exp.select("x").from_("t")))
+        with pytest.raises(NotExact):
+            node.run({"code": pa.array(["1"])})
+
+    def test_a_reference_of_numbers_is_checked_by_sql(self, tmp_path: Path) -> None:
+        path = generate.write(pa.table({"code": ["1", "2", "x", None]}), tmp_path / "d.parquet")
+        numbers = generate.write(pa.table({"code": [1, 2]}), tmp_path / "numbers.parquet")
+        reference = {"field": "code", "dataset": "divisions", "key": "code"}
+        rules = {"checks": [{"name": "known", "dimension": "consistency", "reference": reference}]}
+        fast, sql = _both([path], numbers, rules)
+        assert _outcomes(fast) == _outcomes(sql)
+        assert fast.failures()["known"] == 1
+
+
+_FOOTER_TYPES = [
+    pa.array(["a", None]),
+    pa.array(["a", "b"], pa.large_string()),
+    pa.array(["a", "a"]).dictionary_encode(),
+    pa.array([True, None]),
+    *(pa.array([1, 2], kind) for kind in
+      (pa.int8(), pa.int16(), pa.int32(), pa.int64(),
+       pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64())),
+    pa.array([1.5, None], pa.float32()),
+    pa.array([1.5, float("nan")], pa.float64()),
+    pa.array([date(2024, 2, 29), None]),
+]  # fmt: skip
+
+
+class TestFooterSchema:
+    @pytest.mark.parametrize("values", _FOOTER_TYPES, ids=lambda v: str(v.type))
+    def test_the_footer_gives_what_duckdb_reads(self, values: pa.Array, tmp_path: Path) -> None:
+        path = tmp_path / "t.parquet"
+        pq.write_table(pa.table({"Value": values, "id": [1, 2]}), path)
+        con = duckdb.connect()
+        con.read_parquet([str(path)]).create_view("dataset")
+        expected = engine._duckdb_schema(con, "dataset")
+        con.close()
+        assert engine._footer_schema([path, path]) == expected
+
+    def test_only_duckdb_tells_in_other_cases(self, tmp_path: Path) -> None:
+        def write(name: str, table: pa.Table) -> Path:
+            pq.write_table(table, tmp_path / name)
+            return tmp_path / name
+
+        plain = write("plain.parquet", pa.table({"a": ["x"]}))
+        assert engine._footer_schema([plain]) is not None
+        others = {
+            "another schema": [plain, write("b.parquet", pa.table({"b": ["x"]}))],
+            "another type": [plain, write("n.parquet", pa.table({"a": [1]}))],
+            "names equal but for case": [write("c.parquet", pa.table({"a": [1], "A": [2]}))],
+            "a timestamp": [write("t.parquet", pa.table({"t": pa.array([0], pa.timestamp("ms"))}))],
+            "a list": [write("l.parquet", pa.table({"l": [[1]]}))],
+            "an unreadable footer": [plain, tmp_path / "absent.parquet"],
+        }
+        for case, paths in others.items():
+            assert engine._footer_schema(paths) is None, case
+
+    def test_a_file_only_duckdb_refuses_is_invalid_input(self, tmp_path: Path) -> None:
+        path = tmp_path / "t.parquet"
+        pq.write_table(pa.table({"a": ["x"]}), path)
+        opening = engine._Opening([path, tmp_path / "absent.parquet"], {})
+        with pytest.raises(InvalidInput):
+            opening.get()
+        opening.close()
+
 
 class TestDuplicates:
     @pytest.mark.parametrize("width", [1, 5, 8, 13, 18, 70])
@@ -396,14 +485,13 @@ class TestRead:
         paths, _ = dataset
         pool = engine._read_pool()
         assert pool.backend_name in ("jemalloc", "system")
-        con = engine._open(paths, {})
-        checks = compile_checks(
-            parse_rules(RULES), engine._schema(con, "dataset"), {}, BUILTIN_SPECS, native=True
-        )
-        planned = engine._plans(con, checks)
+        opening = engine._Opening(paths, {})
+        types, schema = engine._duckdb_schema(opening.get(), "dataset")
+        checks = compile_checks(parse_rules(RULES), types, {}, BUILTIN_SPECS, native=True)
+        planned = engine._plans(schema, engine._subquery(opening), checks)
         before = pool.bytes_allocated()
-        table = engine._read(con, paths, sorted(planned.needed), planned)
-        con.close()
+        table = engine._read(opening, paths, sorted(planned.needed), planned)
+        opening.close()
         assert table.num_rows == 2700
         assert pool.bytes_allocated() - before >= table.nbytes // 2
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from threading import Lock
 from typing import TypeAlias
 
 import numpy as np
@@ -46,7 +47,8 @@ class Unsupported(Exception):
 
 
 class NotExact(Exception):
-    """Raised while running a plan on data it would not judge exactly as DuckDB (NaN)."""
+    """Raised while running a plan on data it would not judge exactly as DuckDB (NaN), or when
+    a subquery it reads answers something other than text."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,25 @@ _COMPARE: dict[type[exp.Expr], str] = {
 }
 
 
+def _members_once(subquery: Subquery, query: exp.Expr) -> Callable[[], tuple[pa.Array, bool]]:
+    """Return a function giving the distinct non-NULL text answers of a one-column subquery
+    and whether it answers NULL too. The subquery runs on the first call only (the checks run
+    on several threads), so a plan is made before the engine's connection is open."""
+    lock = Lock()
+    found: list[tuple[pa.Array, bool]] = []
+
+    def members() -> tuple[pa.Array, bool]:
+        with lock:
+            if not found:
+                answer = subquery(query)
+                if _family(answer.type) != "text":
+                    raise NotExact("a subquery of another type than text")
+                found.append((pc.unique(answer.drop_null()), answer.null_count > 0))
+        return found[0]
+
+    return members
+
+
 @dataclass
 class Planner:
     """Plans conditions against one table's Arrow schema."""
@@ -255,24 +276,27 @@ class Planner:
             raise Unsupported("IN on a constant")
         query = tree.args.get("query")
         if query is not None:
-            answer = self.subquery(query.unnest() if isinstance(query, exp.Subquery) else query)
-            if _family(answer.type) != _family(value.type) or _family(value.type) != "text":
-                raise Unsupported("IN a subquery of another type")
-            has_null = answer.null_count > 0
-            values = pc.unique(answer.drop_null())
+            if _family(value.type) != "text":
+                raise Unsupported("IN a subquery on something other than text")
+            members = _members_once(
+                self.subquery, query.unnest() if isinstance(query, exp.Subquery) else query
+            )
         else:
             items = [self.plan(e) for e in tree.expressions]
             if not all(i.is_literal for i in items) or any(i.literal is None for i in items):
                 raise Unsupported("IN with something other than a list of constants")
             aligned = [_align(value, i)[1] for i in items]
             try:
-                values = pa.array([a.literal for a in aligned], value.type)
+                listed = pa.array([a.literal for a in aligned], value.type)
             except (pa.ArrowInvalid, OverflowError, TypeError) as exc:
                 raise Unsupported(str(exc)) from None
-            has_null = False
+
+            def members() -> tuple[pa.Array, bool]:
+                return listed, False
 
         def run(cols: Columns) -> Datum:
             source = value.run(cols)
+            values, has_null = members()
             found = pc.is_in(source, value_set=values)
             if has_null:  # x IN (..., NULL) is NULL, not FALSE, when x is not found
                 found = pc.if_else(found, True, pa.scalar(None, pa.bool_()))

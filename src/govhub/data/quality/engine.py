@@ -303,8 +303,6 @@ def _agreement(
 def _open(
     paths: Sequence[Path], references: Mapping[str, Sequence[Path]]
 ) -> duckdb.DuckDBPyConnection:
-    if not paths:
-        raise InvalidInput("a dataset version needs at least one Parquet file", field="paths")
     con = duckdb.connect(":memory:")
     try:
         con.read_parquet([str(p) for p in paths]).create_view(DATASET)
@@ -315,6 +313,76 @@ def _open(
         con.close()
         raise InvalidInput("a Parquet file of the dataset cannot be read", field="paths") from None
     return con
+
+
+class _Opening:
+    """The DuckDB connection of one assessment, opened on a thread of its own: connecting takes
+    about 25 ms, which the columnar path meanwhile spends planning from the files' footers and
+    reading columns. `get` waits for it (and raises what opening raised)."""
+
+    def __init__(self, paths: Sequence[Path], references: Mapping[str, Sequence[Path]]) -> None:
+        self._pool = ThreadPoolExecutor(1)
+        self._future = self._pool.submit(_open, paths, references)
+
+    def get(self) -> duckdb.DuckDBPyConnection:
+        """Return the open connection."""
+        return self._future.result()
+
+    def close(self) -> None:
+        """Close the connection (once it is open) and the thread that opened it."""
+        self._pool.shutdown()
+        if self._future.exception() is None:
+            self._future.result().close()
+
+
+# The Parquet column types whose DuckDB type, and Arrow type in DuckDB's answers, follow from
+# the Arrow type alone (a test compares each with DuckDB's own reading of a file).
+_DUCKDB_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.bool_(): "BOOLEAN",
+    pa.int8(): "TINYINT",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.uint8(): "UTINYINT",
+    pa.uint16(): "USMALLINT",
+    pa.uint32(): "UINTEGER",
+    pa.uint64(): "UBIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
+}
+
+
+def _footer_schema(paths: Sequence[Path]) -> tuple[dict[str, str], pa.Schema] | None:
+    """Return the columns' DuckDB types and the Arrow schema of DuckDB's answers, read from the
+    files' footers alone, or None where only DuckDB can tell: files of different schemas,
+    names equal but for case, another type, or a footer that does not read."""
+    try:
+        found = [pq.read_schema(p) for p in paths]
+    except (pa.ArrowException, OSError):
+        return None
+    first = found[0]
+    if any(not other.equals(first) for other in found[1:]):
+        return None
+    if len({name.casefold() for name in first.names}) != len(first.names):
+        return None
+    types: dict[str, str] = {}
+    fields: list[pa.Field] = []
+    for field_ in first:
+        kind = field_.type.value_type if pa.types.is_dictionary(field_.type) else field_.type
+        kind = pa.string() if kind == pa.large_string() else kind
+        if kind not in _DUCKDB_TYPES:
+            return None
+        types[field_.name] = _DUCKDB_TYPES[kind]
+        fields.append(pa.field(field_.name, kind))
+    return types, pa.schema(fields)
+
+
+def _duckdb_schema(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict[str, str], pa.Schema]:
+    """Return a table's DuckDB types and the Arrow schema of DuckDB's answers, from DuckDB."""
+    empty = con.sql(exp.select("*").from_(table).limit(0).sql(DIALECT)).to_arrow_table()
+    return _schema(con, table), empty.schema
 
 
 _BATCH_ROWS = 1 << 20
@@ -331,16 +399,17 @@ class _Columnar:
     table: pa.Table | None = None  # the columns it read, every row
 
 
-def _subquery(con: duckdb.DuckDBPyConnection) -> columnar.Subquery:
-    """Return a function answering a one-column subquery (a reference's keys) with DuckDB."""
+def _subquery(opening: _Opening) -> columnar.Subquery:
+    """Return a function answering a one-column subquery (a reference's keys) with DuckDB, when
+    a check first runs."""
 
     def run(query: exp.Expr) -> pa.Array:
         try:
-            table = con.sql(query.sql(DIALECT)).to_arrow_table()
+            table = opening.get().sql(query.sql(DIALECT)).to_arrow_table()
         except duckdb.Error:
-            raise columnar.Unsupported("the subquery does not run") from None
+            raise columnar.NotExact("the subquery does not run") from None
         if table.num_columns != 1:
-            raise columnar.Unsupported("a subquery of several columns")
+            raise columnar.NotExact("a subquery of several columns")
         return table.column(0).combine_chunks()
 
     return run
@@ -371,10 +440,9 @@ class _Plans:
         }
 
 
-def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
-    """Plan the checks the columnar path runs."""
-    empty = con.sql(exp.select("*").from_(DATASET).limit(0).sql(DIALECT)).to_arrow_table()
-    planner = columnar.Planner(empty.schema, _subquery(con))
+def _plans(schema: pa.Schema, subquery: columnar.Subquery, checks: Sequence[Check]) -> _Plans:
+    """Plan the checks the columnar path runs over a dataset of `schema` (as DuckDB reads it)."""
+    planner = columnar.Planner(schema, subquery)
     plans: dict[str, tuple[columnar.Node, columnar.Node | None]] = {}
     uses: dict[str, set[str]] = {}
     keyed: list[Check] = []
@@ -382,7 +450,7 @@ def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
     for check in checks:
         if check.error is not None:
             continue
-        if check.kind == "unique" and all(k in empty.schema.names for k in check.columns):
+        if check.kind == "unique" and all(k in schema.names for k in check.columns):
             keyed.append(check)
             needed.update(check.columns)
         if check.kind != "row" or check.fail is None:
@@ -398,7 +466,7 @@ def _plans(con: duckdb.DuckDBPyConnection, checks: Sequence[Check]) -> _Plans:
         plans[check.name] = (fail, scope)
         uses[check.name] = used
         needed.update(used)
-    return _Plans(plans, uses, keyed, needed, empty.schema)
+    return _Plans(plans, uses, keyed, needed, schema)
 
 
 def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Table:
@@ -449,7 +517,7 @@ def _dictionary_encoded(files: Sequence[pq.ParquetFile], names: Iterable[str]) -
 
 
 def _read(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], names: Sequence[str], planned: _Plans
+    opening: _Opening, paths: Sequence[Path], names: Sequence[str], planned: _Plans
 ) -> pa.Table:
     """Read the named columns of the dataset (its files end to end) as Arrow.
 
@@ -471,7 +539,7 @@ def _read(
             return dataset.to_table(columns=list(names), memory_pool=_read_pool())
     except (pa.ArrowException, OSError):
         pass
-    return _read_duckdb(con, names)
+    return _read_duckdb(opening.get(), names)
 
 
 def _read_pool() -> pa.MemoryPool:
@@ -535,21 +603,26 @@ def _duplicates(table: pa.Table, check: Check, size: int) -> tuple[int, int, lis
 
 
 def _run_columnar(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], checks: Sequence[Check], size: int
+    opening: _Opening,
+    paths: Sequence[Path],
+    schema: pa.Schema,
+    checks: Sequence[Check],
+    size: int,
 ) -> _Columnar:
     """Read the columns of every check the columnar path supports once and run those checks,
     _WORKERS at a time. A check whose evaluation fails is left to the SQL path."""
-    planned = _plans(con, checks)
+    planned = _plans(schema, _subquery(opening), checks)
     plans, keyed, needed = planned.rows, planned.keyed, planned.needed
     if not plans and not keyed:
         return _Columnar(None)
     if needed:
-        table = _read(con, paths, sorted(needed), planned)
+        table = _read(opening, paths, sorted(needed), planned)
         batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
                    for b in table.to_batches()]  # fmt: skip
     else:  # conditions on constants alone: only the row count is needed
         count = exp.select(exp.Count(this=exp.Star())).from_(DATASET)
-        table = pa.table({"rows": pa.nulls(int(_one_row(con, count.sql(DIALECT))[0] or 0))})
+        rows = int(_one_row(opening.get(), count.sql(DIALECT))[0] or 0)
+        table = pa.table({"rows": pa.nulls(rows)})
         batches = [(table.num_rows, {})]
     with ThreadPoolExecutor(_WORKERS) as pool:
         # The longest first, so that no long job starts last: key checks, then by bytes read.
@@ -704,18 +777,25 @@ def assess_files(
     `native`: use the columnar path and the vectorized validators (the default); False runs
     the portable SQL form of every check, as a distributed engine would."""
     started = time.perf_counter()
+    if not paths:
+        raise InvalidInput("a dataset version needs at least one Parquet file", field="paths")
     references = {name: files for name, files in (references or {}).items() if files}
-    con = _open(paths, references)
+    opening = _Opening(paths, references)
     try:
-        schemas = {name: _schema(con, ref_table(name)) for name in references}
+        dataset = _footer_schema(paths) or _duckdb_schema(opening.get(), DATASET)
+        schemas = {
+            name: (_footer_schema(files) or _duckdb_schema(opening.get(), ref_table(name)))[0]
+            for name, files in references.items()
+        }
         checks = compile_checks(
-            rules,
-            _schema(con, DATASET),
-            schemas,
-            {**BUILTIN_SPECS, **(elements or {})},
-            native=native,
+            rules, dataset[0], schemas, {**BUILTIN_SPECS, **(elements or {})}, native=native
         )
-        fast = _run_columnar(con, paths, checks, sample_size) if native else _Columnar(None)
+        fast = (
+            _run_columnar(opening, paths, dataset[1], checks, sample_size)
+            if native
+            else _Columnar(None)
+        )
+        con = opening.get()
         row_checks = [
             c for c in checks if c.kind == "row" and c.error is None and c.name not in fast.found
         ]
@@ -729,7 +809,7 @@ def assess_files(
         results = [_result(con, check, rows, counts, fast, sample_size) for check in checks]
         _add_samples(con, paths, checks, results, fast, sample_size)
     finally:
-        con.close()
+        opening.close()
     scores = scoring.dimension_scores(results)
     total = scoring.total_score(scores)
     return Assessment(
