@@ -675,21 +675,28 @@ def _rows_at(
 def _read_rows(
     con: duckdb.DuckDBPyConnection, paths: Sequence[Path], wanted: Sequence[int], names: list[str]
 ) -> list[dict[str, Any]]:
-    """Read the named columns of the rows at sorted positions `wanted`, file by file."""
+    """Read the named columns of the rows at sorted positions `wanted`, file by file: one query
+    per file that holds some, its positions' range and list as parameters (the range lets the
+    Parquet reader skip the pages before and after)."""
     columns = ", ".join(col(n).sql(DIALECT) for n in names)
+    query = (
+        f"SELECT {columns} FROM read_parquet($path, file_row_number = true)"  # noqa: S608 - quoted names
+        f" WHERE {_ROW_NUMBER} BETWEEN $low AND $high AND list_contains($rows, {_ROW_NUMBER})"
+        f" ORDER BY {_ROW_NUMBER}"
+    )
     rows: list[dict[str, Any]] = []
     start = 0
-    for path in paths:
-        count = con.execute(
-            "SELECT num_rows FROM parquet_file_metadata(?)", [str(path)]
-        ).fetchall()[0][0]
-        local = [p - start for p in wanted if start <= p < start + int(count)]
-        start += int(count)
+    for index, path in enumerate(paths):
+        if index + 1 < len(paths):
+            metadata = "SELECT num_rows FROM parquet_file_metadata(?)"
+            size = int(con.execute(metadata, [str(path)]).fetchall()[0][0])
+        else:  # the last file holds every position left
+            size = wanted[-1] + 1 - start
+        local = [p - start for p in wanted if start <= p < start + size]
+        start += size
         if local:
-            where = exp.column(_ROW_NUMBER).isin(*[exp.Literal.number(p) for p in local])
-            rel = con.read_parquet(str(path), file_row_number=True).filter(where.sql(DIALECT))
-            table = rel.project(f"{columns}, {_ROW_NUMBER}").to_arrow_table()
-            rows += table.sort_by(_ROW_NUMBER).drop_columns([_ROW_NUMBER]).to_pylist()
+            params = {"path": str(path), "low": local[0], "high": local[-1], "rows": local}
+            rows += con.sql(query, params=params).to_arrow_table().to_pylist()
     return rows
 
 
