@@ -279,6 +279,37 @@ class TestPlanning:
         with pytest.raises(NotExact):
             node.run({"code": pa.array(["1"])})
 
+    def test_two_references_looked_up_on_two_threads(self, tmp_path: Path) -> None:
+        rnd = random.Random(7)  # noqa: S311 - test data
+        table = pa.table(
+            {
+                "a": [rnd.choice(["1", "2", "3", None]) for _ in range(5000)],
+                "b": [rnd.choice(["x", "y", "z", ""]) for _ in range(5000)],
+            }
+        )
+        path = generate.write(table, tmp_path / "d.parquet")
+        refs = {
+            "ones": [generate.write(pa.table({"k": ["1", "2"]}), tmp_path / "ones.parquet")],
+            "letters": [generate.write(pa.table({"k": ["x", None]}), tmp_path / "l.parquet")],
+        }
+        rules = parse_rules(
+            {
+                "checks": [
+                    {"name": f"{field}_known", "dimension": "consistency",
+                     "reference": {"field": field, "dataset": name, "key": "k"}}
+                    for field, name in (("a", "ones"), ("b", "letters"))
+                ]
+            }
+        )  # fmt: skip
+        fast = assess_files([path], rules, references=refs, sample_size=3)
+        sql = assess_files([path], rules, references=refs, sample_size=3, native=False)
+        assert _outcomes(fast) == _outcomes(sql)
+        column = table.to_pydict()
+        assert fast.failures() == {
+            "a_known": sum(v == "3" for v in column["a"]),
+            "b_known": sum(v not in ("x",) for v in column["b"]),
+        }
+
     def test_a_reference_of_numbers_is_checked_by_sql(self, tmp_path: Path) -> None:
         path = generate.write(pa.table({"code": ["1", "2", "x", None]}), tmp_path / "d.parquet")
         numbers = generate.write(pa.table({"code": [1, 2]}), tmp_path / "numbers.parquet")

@@ -403,13 +403,16 @@ class _Columnar:
 
 def _subquery(opening: _Opening) -> columnar.Subquery:
     """Return a function answering a one-column subquery (a reference's keys) with DuckDB, when
-    a check first runs."""
+    a check first runs: on a cursor of its own, as checks run on several threads."""
 
     def run(query: exp.Expr) -> pa.Array:
+        cursor = opening.get().cursor()
         try:
-            table = opening.get().sql(query.sql(DIALECT)).to_arrow_table()
+            table = cursor.sql(query.sql(DIALECT)).to_arrow_table()
         except duckdb.Error:
             raise columnar.NotExact("the subquery does not run") from None
+        finally:
+            cursor.close()
         if table.num_columns != 1:
             raise columnar.NotExact("a subquery of several columns")
         return table.column(0).combine_chunks()
