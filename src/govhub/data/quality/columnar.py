@@ -459,8 +459,8 @@ def _repeated(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
         return np.zeros(0, dtype=np.int64)
     low = np.uint64((1 << _SIEVE_BITS) - 1)
     sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
-    sieve[(again & low).astype(np.intp)] = True
-    maybe = np.flatnonzero(sieve[(prints & low).astype(np.intp)])
+    sieve[(again & low).view(np.int64)] = True  # below 2^20: the same number either way
+    maybe = np.flatnonzero(sieve[np.bitwise_and(prints, low).view(np.int64)])
     return maybe[np.isin(prints[maybe], again)].astype(np.int64)
 
 
@@ -502,16 +502,17 @@ def duplicates(table: pa.Table, keys: Sequence[str]) -> Duplicates:
         if _family(kind) in ("other", "float"):
             raise Unsupported(f"a key of type {kind}")
     frame = table.select(list(keys))
-    rows = np.arange(table.num_rows, dtype=np.int64)
+    rows: npt.NDArray[np.int64] | None = None  # the table's row of each frame row (None: same)
     if any(frame[k].null_count for k in keys):
         valid = [pc.is_valid(frame[k]) for k in keys]
         complete = reduce(pc.and_, valid)
         frame = frame.filter(complete)
-        rows = rows[np.asarray(complete.to_numpy(zero_copy_only=False), dtype=bool)]
+        rows = np.flatnonzero(np.asarray(complete.to_numpy(zero_copy_only=False), dtype=bool))
     evaluated = frame.num_rows
     prints = _key_prints(frame, keys)
     candidates = np.arange(evaluated) if prints is None else _repeated(prints)
-    exact = take_rows(frame, candidates).append_column("__row", pa.array(rows[candidates]))
+    at = candidates if rows is None else rows[candidates]
+    exact = take_rows(frame, candidates).append_column("__row", pa.array(at))
     grouped = exact.group_by(list(keys), use_threads=False).aggregate([("__row", "list")])
     lists = grouped["__row_list"].combine_chunks()
     sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
