@@ -58,8 +58,8 @@ from govhub.privacy.pseudonyms import pseudonym_key
 
 NO_GRANT = "no active grant for this resource"
 TYPE_MISMATCH = "a condition's value does not fit its field's type"
-# A Core insert without RETURNING, compiled once: the usage row needs no ORM object.
 T = TypeVar("T")
+# A Core insert without RETURNING, compiled once: the usage row needs no ORM object.
 _INSERT_ACCESS = insert(cast(Table, GrantAccess.__table__)).inline()
 request_limiter = SlidingWindow("exchange requests")
 export_limiter = SlidingWindow("exports")

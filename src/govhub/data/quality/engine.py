@@ -108,11 +108,6 @@ def _json_value(value: object) -> object:
     return str(value)
 
 
-def _schema(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    rel = con.table(table)
-    return {name: str(kind) for name, kind in zip(rel.columns, rel.types, strict=True)}
-
-
 def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     rows = con.execute(sql).fetchall()
     return tuple(rows[0]) if rows else (0, 0)
@@ -383,8 +378,10 @@ def _footer_schema(paths: Sequence[Path]) -> tuple[dict[str, str], pa.Schema] | 
 
 def _duckdb_schema(con: duckdb.DuckDBPyConnection, table: str) -> tuple[dict[str, str], pa.Schema]:
     """Return a table's DuckDB types and the Arrow schema of DuckDB's answers, from DuckDB."""
+    rel = con.table(table)
+    types = {name: str(kind) for name, kind in zip(rel.columns, rel.types, strict=True)}
     empty = con.sql(exp.select("*").from_(table).limit(0).sql(DIALECT)).to_arrow_table()
-    return _schema(con, table), empty.schema
+    return types, empty.schema
 
 
 _BATCH_ROWS = 1 << 20
