@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from concurrent.futures import Future
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -521,10 +522,48 @@ class TestRead:
         checks = compile_checks(parse_rules(RULES), types, {}, BUILTIN_SPECS, native=True)
         planned = engine._plans(schema, engine._subquery(opening), checks)
         before = pool.bytes_allocated()
-        table = engine._read(opening, paths, sorted(planned.needed), planned)
+        reads = engine._read(opening, paths, sorted(planned.needed), planned)
+        table = reads.table(sorted(planned.needed))
+        reads.close()
         opening.close()
         assert table.num_rows == 2700
         assert pool.bytes_allocated() - before >= table.nbytes // 2
+
+    def test_columns_are_read_the_largest_first(self, dataset: tuple[list[Path], Path]) -> None:
+        paths, _ = dataset
+        opening = engine._Opening(paths, {})
+        types, schema = engine._duckdb_schema(opening.get(), "dataset")
+        checks = compile_checks(parse_rules(RULES), types, {}, BUILTIN_SPECS, native=True)
+        planned = engine._plans(schema, engine._subquery(opening), checks)
+        reads = engine._read(opening, paths, sorted(planned.needed), planned)
+        table = reads.table(sorted(planned.needed))
+        reads.close()
+        opening.close()
+        stored = engine._stored_sizes([pq.ParquetFile(p) for p in paths])
+        order = sorted(planned.needed, key=lambda n: reads.ready([n]))
+        sizes = [stored[n] for n in order]
+        assert sizes == sorted(sizes, reverse=True)
+        assert reads.first() == order[:1]
+        assert reads.ready(["uscc", "status"]) == max(order.index("uscc"), order.index("status"))
+        assert reads.ready([]) == 0
+        assert table.column_names == sorted(planned.needed)
+
+    def test_a_column_arrow_fails_to_read_is_read_by_duckdb(
+        self, dataset: tuple[list[Path], Path]
+    ) -> None:
+        paths, _ = dataset
+        opening = engine._Opening(paths, {})
+        failed: Future[pa.Table] = Future()
+        failed.set_exception(pa.ArrowInvalid("a corrupt page"))
+        read: Future[pa.Table] = Future()
+        read.set_result(pa.table({"status": ["存续"]}))
+        reads = engine._Reads({"uscc": failed, "status": read}, opening)
+        expected = opening.get().sql("SELECT uscc FROM dataset").to_arrow_table()
+        assert reads.column("uscc").equals(expected.column(0))
+        assert reads.column("uscc") is reads.column("uscc")  # read once
+        assert reads.column("status").to_pylist() == ["存续"]
+        reads.close()
+        opening.close()
 
     def test_sample_rows_are_taken_batch_by_batch(self) -> None:
         batches = [

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 import duckdb
@@ -518,18 +519,59 @@ def _dictionary_encoded(files: Sequence[pq.ParquetFile], names: Iterable[str]) -
     return found
 
 
+class _Reads:
+    """The columns of one assessment being read, each on its own and the largest first, so
+    that a check starts as soon as the columns it reads are in memory while the others are
+    still being read. `column` waits for one."""
+
+    def __init__(self, futures: Mapping[str, Future[pa.Table]], opening: _Opening) -> None:
+        self._futures = futures  # in the order the reads start
+        self._order = {name: at for at, name in enumerate(futures)}
+        self._opening = opening
+        self._lock = Lock()
+        self._again: dict[str, pa.ChunkedArray] = {}
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """Return every value of a column (read again with DuckDB if Arrow's read failed)."""
+        try:
+            return self._futures[name].result().column(name)
+        except (pa.ArrowException, OSError):
+            with self._lock:
+                if name not in self._again:
+                    self._again[name] = _read_duckdb(self._opening.get(), [name]).column(0)
+                return self._again[name]
+
+    def ready(self, names: Iterable[str]) -> int:
+        """Return how many columns start reading before the last of `names` does."""
+        return max((self._order[name] for name in names), default=0)
+
+    def first(self) -> list[str]:
+        """Return the name of the column read first, in a list."""
+        return [next(iter(self._futures))]
+
+    def table(self, names: Iterable[str]) -> pa.Table:
+        """Return the named columns as one table."""
+        return pa.table({name: self.column(name) for name in names})
+
+    def close(self) -> None:
+        """Wait for every read (a failed one is left to the garbage collector)."""
+        wait(list(self._futures.values()))
+
+
 def _read(
     opening: _Opening, paths: Sequence[Path], names: Sequence[str], planned: _Plans
-) -> pa.Table:
-    """Read the named columns of the dataset (its files end to end) as Arrow.
+) -> _Reads:
+    """Start reading the named columns of the dataset (its files end to end) as Arrow.
 
     Arrow's Parquet reader (its dataset scanner: batch by batch, fewer and smaller allocations
-    than one read of each whole row group) decodes straight into Arrow buffers, in parallel,
-    with none of the conversion of DuckDB's vectors to Arrow. It is used when every file gives
-    each column exactly the Arrow type DuckDB gives it, so the planned checks see the values
-    DuckDB would. A column that only checks of its own read, stored dictionary-encoded, stays
-    so (`columnar.run` checks each distinct value once). Otherwise DuckDB reads them."""
+    than one read of each whole row group) decodes straight into Arrow buffers, with none of the
+    conversion of DuckDB's vectors to Arrow, each column by a read of its own, _WORKERS at a
+    time and the largest first. It is used when every file gives each column exactly the Arrow
+    type DuckDB gives it, so the planned checks see the values DuckDB would. A column that only
+    checks of its own read, stored dictionary-encoded, stays so (`columnar.run` checks each
+    distinct value once). Otherwise DuckDB reads them all at once."""
     wanted = pa.schema([planned.schema.field(n) for n in names])
+    pool = ThreadPoolExecutor(_WORKERS)
     try:
         files = [pq.ParquetFile(p) for p in paths]
         if all(_types_match(file.schema_arrow, wanted) for file in files):
@@ -538,10 +580,33 @@ def _read(
             dataset = ds.dataset(
                 [str(p) for p in paths], format=ds.ParquetFileFormat(read_options=options)
             )
-            return dataset.to_table(columns=list(names), memory_pool=_read_pool())
+            size = _stored_sizes(files)
+            futures = {
+                name: pool.submit(dataset.to_table, columns=[name], memory_pool=_read_pool())
+                for name in sorted(names, key=lambda n: (-size.get(n, 0), n))
+            }
+            return _Reads(futures, opening)
     except (pa.ArrowException, OSError):
         pass
-    return _read_duckdb(opening.get(), names)
+    finally:
+        pool.shutdown(wait=False)
+    every = Future[pa.Table]()
+    every.set_result(_read_duckdb(opening.get(), names))
+    return _Reads(dict.fromkeys(names, every), opening)
+
+
+def _stored_sizes(files: Sequence[pq.ParquetFile]) -> dict[str, int]:
+    """Return each column's uncompressed size in the files, summed over their row groups."""
+    size: dict[str, int] = {}
+    for file in files:
+        for g in range(file.metadata.num_row_groups):
+            group = file.metadata.row_group(g)
+            for i in range(group.num_columns):
+                chunk = group.column(i)
+                size[chunk.path_in_schema] = (
+                    size.get(chunk.path_in_schema, 0) + chunk.total_uncompressed_size
+                )
+    return size
 
 
 def _read_pool() -> pa.MemoryPool:
@@ -570,23 +635,25 @@ def _types_match(found: pa.Schema, wanted: pa.Schema) -> bool:
 def _evaluate(
     fail: columnar.Node,
     scope: columnar.Node | None,
-    used: set[str],
-    batches: Sequence[tuple[int, columnar.Columns]],
+    columns: pa.Table,
+    used: Iterable[str],
     size: int,
 ) -> tuple[int, int, list[int]] | None:
-    """Run one planned row check over every batch: (failed, evaluated, sample positions), or
-    None when Arrow cannot run it exactly (an RE2 pattern it refuses, NaN in a comparison)."""
+    """Run one planned row check over every batch of `columns` (the columns it reads, `used`,
+    or another for the row count alone): (failed, evaluated, sample positions), or None when
+    Arrow cannot run it exactly (an RE2 pattern it refuses, NaN in a comparison)."""
     failed = evaluated = start = 0
     positions: list[int] = []
     try:
-        for rows, batch in batches:
-            columns = {name: batch[name] for name in used}
-            result = columnar.run(fail, columns)
+        for batch in columns.to_batches():
+            rows = batch.num_rows
+            values = {name: batch[name] for name in used}
+            result = columnar.run(fail, values)
             failed += columnar.count_true(result, rows)
             if scope is None:
                 evaluated += rows
             else:
-                evaluated += columnar.count_true(columnar.run(scope, columns), rows)
+                evaluated += columnar.count_true(columnar.run(scope, values), rows)
             more = columnar.first_true(result, rows, size - len(positions))
             positions += [start + int(p) for p in more]
             start += rows
@@ -612,28 +679,43 @@ def _run_columnar(
     size: int,
 ) -> _Columnar:
     """Read the columns of every check the columnar path supports once and run those checks,
-    _WORKERS at a time. A check whose evaluation fails is left to the SQL path."""
+    _WORKERS at a time, each as soon as its columns are read. A check whose evaluation fails
+    is left to the SQL path."""
     planned = _plans(schema, _subquery(opening), checks)
     plans, keyed, needed = planned.rows, planned.keyed, planned.needed
     if not plans and not keyed:
         return _Columnar(None)
-    if needed:
-        table = _read(opening, paths, sorted(needed), planned)
-        batches = [(b.num_rows, dict(zip(b.schema.names, b.columns, strict=True)))
-                   for b in table.to_batches()]  # fmt: skip
-    else:  # conditions on constants alone: only the row count is needed
+    if not needed:  # conditions on constants alone: only the row count is needed
         count = exp.select(exp.Count(this=exp.Star())).from_(DATASET)
         rows = int(_one_row(opening.get(), count.sql(DIALECT))[0] or 0)
-        table = pa.table({"rows": pa.nulls(rows)})
-        batches = [(table.num_rows, {})]
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        # The longest first, so that no long job starts last: key checks, then by bytes read.
-        jobs = {c.name: pool.submit(_duplicates, table, c, size) for c in keyed}
-        weight = {name: sum(table[c].nbytes for c in planned.uses[name]) for name in plans}
-        for name in sorted(plans, key=lambda n: -weight[n]):
-            jobs[name] = pool.submit(_evaluate, *plans[name], planned.uses[name], batches, size)
-        outcomes = {name: job.result() for name, job in jobs.items()}
-    found = _Columnar(table.num_rows, table=table if needed else None)
+        constant = pa.table({"rows": pa.nulls(rows)})
+        found = _Columnar(rows)
+        found.found = {
+            name: outcome
+            for name, (fail, scope) in plans.items()
+            if (outcome := _evaluate(fail, scope, constant, (), size)) is not None
+        }
+        return found
+    reads = _read(opening, paths, sorted(needed), planned)
+    keys = {check.name: check for check in keyed}
+    reading = {name: check.columns for name, check in keys.items()} | planned.uses
+
+    def run(name: str) -> tuple[int, int, list[int]] | None:
+        used = sorted(reading[name])
+        if name in keys:
+            return _duplicates(reads.table(used), keys[name], size)
+        return _evaluate(*plans[name], reads.table(used or reads.first()), used, size)
+
+    # In the order their columns are read, so that no check waits while another could run; of
+    # those ready at the same time, key checks (the longest) first.
+    order = sorted(reading, key=lambda name: (reads.ready(reading[name]), name not in keys))
+    try:
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            outcomes = dict(zip(order, pool.map(run, order), strict=True))
+        table = reads.table(sorted(needed))
+    finally:
+        reads.close()
+    found = _Columnar(table.num_rows, table=table)
     found.found = {name: outcome for name, outcome in outcomes.items() if outcome is not None}
     return found
 
@@ -679,14 +761,9 @@ def _read_rows(
 ) -> list[dict[str, Any]]:
     """Read the named columns of the rows at sorted positions `wanted`, file by file: one query
     per file that holds some, its positions' range and list as parameters (the range lets the
-    Parquet reader skip the pages before and after)."""
-    columns = ", ".join(col(n).sql(DIALECT) for n in names)
-    query = (
-        f"SELECT {columns} FROM read_parquet($path, file_row_number = true)"  # noqa: S608 - quoted names
-        f" WHERE {_ROW_NUMBER} BETWEEN $low AND $high AND list_contains($rows, {_ROW_NUMBER})"
-        f" ORDER BY {_ROW_NUMBER}"
-    )
-    rows: list[dict[str, Any]] = []
+    Parquet reader skip the pages before and after), the columns split among _WORKERS cursors
+    reading at once (DuckDB reads a Parquet row group with one thread)."""
+    spans: list[tuple[str, list[int]]] = []
     start = 0
     for index, path in enumerate(paths):
         if index + 1 < len(paths):
@@ -697,9 +774,29 @@ def _read_rows(
         local = [p - start for p in wanted if start <= p < start + size]
         start += size
         if local:
-            params = {"path": str(path), "low": local[0], "high": local[-1], "rows": local}
-            rows += con.sql(query, params=params).to_arrow_table().to_pylist()
-    return rows
+            spans.append((str(path), local))
+
+    def read(group: list[str]) -> list[dict[str, Any]]:
+        columns = ", ".join(col(n).sql(DIALECT) for n in group)
+        query = (
+            f"SELECT {columns} FROM read_parquet($path, file_row_number = true)"  # noqa: S608 - quoted names
+            f" WHERE {_ROW_NUMBER} BETWEEN $low AND $high AND list_contains($rows, {_ROW_NUMBER})"
+            f" ORDER BY {_ROW_NUMBER}"
+        )
+        cursor = con.cursor()
+        try:
+            rows: list[dict[str, Any]] = []
+            for path, local in spans:
+                params = {"path": path, "low": local[0], "high": local[-1], "rows": local}
+                rows += cursor.sql(query, params=params).to_arrow_table().to_pylist()
+            return rows
+        finally:
+            cursor.close()
+
+    groups = [names[i::_WORKERS] for i in range(min(_WORKERS, len(names)))]
+    with ThreadPoolExecutor(len(groups)) as pool:
+        parts = list(pool.map(read, groups))
+    return [{k: v for part in row for k, v in part.items()} for row in zip(*parts, strict=True)]
 
 
 def _rows_in_range(
