@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hatch_build.py src/govhub/data/quality/kernels.c
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "GovHub needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,13 @@ test: install chromium ## Install, then run ruff, mypy and the whole test suite 
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 lint: install ## Check style, formatting and types (ruff, mypy --strict)
-	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
-	$(BIN)/mypy src tests bench
+	$(BIN)/ruff check src tests bench migrations hatch_build.py
+	$(BIN)/ruff format --check src tests bench migrations hatch_build.py
+	$(BIN)/mypy src tests bench hatch_build.py
 
 format: install ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench migrations
-	$(BIN)/ruff format src tests bench migrations
+	$(BIN)/ruff check --fix src tests bench migrations hatch_build.py
+	$(BIN)/ruff format src tests bench migrations hatch_build.py
 
 chromium: ## Install Debian's Chromium and a CJK font for the browser tests when missing
 	@bash scripts/install_chromium.sh

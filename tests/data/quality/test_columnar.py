@@ -373,6 +373,7 @@ class TestFooterSchema:
         opening.close()
 
 
+@pytest.mark.usefixtures("implementation")
 class TestDuplicates:
     @pytest.mark.parametrize("width", [1, 5, 8, 13, 18, 70])
     def test_text_keys_of_any_width(self, width: int) -> None:
@@ -428,6 +429,7 @@ PHONES = [
 ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("implementation")
 class TestBytePatterns:
     @pytest.mark.parametrize(
         "pattern",

@@ -23,6 +23,8 @@ from govhub.identity.codes import (
 )
 from tests.data.quality import generate
 
+pytestmark = pytest.mark.usefixtures("implementation")
+
 VALID_USCC = "91350100M000100Y4" + uscc_check_char("91350100M000100Y4")
 VALID_ID = "11010519491231002" + id_number_check_char("11010519491231002")
 LEAP_ID = "11010520000229001" + id_number_check_char("11010520000229001")

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from govhub.data.quality import kernels
 from govhub.data.quality.vectorized import FUNCTIONS, byte_pattern, match_bytes
 
 Datum: TypeAlias = pa.Array | pa.Scalar
@@ -437,7 +438,7 @@ def _fingerprint(array: pa.Array) -> npt.NDArray[np.uint64] | None:
     """Return a 64-bit fingerprint of each value (none NULL), or None for other types."""
     kind = array.type
     if _family(kind) == "text":
-        return _fixed_width_text(array)
+        return kernels.fingerprint(array) if kernels.loaded() else _fixed_width_text(array)
     if _family(kind) in ("int", "uint", "bool") or _family(kind) == str(kind):
         numbers = np.asarray(array.to_numpy(zero_copy_only=False))
         return numbers.astype(np.int64).view(np.uint64)

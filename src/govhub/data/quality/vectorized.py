@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govhub.data.quality import kernels
 from govhub.identity.codes import (
     ID_CHECK,
     ID_WEIGHTS,
@@ -133,8 +134,17 @@ def _answer(
     return pa.array(result, type=pa.bool_(), mask=~_valid(array))
 
 
+def _flagged(values: pa.Array | pa.ChunkedArray, good: npt.NDArray[np.bool_]) -> pa.Array:
+    """Return a boolean array of `good`, NULL where the input is."""
+    if not values.null_count:
+        return pa.array(good, type=pa.bool_())
+    return pa.array(good, type=pa.bool_(), mask=~_valid(_as_string_array(values)))
+
+
 def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """GB 32100 for each value: 18 characters of the alphabet, a known authority, MOD 31."""
+    if kernels.loaded():
+        return _flagged(values, kernels.uscc(values))
     mask, codes = fixed_width(values)
     good = np.empty(len(codes), dtype=bool)
     for start, block in _blocks(codes):
@@ -181,8 +191,10 @@ def _real_birth_date(yyyymmdd: npt.NDArray[np.int32], today: date) -> npt.NDArra
 
 def id_number_valid(values: pa.Array | pa.ChunkedArray, today: date | None = None) -> pa.Array:
     """GB 11643 for each value: 17 digits and 0-9 or X, a birth date since 1900, MOD 11-2."""
-    mask, codes = fixed_width(values)
     day = today or _local_today()
+    if kernels.loaded():
+        return _flagged(values, kernels.id_number(values, day))
+    mask, codes = fixed_width(values)
     good = np.empty(len(codes), dtype=bool)
     for start, block in _blocks(codes):
         digits = block - _ZERO  # a byte below "0" wraps round, above 9 too
@@ -352,6 +364,8 @@ def byte_pattern(pattern: str) -> list[frozenset[int]] | None:
 def match_bytes(values: pa.Array | pa.ChunkedArray, sets: list[frozenset[int]]) -> pa.Array:
     """Tell for each value whether it is one byte of each set, position by position (NULL for
     NULL): what RE2 answers for the pattern `byte_pattern` read the sets from."""
+    if kernels.loaded():
+        return _flagged(values, kernels.match_bytes(values, sets))
     mask, codes = fixed_width(values, len(sets))
     good = np.empty(len(codes), dtype=bool)
     ranges = [(min(m), max(m)) for m in sets]

@@ -1,0 +1,136 @@
+"""The compiled check kernels of `kernels.c`, called on Arrow string arrays through ctypes.
+
+The package build compiles `kernels.c` into a shared library beside this module
+(`hatch_build.py`); ctypes releases the GIL during each call, so the checks keep running on two
+threads. Each kernel does in one pass per value what the NumPy validators of `vectorized` do in
+about twenty passes per block of values (gathers, transposes, table look-ups, multiply-adds);
+those stay as the fallback, for a build made without a C compiler (`LIBRARY` absent), and tests
+compare the two on tricky values. `loaded()` tells whether the kernels are in use.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from govhub.identity.codes import (
+    ID_CHECK,
+    ID_WEIGHTS,
+    USCC_ALPHABET,
+    USCC_AUTHORITIES,
+    USCC_WEIGHTS,
+)
+
+SUFFIX = {"darwin": ".dylib", "win32": ".dll"}.get(sys.platform, ".so")
+LIBRARY = Path(__file__).with_name(f"libgovhub_kernels{SUFFIX}")
+
+_POINTER, _SIZE, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32
+_STRINGS: list[Any] = [_POINTER, _POINTER, ctypes.c_int, _SIZE]  # data, offsets, wide, n
+_EMPTY = np.zeros(8, dtype=np.uint8)  # the data of an array of empty values
+
+
+def _load() -> ctypes.CDLL | None:
+    try:
+        library = ctypes.CDLL(str(LIBRARY))
+    except OSError:  # not built: no C compiler where the package was built
+        return None
+    library.govhub_match_bytes.argtypes = [*_STRINGS, _INT, _POINTER, _POINTER]
+    library.govhub_uscc.argtypes = [*_STRINGS, _POINTER, _POINTER, _POINTER, _POINTER]
+    library.govhub_id_number.argtypes = [*_STRINGS, _INT, _POINTER, _POINTER, _POINTER]
+    library.govhub_fingerprint.argtypes = [*_STRINGS, _POINTER]
+    for function in ("match_bytes", "uscc", "id_number", "fingerprint"):
+        getattr(library, f"govhub_{function}").restype = None
+    return library
+
+
+_LIBRARY = _load()
+
+
+def loaded() -> bool:
+    """Tell whether the compiled kernels are in use."""
+    return _LIBRARY is not None
+
+
+def _library() -> ctypes.CDLL:
+    if _LIBRARY is None:
+        raise RuntimeError(f"the check kernels are not built ({LIBRARY.name} is missing)")
+    return _LIBRARY
+
+
+def _strings(array: pa.Array) -> tuple[int, int, int, int]:
+    """Return (data address, address of the first value's offset, wide, count) of a `string`
+    or `large_string` array."""
+    wide = pa.types.is_large_string(array.type)
+    if not (wide or pa.types.is_string(array.type)):
+        raise TypeError(f"a kernel reads text, not {array.type}")
+    _, offsets, data = array.buffers()
+    first = offsets.address + array.offset * (8 if wide else 4)
+    address = data.address if data is not None and data.size else _EMPTY.ctypes.data
+    return address, first, int(wide), len(array)
+
+
+def _each(
+    values: pa.Array | pa.ChunkedArray,
+    kernel: Callable[[tuple[int, int, int, int], int], None],
+    dtype: type[np.generic],
+) -> npt.NDArray[Any]:
+    """Run `kernel(strings, output address)` over each chunk of `values` into one array."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    out = np.empty(len(values), dtype=dtype)
+    at = 0
+    for chunk in chunks:
+        if len(chunk):
+            kernel(_strings(chunk), out[at:].ctypes.data)
+        at += len(chunk)
+    return out
+
+
+_USCC_PLACES = np.full(256, 255, dtype=np.uint8)
+_USCC_PLACES[list(USCC_ALPHABET.encode("ascii"))] = np.arange(len(USCC_ALPHABET))
+_USCC_AUTHORITIES = np.zeros(256, dtype=np.uint8)
+_USCC_AUTHORITIES[list("".join(sorted(USCC_AUTHORITIES)).encode("ascii"))] = 1
+_USCC_WEIGHTS = np.array(USCC_WEIGHTS, dtype=np.uint8)
+_ID_WEIGHTS = np.array(ID_WEIGHTS, dtype=np.uint8)
+_ID_CHECKS = np.frombuffer(ID_CHECK.encode("ascii"), dtype=np.uint8)
+
+
+def uscc(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    """Tell for each value whether it is a valid unified social credit code (GB 32100)."""
+    run = _library().govhub_uscc
+    tables = (_USCC_PLACES.ctypes.data, _USCC_AUTHORITIES.ctypes.data, _USCC_WEIGHTS.ctypes.data)
+    return _each(values, lambda text, out: run(*text, *tables, out), np.uint8).view(np.bool_)
+
+
+def id_number(values: pa.Array | pa.ChunkedArray, today: date) -> npt.NDArray[np.bool_]:
+    """Tell for each value whether it is a valid resident identity number (GB 11643) of
+    someone born from 1900-01-01 to `today`."""
+    run = _library().govhub_id_number
+    day = today.year * 10000 + today.month * 100 + today.day
+    tables = (_ID_WEIGHTS.ctypes.data, _ID_CHECKS.ctypes.data)
+    return _each(values, lambda text, out: run(*text, day, *tables, out), np.uint8).view(np.bool_)
+
+
+def match_bytes(
+    values: pa.Array | pa.ChunkedArray, sets: Sequence[frozenset[int]]
+) -> npt.NDArray[np.bool_]:
+    """Tell for each value whether it is one byte of each set, position by position."""
+    run = _library().govhub_match_bytes
+    tables = np.zeros((len(sets), 256), dtype=np.uint8)
+    for position, members in enumerate(sets):
+        tables[position, list(members)] = 1
+    width, address = len(sets), tables.ctypes.data
+    return _each(values, lambda text, out: run(*text, width, address, out), np.uint8).view(np.bool_)
+
+
+def fingerprint(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.uint64]:
+    """Return a 64-bit fingerprint of each value's bytes: equal values, equal fingerprints."""
+    run = _library().govhub_fingerprint
+    return _each(values, lambda text, out: run(*text, out), np.uint64)

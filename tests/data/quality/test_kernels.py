@@ -1,0 +1,153 @@
+"""The compiled check kernels: their build, their fingerprints and their edge cases."""
+
+from __future__ import annotations
+
+import ctypes
+import random
+import shutil
+import string
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import hatch_build
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from govhub.data.quality import kernels
+from govhub.identity.codes import id_number_check_char, uscc_check_char
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _hook(root: Path, target: str, directory: Path) -> hatch_build.KernelsBuildHook:
+    metadata: ProjectMetadata[Any] = ProjectMetadata(str(root), None)
+    return hatch_build.KernelsBuildHook(str(root), {}, None, metadata, str(directory), target)
+
+
+def _id(born: date) -> str:
+    body = f"110105{born:%Y%m%d}001"
+    return body + id_number_check_char(body)
+
+
+class TestBuild:
+    def test_the_installed_package_has_the_kernels(self) -> None:
+        assert kernels.loaded(), f"{kernels.LIBRARY.name} is not built: is a C compiler installed?"
+        assert kernels.LIBRARY.name == hatch_build.LIBRARY
+
+    def test_the_hook_compiles_a_library_that_checks_codes(self, tmp_path: Path) -> None:
+        source = tmp_path / hatch_build.SOURCE
+        source.parent.mkdir(parents=True)
+        shutil.copy(ROOT / hatch_build.SOURCE, source)
+        build_data: dict[str, object] = {"force_include": {}}
+        hook = _hook(tmp_path, "wheel", tmp_path)
+        hook.initialize("standard", build_data)
+        library = source.with_name(hatch_build.LIBRARY)
+        assert build_data["pure_python"] is False
+        assert build_data["force_include"] == {str(library): f"govhub/data/quality/{library.name}"}
+        loaded = ctypes.CDLL(str(library))
+        body = "91350100M000100Y4"
+        values = pa.array([body + uscc_check_char(body), body + "0"])
+        _, offsets, data = values.buffers()
+        out = np.zeros(2, dtype=np.uint8)
+        tables = (kernels._USCC_PLACES, kernels._USCC_AUTHORITIES, kernels._USCC_WEIGHTS)
+        loaded.govhub_uscc(
+            ctypes.c_void_p(data.address), ctypes.c_void_p(offsets.address), 0,
+            ctypes.c_int64(2), *[ctypes.c_void_p(t.ctypes.data) for t in tables],
+            ctypes.c_void_p(out.ctypes.data),
+        )  # fmt: skip
+        assert out.tolist() == [1, 0]
+
+    def test_without_a_compiler_the_build_goes_on_pure_python(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+        build_data: dict[str, object] = {"force_include": {}}
+        hook = _hook(ROOT, "wheel", tmp_path)
+        hook.initialize("standard", build_data)
+        assert build_data == {"force_include": {}}
+        failure = hatch_build.compile_library(ROOT / hatch_build.SOURCE, tmp_path / "x.so")
+        assert failure is not None and "no-such-compiler" in failure  # noqa: PT018
+
+    def test_a_compile_error_is_reported(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("CC", raising=False)
+        broken = tmp_path / "broken.c"
+        broken.write_text("int f(void) { return }\n")
+        failure = hatch_build.compile_library(broken, tmp_path / "broken.so")
+        assert failure is not None and "error" in failure  # noqa: PT018
+        assert not (tmp_path / "broken.so").exists()
+
+    def test_an_sdist_ships_the_source_only(self, tmp_path: Path) -> None:
+        build_data: dict[str, object] = {"force_include": {}}
+        hook = _hook(tmp_path, "sdist", tmp_path)
+        hook.initialize("standard", build_data)
+        assert build_data == {"force_include": {}}
+        assert not list(tmp_path.iterdir())
+
+
+class TestFingerprint:
+    def test_equal_values_have_equal_prints_however_stored(self) -> None:
+        values = ["", "a", "统一社会信用代码", "x" * 70, None]
+        array = pa.array(values * 3)
+        prints = kernels.fingerprint(array.drop_null())
+        assert len(set(prints.tolist())) == 4
+        large = kernels.fingerprint(array.drop_null().cast(pa.large_string()))
+        assert large.tolist() == prints.tolist()
+        chunked = pa.chunked_array([array.drop_null().slice(0, 5), array.drop_null().slice(5)])
+        assert kernels.fingerprint(chunked).tolist() == prints.tolist()
+
+    def test_trailing_zero_bytes_and_moved_words_change_the_print(self) -> None:
+        first, second = "a" * 8 + "b" * 8, "b" * 8 + "a" * 8
+        values = pa.array(["a", "a\x00", "", "\x00", first, second, first * 9, second * 9])
+        prints = kernels.fingerprint(values).tolist()
+        assert len(set(prints)) == len(prints)
+
+    def test_distinct_values_rarely_share_a_print(self) -> None:
+        rng = random.Random(32100)  # noqa: S311 - test data
+        texts = {
+            "".join(rng.choices(string.ascii_uppercase + string.digits, k=rng.randint(1, 30)))
+            for _ in range(50_000)
+        }
+        prints = kernels.fingerprint(pa.array(sorted(texts)))
+        assert len(np.unique(prints)) == len(texts)
+
+    def test_only_text_is_read(self) -> None:
+        with pytest.raises(TypeError, match="int64"):
+            kernels.fingerprint(pa.array([1, 2]))
+
+
+class TestValidators:
+    def test_birth_dates_from_1900_to_today(self) -> None:
+        today = date(2024, 3, 1)
+        born = [today, today + timedelta(days=1), date(1900, 1, 1), date(1899, 12, 31),
+                date(2000, 2, 29), date(2024, 2, 29)]  # fmt: skip
+        valid = kernels.id_number(pa.array([_id(d) for d in born]), today)
+        assert valid.tolist() == [True, False, True, False, True, True]
+        impossible = ["11010519000229001", "11010520230229001", "11010520231131001"]
+        answers = kernels.id_number(
+            pa.array([b + id_number_check_char(b) for b in impossible]), today
+        )
+        assert answers.tolist() == [False, False, False]
+
+    def test_patterns_check_the_byte_length(self) -> None:
+        sets = [frozenset(range(48, 58))] * 3
+        values = pa.array(["123", "12", "1234", "12a", "１２３", ""])
+        assert kernels.match_bytes(values, sets).tolist() == [
+            True,
+            False,
+            False,
+            False,
+            False,
+            False,
+        ]
+
+    def test_empty_arrays_and_empty_text(self) -> None:
+        assert kernels.uscc(pa.array([], pa.string())).tolist() == []
+        assert kernels.uscc(pa.array(["", ""])).tolist() == [False, False]
+        assert (
+            kernels.fingerprint(pa.array(["", ""])).tolist()[0]
+            == kernels.fingerprint(pa.array([""])).tolist()[0]
+        )
