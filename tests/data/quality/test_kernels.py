@@ -14,6 +14,7 @@ import hatch_build
 import numpy as np
 import pyarrow as pa
 import pytest
+from hatchling.metadata.core import ProjectMetadata
 
 from govhub.data.quality import kernels
 from govhub.identity.codes import id_number_check_char, uscc_check_char
