@@ -21,13 +21,13 @@ LIBRARY = "libgovhub_kernels" + {"darwin": ".dylib", "win32": ".dll"}.get(sys.pl
 FLAGS = ["-O3", "-std=c99", "-shared", "-fPIC"]
 
 
-def compile_library(source: Path, target: Path) -> str | None:
+def compile_library(source: Path, target: Path, *defines: str) -> str | None:
     """Compile `source` into the shared library `target` with the C compiler Python was built
-    with (or $CC); return None, or why it failed."""
+    with (or $CC), with the preprocessor `defines`; return None, or why it failed."""
     compiler = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     try:
         subprocess.run(  # noqa: S603 - the compiler and fixed arguments
-            [*compiler, *FLAGS, str(source), "-o", str(target)],
+            [*compiler, *FLAGS, *(f"-D{d}" for d in defines), str(source), "-o", str(target)],
             check=True,
             capture_output=True,
             text=True,

@@ -21,14 +21,6 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from govhub.identity.codes import (
-    ID_CHECK,
-    ID_WEIGHTS,
-    USCC_ALPHABET,
-    USCC_AUTHORITIES,
-    USCC_WEIGHTS,
-)
-
 SUFFIX = {"darwin": ".dylib", "win32": ".dll"}.get(sys.platform, ".so")
 LIBRARY = Path(__file__).with_name(f"libgovhub_kernels{SUFFIX}")
 
@@ -37,21 +29,22 @@ _STRINGS: list[Any] = [_POINTER, _POINTER, ctypes.c_int, _SIZE]  # data, offsets
 _EMPTY = np.zeros(8, dtype=np.uint8)  # the data of an array of empty values
 
 
-def _load() -> ctypes.CDLL | None:
+def load(path: Path) -> ctypes.CDLL | None:
+    """Load the kernels from a shared library, or None where it is missing."""
     try:
-        library = ctypes.CDLL(str(LIBRARY))
+        library = ctypes.CDLL(str(path))
     except OSError:  # not built: no C compiler where the package was built
         return None
     library.govhub_match_bytes.argtypes = [*_STRINGS, _INT, _POINTER, _POINTER]
-    library.govhub_uscc.argtypes = [*_STRINGS, _POINTER, _POINTER, _POINTER, _POINTER]
-    library.govhub_id_number.argtypes = [*_STRINGS, _INT, _POINTER, _POINTER, _POINTER]
+    library.govhub_uscc.argtypes = [*_STRINGS, _POINTER]
+    library.govhub_id_number.argtypes = [*_STRINGS, _INT, _POINTER]
     library.govhub_fingerprint.argtypes = [*_STRINGS, _POINTER]
     for function in ("match_bytes", "uscc", "id_number", "fingerprint"):
         getattr(library, f"govhub_{function}").restype = None
     return library
 
 
-_LIBRARY = _load()
+_LIBRARY = load(LIBRARY)
 
 
 def loaded() -> bool:
@@ -93,20 +86,10 @@ def _each(
     return out
 
 
-_USCC_PLACES = np.full(256, 255, dtype=np.uint8)
-_USCC_PLACES[list(USCC_ALPHABET.encode("ascii"))] = np.arange(len(USCC_ALPHABET))
-_USCC_AUTHORITIES = np.zeros(256, dtype=np.uint8)
-_USCC_AUTHORITIES[list("".join(sorted(USCC_AUTHORITIES)).encode("ascii"))] = 1
-_USCC_WEIGHTS = np.array(USCC_WEIGHTS, dtype=np.uint8)
-_ID_WEIGHTS = np.array(ID_WEIGHTS, dtype=np.uint8)
-_ID_CHECKS = np.frombuffer(ID_CHECK.encode("ascii"), dtype=np.uint8)
-
-
 def uscc(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
     """Tell for each value whether it is a valid unified social credit code (GB 32100)."""
     run = _library().govhub_uscc
-    tables = (_USCC_PLACES.ctypes.data, _USCC_AUTHORITIES.ctypes.data, _USCC_WEIGHTS.ctypes.data)
-    return _each(values, lambda text, out: run(*text, *tables, out), np.uint8).view(np.bool_)
+    return _each(values, lambda text, out: run(*text, out), np.uint8).view(np.bool_)
 
 
 def id_number(values: pa.Array | pa.ChunkedArray, today: date) -> npt.NDArray[np.bool_]:
@@ -114,8 +97,7 @@ def id_number(values: pa.Array | pa.ChunkedArray, today: date) -> npt.NDArray[np
     someone born from 1900-01-01 to `today`."""
     run = _library().govhub_id_number
     day = today.year * 10000 + today.month * 100 + today.day
-    tables = (_ID_WEIGHTS.ctypes.data, _ID_CHECKS.ctypes.data)
-    return _each(values, lambda text, out: run(*text, day, *tables, out), np.uint8).view(np.bool_)
+    return _each(values, lambda text, out: run(*text, day, out), np.uint8).view(np.bool_)
 
 
 def match_bytes(
