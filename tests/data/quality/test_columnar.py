@@ -25,9 +25,11 @@ from govhub.data.quality.columnar import (
     NotExact,
     Planner,
     Unsupported,
+    count_true,
     duplicates,
     run,
     take_rows,
+    tally,
 )
 from govhub.data.quality.elements import BUILTIN_SPECS
 from govhub.data.quality.vectorized import byte_pattern, match_bytes
@@ -482,9 +484,19 @@ class TestDictionaryColumns:
         encoded = plain.dictionary_encode()
         planner = Planner(pa.schema([("status", pa.string())]), lambda _: plain)
         node = planner.plan(sqlglot.parse_one(text, dialect="duckdb"))
-        fast, slow = run(node, {"status": encoded}), node.run({"status": plain})
-        assert type(fast) is type(slow)
-        assert fast.equals(slow)
+        scope = planner.plan(sqlglot.parse_one("status IS NOT NULL", dialect="duckdb"))
+        slow = node.run({"status": plain})
+        assert run(node, {"status": encoded}).equals(slow)
+        for size in (0, 1, 8):
+            failed, evaluated, first = tally(node, scope, {"status": encoded}, len(plain), size)
+            expected = tally(node, scope, {"status": plain}, len(plain), size)
+            assert (failed, evaluated, first.tolist()) == (
+                expected[0],
+                expected[1],
+                expected[2].tolist(),
+            )
+            assert failed == count_true(slow, len(plain))
+            assert evaluated == 6
 
     def test_dictionary_and_plain_files_alike(self, tmp_path: Path) -> None:
         rnd = random.Random(3)  # noqa: S311 - test data

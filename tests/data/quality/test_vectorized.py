@@ -192,6 +192,10 @@ class TestAgreement:
         assert vectorized.uscc_valid(chunked).to_pylist() == [False, True, None, False, True]
         large = array.cast(pa.large_string())
         assert vectorized.uscc_valid(large).to_pylist() == [False, True, None, False, True]
+        long = pa.array([VALID_USCC, None, "x"] * 8)  # sliced on a byte of the validity bitmap
+        window = long.to_pylist()[8:15]
+        expected = [None if v is None else v == VALID_USCC for v in window]
+        assert vectorized.uscc_valid(long.slice(8, 7)).to_pylist() == expected
 
 
 class TestEngineForms:

@@ -347,22 +347,13 @@ class Planner:
 
 
 def run(node: Node, columns: Columns) -> Datum:
-    """Run a planned condition over the columns it reads. A condition of one dictionary-encoded
-    column runs once per distinct value (and once for NULL); its answers are then taken row by
-    row through the indices. Several columns are decoded first."""
-    encoded = [name for name, array in columns.items() if pa.types.is_dictionary(array.type)]
-    if not encoded:
-        return node.run(columns)
-    if len(columns) > 1:
-        return node.run(
-            {n: a.dictionary_decode() if n in encoded else a for n, a in columns.items()}
-        )
-    ((name, array),) = columns.items()
-    values = pa.concat_arrays([array.dictionary, pa.nulls(1, array.dictionary.type)])
-    answer = node.run({name: values})
-    if isinstance(answer, pa.Scalar):
-        return answer
-    return answer.take(array.indices.fill_null(len(values) - 1))
+    """Run a planned condition over the columns it reads (dictionary-encoded ones decoded)."""
+    return node.run(
+        {
+            n: a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
+            for n, a in columns.items()
+        }
+    )
 
 
 def count_true(result: Datum, rows: int) -> int:
@@ -380,6 +371,42 @@ def first_true(result: Datum, rows: int, size: int) -> npt.NDArray[np.int64]:
         return np.arange(min(size, rows) if result.as_py() is True else 0, dtype=np.int64)
     found = pc.indices_nonzero(result)[:size]
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _truth(result: Datum, rows: int) -> npt.NDArray[np.bool_]:
+    """Return whether a condition is TRUE for each row (NULL is not)."""
+    if isinstance(result, pa.Scalar):
+        return np.full(rows, result.as_py() is True)
+    return np.asarray(pc.fill_null(result, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def tally(
+    fail: Node, scope: Node | None, columns: Columns, rows: int, size: int
+) -> tuple[int, int, npt.NDArray[np.int64]]:
+    """Return, over one batch of the columns a check reads: how many rows its condition `fail`
+    is TRUE for, how many its `scope` is (every row without one), and the positions of the
+    first `size` rows that fail.
+
+    A check of one dictionary-encoded column runs once per distinct value (and once for
+    NULL): the counts of the rows' codes then give the totals, and the failing rows come from
+    looking each row's code up, only when samples are wanted."""
+    encoded = [array for array in columns.values() if pa.types.is_dictionary(array.type)]
+    if len(columns) != 1 or not encoded:
+        result = run(fail, columns)
+        evaluated = rows if scope is None else count_true(run(scope, columns), rows)
+        return count_true(result, rows), evaluated, first_true(result, rows, size)
+    ((name, array),) = columns.items()
+    values = pa.concat_arrays([array.dictionary, pa.nulls(1, array.dictionary.type)])
+    indices = array.indices.fill_null(len(values) - 1) if array.null_count else array.indices
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False))
+    counts = np.bincount(codes, minlength=len(values))
+    failing = _truth(fail.run({name: values}), len(values))
+    in_scope = None if scope is None else _truth(scope.run({name: values}), len(values))
+    failed = int(counts[failing].sum())
+    evaluated = rows if in_scope is None else int(counts[in_scope].sum())
+    if not failed or size <= 0:
+        return failed, evaluated, np.zeros(0, dtype=np.int64)
+    return failed, evaluated, np.flatnonzero(failing[codes])[:size].astype(np.int64)
 
 
 def take_rows(table: pa.Table, wanted: Sequence[int] | npt.NDArray[np.int64]) -> pa.Table:

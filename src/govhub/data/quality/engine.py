@@ -646,17 +646,12 @@ def _evaluate(
     positions: list[int] = []
     try:
         for batch in columns.to_batches():
-            rows = batch.num_rows
             values = {name: batch[name] for name in used}
-            result = columnar.run(fail, values)
-            failed += columnar.count_true(result, rows)
-            if scope is None:
-                evaluated += rows
-            else:
-                evaluated += columnar.count_true(columnar.run(scope, values), rows)
-            more = columnar.first_true(result, rows, size - len(positions))
-            positions += [start + int(p) for p in more]
-            start += rows
+            more = columnar.tally(fail, scope, values, batch.num_rows, size - len(positions))
+            failed += more[0]
+            evaluated += more[1]
+            positions += [start + int(p) for p in more[2]]
+            start += batch.num_rows
     except (pa.ArrowException, columnar.NotExact):
         return None
     return failed, evaluated, positions

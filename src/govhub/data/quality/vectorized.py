@@ -135,10 +135,15 @@ def _answer(
 
 
 def _flagged(values: pa.Array | pa.ChunkedArray, good: npt.NDArray[np.bool_]) -> pa.Array:
-    """Return a boolean array of `good`, NULL where the input is."""
+    """Return a boolean array of `good`, NULL where the input is (its validity bitmap)."""
     if not values.null_count:
         return pa.array(good, type=pa.bool_())
-    return pa.array(good, type=pa.bool_(), mask=~_valid(_as_string_array(values)))
+    array = _as_string_array(values)
+    if array.offset % 8:  # a bitmap that does not start on a byte
+        return pa.array(good, type=pa.bool_(), mask=~_valid(array))
+    validity = array.buffers()[0].slice(array.offset // 8)
+    bits = pa.py_buffer(np.packbits(good, bitorder="little"))
+    return pa.Array.from_buffers(pa.bool_(), len(array), [validity, bits], array.null_count)
 
 
 def uscc_valid(values: pa.Array | pa.ChunkedArray) -> pa.Array:
