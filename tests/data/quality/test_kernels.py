@@ -145,3 +145,21 @@ class TestValidators:
             kernels.fingerprint(pa.array(["", ""])).tolist()[0]
             == kernels.fingerprint(pa.array([""])).tolist()[0]
         )
+
+
+class TestSharedSlots:
+    def test_repeated_prints_and_slot_mates_are_flagged(self) -> None:
+        prints = np.array([1, 1 + (1 << 40), 5, 9, 5, 7, 1 << 16], dtype=np.uint64)
+        # 16 bits a slot at this size: 1 and 1 + 2^40 share one, as 0 and 2^16 would
+        assert kernels.shared_slots(prints).tolist() == [0, 1, 2, 4]
+        assert kernels.shared_slots(np.zeros(0, dtype=np.uint64)).tolist() == []
+
+    def test_every_repeat_is_found_among_few_candidates(self) -> None:
+        rng = np.random.default_rng(32100)
+        prints = rng.integers(0, 2**63, 200_000, dtype=np.uint64)
+        prints[rng.choice(200_000, 500, replace=False)] = prints[:500]
+        flagged = kernels.shared_slots(prints)
+        values, counts = np.unique(prints, return_counts=True)
+        repeated = np.flatnonzero(np.isin(prints, values[counts > 1]))
+        assert np.isin(repeated, flagged).all()
+        assert len(flagged) < len(prints) // 5

@@ -465,7 +465,7 @@ def _fingerprint(array: pa.Array) -> npt.NDArray[np.uint64] | None:
     """Return a 64-bit fingerprint of each value (none NULL), or None for other types."""
     kind = array.type
     if _family(kind) == "text":
-        return kernels.fingerprint(array) if kernels.loaded() else _fixed_width_text(array)
+        return _fixed_width_text(array)
     if _family(kind) in ("int", "uint", "bool") or _family(kind) == str(kind):
         numbers = np.asarray(array.to_numpy(zero_copy_only=False))
         return numbers.astype(np.int64).view(np.uint64)
@@ -478,18 +478,27 @@ _SIEVE_BITS = 20
 def _repeated(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Return the indexes (ascending) of fingerprints that occur more than once.
 
-    The sorted fingerprints give the repeated ones (few); a table of 2^20 flags indexed by
-    their low bits sieves the rows in one pass of look-ups, and only the rows it lets through
-    are compared with the repeated fingerprints themselves."""
-    ordered = np.sort(prints)
-    again = ordered[1:][ordered[1:] == ordered[:-1]]
+    Only candidates are sorted: those the compiled kernels find sharing a slot of a table
+    with another fingerprint (about a ninth), or else, with NumPy, every fingerprint once the
+    sorted ones have given the repeated ones (few) and a table of 2^20 flags indexed by their
+    low bits has sieved the rows in one pass of look-ups."""
+    if kernels.loaded():
+        candidates = kernels.shared_slots(prints)
+        ordered = np.sort(prints[candidates])
+    else:
+        candidates, ordered = np.arange(len(prints)), np.sort(prints)
+    again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     if not len(again):
         return np.zeros(0, dtype=np.int64)
-    low = np.uint64((1 << _SIEVE_BITS) - 1)
-    sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
-    sieve[(again & low).view(np.int64)] = True  # below 2^20: the same number either way
-    maybe = np.flatnonzero(sieve[np.bitwise_and(prints, low).view(np.int64)])
-    return maybe[np.isin(prints[maybe], again)].astype(np.int64)
+    if not kernels.loaded():
+        low = np.uint64((1 << _SIEVE_BITS) - 1)
+        sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
+        sieve[(again & low).view(np.int64)] = True  # below 2^20: the same number either way
+        candidates = np.flatnonzero(sieve[np.bitwise_and(prints, low).view(np.int64)])
+    found = prints[candidates]
+    at = np.minimum(np.searchsorted(again, found), len(again) - 1)
+    repeated: npt.NDArray[np.int64] = candidates[again[at] == found].astype(np.int64)
+    return repeated
 
 
 @dataclass
@@ -510,11 +519,15 @@ def _key_prints(frame: pa.Table, keys: Sequence[str]) -> npt.NDArray[np.uint64] 
     """Return a fingerprint of each row's key, or None when a key column cannot have one."""
     prints: npt.NDArray[np.uint64] | None = None
     for key in keys:
-        parts = [_fingerprint(chunk) for chunk in frame[key].chunks]
-        found = [part for part in parts if part is not None]
-        if len(found) != len(parts):
-            return None
-        part = np.concatenate(found) if found else np.zeros(frame.num_rows, dtype=np.uint64)
+        column = frame[key]
+        if kernels.loaded() and _family(column.type) == "text":
+            part = kernels.fingerprint(column)
+        else:
+            parts = [_fingerprint(chunk) for chunk in column.chunks]
+            found = [part for part in parts if part is not None]
+            if len(found) != len(parts):
+                return None
+            part = np.concatenate(found) if found else np.zeros(frame.num_rows, dtype=np.uint64)
         if prints is None:
             prints = part
             continue

@@ -210,3 +210,24 @@ void govhub_fingerprint(const uint8_t *data, const void *offsets, int wide, int6
         out[i] = h ^ (h >> 29);
     }
 }
+
+/* Flag each of n fingerprints whose low `bits` bits (its slot) it shares with another: every
+ * repeated fingerprint, and about n / 2^bits of the others. `slots` holds 2^bits / 4 zeroed
+ * bytes, two bits a slot (taken once, taken again). Returns how many are flagged. */
+int64_t govhub_shared_slots(const uint64_t *prints, int64_t n, int32_t bits, uint8_t *slots,
+                            uint8_t *flags) {
+    const uint64_t mask = ((uint64_t)1 << bits) - 1;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t slot = prints[i] & mask;
+        unsigned shift = (unsigned)(slot & 3) * 2;
+        uint8_t *byte = slots + (slot >> 2);
+        *byte |= (uint8_t)((*byte >> shift & 1 ? 2 : 1) << shift);
+    }
+    int64_t flagged = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t slot = prints[i] & mask;
+        flags[i] = slots[slot >> 2] >> ((slot & 3) * 2) >> 1 & 1;
+        flagged += flags[i];
+    }
+    return flagged;
+}
