@@ -21,21 +21,26 @@ LIBRARY = "libgovhub_kernels" + {"darwin": ".dylib", "win32": ".dll"}.get(sys.pl
 FLAGS = ["-O3", "-std=c99", "-shared", "-fPIC"]
 
 
+def compiler() -> list[str]:
+    """Return the C compiler's command: $CC, or the one Python was built with."""
+    return shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
+
+
 def compile_library(source: Path, target: Path, *defines: str) -> str | None:
-    """Compile `source` into the shared library `target` with the C compiler Python was built
-    with (or $CC), with the preprocessor `defines`; return None, or why it failed."""
-    compiler = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
+    """Compile `source` into the shared library `target` with the preprocessor `defines`;
+    return None, or why it failed."""
+    compiler_ = compiler()
     try:
         subprocess.run(  # noqa: S603 - the compiler and fixed arguments
-            [*compiler, *FLAGS, *(f"-D{d}" for d in defines), str(source), "-o", str(target)],
+            [*compiler_, *FLAGS, *(f"-D{d}" for d in defines), str(source), "-o", str(target)],
             check=True,
             capture_output=True,
             text=True,
         )
     except OSError as exc:
-        return f"{compiler[0]}: {exc.strerror}"
+        return f"{compiler_[0]}: {exc.strerror}"
     except subprocess.CalledProcessError as exc:
-        return exc.stderr.strip() or f"{compiler[0]} exited with status {exc.returncode}"
+        return exc.stderr.strip() or f"{compiler_[0]} exited with status {exc.returncode}"
     return None
 
 

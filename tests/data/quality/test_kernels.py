@@ -17,8 +17,7 @@ from hatchling.metadata.core import ProjectMetadata
 
 from govhub.data.quality import kernels
 from govhub.identity.codes import id_number_check_char, uscc_check_char
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.data.quality.building import ROOT, needs_compiler
 
 
 def _hook(root: Path, target: str, directory: Path) -> hatch_build.KernelsBuildHook:
@@ -32,10 +31,12 @@ def _id(born: date) -> str:
 
 
 class TestBuild:
+    @needs_compiler
     def test_the_installed_package_has_the_kernels(self) -> None:
         assert kernels.loaded(), f"{kernels.LIBRARY.name} is not built: is a C compiler installed?"
         assert kernels.LIBRARY.name == hatch_build.LIBRARY
 
+    @needs_compiler
     def test_the_hook_compiles_a_library_that_checks_codes(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -64,6 +65,7 @@ class TestBuild:
         failure = hatch_build.compile_library(ROOT / hatch_build.SOURCE, tmp_path / "x.so")
         assert failure is not None and "no-such-compiler" in failure  # noqa: PT018
 
+    @needs_compiler
     def test_a_compile_error_is_reported(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -82,6 +84,7 @@ class TestBuild:
         assert not list(tmp_path.iterdir())
 
 
+@needs_compiler
 class TestFingerprint:
     def test_equal_values_have_equal_prints_however_stored(self) -> None:
         values = ["", "a", "统一社会信用代码", "x" * 70, None]
@@ -113,6 +116,7 @@ class TestFingerprint:
             kernels.fingerprint(pa.array([1, 2]))
 
 
+@needs_compiler
 class TestValidators:
     def test_birth_dates_from_1900_to_today(self) -> None:
         today = date(2024, 3, 1)
@@ -147,6 +151,7 @@ class TestValidators:
         )
 
 
+@needs_compiler
 class TestSharedSlots:
     def test_repeated_prints_and_slot_mates_are_flagged(self) -> None:
         prints = np.array([1, 1 + (1 << 40), 5, 9, 5, 7, 1 << 16], dtype=np.uint64)
