@@ -1,20 +1,21 @@
 """The columnar fast path: compiled checks evaluated over whole Arrow columns.
 
 `plan` turns a check's sqlglot condition into a function of Arrow columns (pyarrow.compute
-kernels, the NumPy validators of `vectorized` for check characters, byte ranges for patterns of
+kernels, the validators of `vectorized` for check characters, byte ranges for patterns of
 fixed-width ASCII text and RE2 for other patterns), or raises `Unsupported` when a node's
 DuckDB meaning cannot be matched exactly: the check then runs as SQL. Supported: columns,
 literals, AND/OR/NOT (three-valued), comparisons of like types, IS NULL, IN (a list, or a
 subquery that DuckDB answers once), BETWEEN, COALESCE, LENGTH, full-match patterns, casts to
 text of text and integers and to DOUBLE of numbers, and the registered validators. The engine
-reads every column these checks need once, runs each check as one pass per column (`run`: a
-condition of one dictionary-encoded column once per distinct value), and fetches failing-row
-samples by position.
+reads every column these checks need once, runs each check as one pass per column (`tally`: a
+condition of one dictionary-encoded column once per distinct value, its totals from the counts
+of the rows' codes), and fetches failing-row samples by position.
 
 `duplicates` finds the rows whose complete key occurs more than once: a 64-bit fingerprint of
-each key (its bytes for fixed-width text, its value for integers and dates) is sorted to find
-candidate rows, and an exact grouping of the candidates alone settles which keys repeat, so
-fingerprint collisions never change a count.
+each key (its bytes for text, by the compiled kernels of `kernels`, or with NumPy for text of
+one width; its value for integers and dates) narrows the rows to candidates, whose sorted
+fingerprints give the repeated ones, and an exact grouping of those rows alone settles which
+keys repeat, so fingerprint collisions never change a count.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """Run compiled checks over the Parquet files of one dataset version.
 
-The columnar path (the default, `columnar`): every check whose condition it can evaluate
-exactly as DuckDB would, and key uniqueness, read the columns they need once (Arrow's Parquet
-reader into its jemalloc pool, or DuckDB when a file's types differ from DuckDB's) and run as
-whole-column passes on two threads, the longest first: Arrow kernels, RE2 patterns, the NumPy
-check-character validators of `vectorized`, fingerprinted keys. Sample rows of failing checks
-are then taken by position: from the columns in memory, batch by batch, and for the other
-columns in one filtered read per file. DuckDB connects on a thread of its own meanwhile: the
-column types come from the Parquet footers where they tell DuckDB's types exactly, and a
-reference's keys are looked up when its check first runs.
+The columnar path (the default, `columnar`): every check whose condition it can evaluate exactly
+as DuckDB would, and key uniqueness, read the columns they need once (Arrow's Parquet reader
+into its jemalloc pool, each column on its own and the largest first, or DuckDB when a file's
+types differ from DuckDB's) and run as whole-column passes on two threads, each as soon as its
+columns are read: Arrow kernels, RE2 patterns, the check-character validators of `vectorized`
+(compiled kernels, `kernels`), fingerprinted keys. Sample rows of failing checks are then taken
+by position: from the columns in memory, batch by batch, and for the other columns in one
+filtered read per file, the columns split between two cursors. DuckDB connects on a thread of
+its own meanwhile: the column types come from the Parquet footers where they tell DuckDB's types
+exactly, and a reference's keys are looked up when its check first runs.
 
 The SQL path takes the rest (and everything with `native=False`, the portable form a
 distributed engine runs): one aggregate scan computes every row check at once (`count_if` of

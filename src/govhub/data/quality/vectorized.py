@@ -3,11 +3,12 @@
 `elements.uscc_ok` and `elements.id_number_ok` state GB 32100 and GB 11643 in portable SQL
 (about 17 string operations per value), which any engine can run. On DuckDB the engine calls
 these functions instead, registered as Arrow UDFs, and the columnar path calls them on whole
-columns: each gathers the values that are exactly 18 bytes long into an (n, 18) uint8 matrix and
-works on blocks of 65,536 rows that stay in the processor's cache, each block transposed to 18
-rows of bytes: the alphabet and shape as byte ranges (or one 256-entry table for the credit
-code's alphabet), the weighted check sum as 17 multiply-adds of whole rows, the birth date as
-the number YYYYMMDD looked up in a table of real dates.
+columns. They run the compiled kernels of `kernels` (one pass per value) where the build
+compiled them; otherwise NumPy gathers the values that are exactly 18 bytes long into an (n, 18)
+uint8 matrix and works on blocks of 65,536 rows that stay in the processor's cache, each block
+transposed to 18 rows of bytes: the alphabet and shape as byte ranges (or one 256-entry table
+for the credit code's alphabet), the weighted check sum as 17 multiply-adds of whole rows, the
+birth date as the number YYYYMMDD looked up in a table of real dates.
 A value passes exactly when the SQL form is TRUE for it (tests compare the two on tricky
 values); the answer is NULL for NULL, and FALSE, never NULL, for any other failing value:
 another length, lower case, non-ASCII or full-width text, an impossible birth date.
