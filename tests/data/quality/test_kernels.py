@@ -158,6 +158,8 @@ class TestSharedSlots:
         # 16 bits a slot at this size: 1 and 1 + 2^40 share one, as 0 and 2^16 would
         assert kernels.shared_slots(prints).tolist() == [0, 1, 2, 4]
         assert kernels.shared_slots(np.zeros(0, dtype=np.uint64)).tolist() == []
+        with pytest.raises(ValueError, match="at most"):
+            kernels.shared_slots(np.zeros(kernels.SLOTS_MAX + 1, dtype=np.uint64))
 
     def test_every_repeat_is_found_among_few_candidates(self) -> None:
         rng = np.random.default_rng(32100)

@@ -479,19 +479,20 @@ _SIEVE_BITS = 20
 def _repeated(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Return the indexes (ascending) of fingerprints that occur more than once.
 
-    Only candidates are sorted: those the compiled kernels find sharing a slot of a table
-    with another fingerprint (about a ninth), or else, with NumPy, every fingerprint once the
-    sorted ones have given the repeated ones (few) and a table of 2^20 flags indexed by their
-    low bits has sieved the rows in one pass of look-ups."""
-    if kernels.loaded():
+    Up to `kernels.SLOTS_MAX` fingerprints, only candidates are sorted: those the compiled
+    kernels find sharing a slot of a table with another fingerprint (about a ninth). Otherwise
+    every fingerprint is sorted, which gives the repeated ones (few), and a table of 2^20 flags
+    indexed by their low bits sieves the rows in one pass of look-ups."""
+    slots = kernels.loaded() and len(prints) <= kernels.SLOTS_MAX
+    if slots:
         candidates = kernels.shared_slots(prints)
         ordered = np.sort(prints[candidates])
     else:
-        candidates, ordered = np.arange(len(prints)), np.sort(prints)
+        ordered = np.sort(prints)
     again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     if not len(again):
         return np.zeros(0, dtype=np.int64)
-    if not kernels.loaded():
+    if not slots:
         low = np.uint64((1 << _SIEVE_BITS) - 1)
         sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
         sieve[(again & low).view(np.int64)] = True  # below 2^20: the same number either way

@@ -120,10 +120,17 @@ def fingerprint(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.uint64]:
     return _each(values, lambda text, out: run(*text, out), np.uint64)
 
 
+# The most fingerprints `shared_slots` takes: their table (4 MiB) stays in the processor's
+# cache. Beyond, each look-up misses it, and sorting every fingerprint is faster.
+SLOTS_MAX = (1 << 21) - 1
+
+
 def shared_slots(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Return the indexes (ascending) of the fingerprints whose low bits some other one
     shares: every repeated fingerprint, and about a ninth of the others. Two passes over a
     table of two-bit slots, 8 per fingerprint (a quarter of the fingerprints' own size)."""
+    if len(prints) > SLOTS_MAX:
+        raise ValueError(f"at most {SLOTS_MAX} fingerprints, not {len(prints)}")
     prints = np.ascontiguousarray(prints, dtype=np.uint64)
     bits = max(16, len(prints).bit_length() + 3)
     slots = np.zeros(1 << (bits - 2), dtype=np.uint8)
