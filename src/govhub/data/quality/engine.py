@@ -569,7 +569,7 @@ def _read(
     conversion of DuckDB's vectors to Arrow, each column by a read of its own, _WORKERS at a
     time and the largest first. It is used when every file gives each column exactly the Arrow
     type DuckDB gives it, so the planned checks see the values DuckDB would. A column that only
-    checks of its own read, stored dictionary-encoded, stays so (`columnar.run` checks each
+    checks of its own read, stored dictionary-encoded, stays so (`columnar.tally` checks each
     distinct value once). Otherwise DuckDB reads them all at once."""
     wanted = pa.schema([planned.schema.field(n) for n in names])
     pool = ThreadPoolExecutor(_WORKERS)
