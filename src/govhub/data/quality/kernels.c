@@ -28,20 +28,35 @@ static inline int64_t offset_at(const void *offsets, int wide, int64_t i) {
     return wide ? ((const int64_t *)offsets)[i] : (int64_t)((const int32_t *)offsets)[i];
 }
 
+/* A test of one value `width` bytes long, given what its kernel passes on (`context`). */
+typedef int (*value_test)(const uint8_t *value, int32_t width, const void *context);
+
+/* out[i] = 1 where value i is exactly `width` bytes long and passes `test`, 0 elsewhere. Each
+ * kernel calls it with a test of its own, which the compiler inlines into the loop. */
+static inline void test_each(const uint8_t *data, const void *offsets, int wide, int64_t n,
+                             int32_t width, value_test test, const void *context,
+                             uint8_t *out) {
+    for (int64_t i = 0; i < n; i++) {
+        int64_t start = offset_at(offsets, wide, i);
+        out[i] = offset_at(offsets, wide, i + 1) - start == width &&
+                 test(data + start, width, context);
+    }
+}
+
+/* Each byte k is allowed by tables[k * 256 + byte] (`context`: the tables). */
+static int bytes_allowed(const uint8_t *value, int32_t width, const void *context) {
+    const uint8_t *tables = context;
+    uint8_t ok = 1;
+    for (int32_t k = 0; k < width; k++) {
+        ok &= tables[k * 256 + value[k]];
+    }
+    return ok;
+}
+
 /* Value i is exactly `width` bytes long, and each byte k is allowed by tables[k * 256 + byte]. */
 void govhub_match_bytes(const uint8_t *data, const void *offsets, int wide, int64_t n,
                         int32_t width, const uint8_t *tables, uint8_t *out) {
-    for (int64_t i = 0; i < n; i++) {
-        int64_t start = offset_at(offsets, wide, i);
-        uint8_t ok = offset_at(offsets, wide, i + 1) - start == width;
-        if (ok) {
-            const uint8_t *value = data + start;
-            for (int32_t k = 0; k < width; k++) {
-                ok &= tables[k * 256 + value[k]];
-            }
-        }
-        out[i] = ok;
-    }
+    test_each(data, offsets, wide, n, width, bytes_allowed, tables, out);
 }
 
 /* Tell whether the digits YYYYMMDD at `digits` are a real date from 1900-01-01 to `today`. */
@@ -89,29 +104,35 @@ static inline uint32_t id_digits(const uint8_t *value, int *digits) {
 #endif
 }
 
+/* The check character and the birth date of an 18-byte value (`context`: today, YYYYMMDD). */
+static int id_number_ok(const uint8_t *value, int32_t width, const void *context) {
+    (void)width;
+    int digits;
+    uint32_t sum = id_digits(value, &digits);
+    return digits && (uint8_t)ID_CHECKS[sum % 11] == value[WIDTH - 1] &&
+           real_birth_date(value + 6, *(const int32_t *)context);
+}
+
 /* GB 11643 (resident identity number): 17 digits and a digit or X, characters 7 to 14 a real
  * birth date YYYYMMDD from 1900-01-01 to `today` (YYYYMMDD), and the 18th the check
  * character of the first 17 digits weighted, mod 11. */
 void govhub_id_number(const uint8_t *data, const void *offsets, int wide, int64_t n,
                       int32_t today, uint8_t *out) {
-    for (int64_t i = 0; i < n; i++) {
-        int64_t start = offset_at(offsets, wide, i);
-        uint8_t ok = offset_at(offsets, wide, i + 1) - start == WIDTH;
-        if (ok) {
-            const uint8_t *value = data + start;
-            int digits;
-            uint32_t sum = id_digits(value, &digits);
-            ok = digits && (uint8_t)ID_CHECKS[sum % 11] == value[WIDTH - 1];
-            ok = ok && real_birth_date(value + 6, today);
-        }
-        out[i] = ok;
-    }
+    test_each(data, offsets, wide, n, WIDTH, id_number_ok, &today, out);
 }
 
 /* One more than the place of each byte in the credit code's alphabet (0: not in it), and
  * the bytes that name a registration authority. */
-static const uint8_t USCC_PLACE1[256] = {['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16, ['G'] = 17, ['H'] = 18, ['J'] = 19, ['K'] = 20, ['L'] = 21, ['M'] = 22, ['N'] = 23, ['P'] = 24, ['Q'] = 25, ['R'] = 26, ['T'] = 27, ['U'] = 28, ['W'] = 29, ['X'] = 30, ['Y'] = 31};
-static const uint8_t USCC_AUTHORITY[256] = {['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['N'] = 1, ['Y'] = 1};
+static const uint8_t USCC_PLACE1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+    ['G'] = 17, ['H'] = 18, ['J'] = 19, ['K'] = 20, ['L'] = 21, ['M'] = 22, ['N'] = 23, ['P'] = 24,
+    ['Q'] = 25, ['R'] = 26, ['T'] = 27, ['U'] = 28, ['W'] = 29, ['X'] = 30, ['Y'] = 31,
+};
+static const uint8_t USCC_AUTHORITY[256] = {
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['A'] = 1, ['N'] = 1, ['Y'] = 1,
+};
 
 static inline uint8_t uscc_place(uint8_t byte) {
     return (uint8_t)(USCC_PLACE1[byte] - 1); /* 255 outside the alphabet */
@@ -163,22 +184,21 @@ static inline uint32_t uscc_places(const uint8_t *value, int *valid) {
 #endif
 }
 
+/* The authority, places and check character of an 18-byte value (no `context`). */
+static int uscc_ok(const uint8_t *value, int32_t width, const void *context) {
+    (void)width;
+    (void)context;
+    int valid;
+    uint32_t sum = uscc_places(value, &valid);
+    return valid && USCC_AUTHORITY[value[0]] &&
+           (31 - sum % 31) % 31 == uscc_place(value[WIDTH - 1]);
+}
+
 /* GB 32100 (unified social credit code): 18 characters of the code alphabet, a registration
  * authority first, digits in places 3 to 8 (the division), and the 18th the check character
  * of the first 17 weighted: (31 - sum mod 31) mod 31. */
 void govhub_uscc(const uint8_t *data, const void *offsets, int wide, int64_t n, uint8_t *out) {
-    for (int64_t i = 0; i < n; i++) {
-        int64_t start = offset_at(offsets, wide, i);
-        uint8_t ok = offset_at(offsets, wide, i + 1) - start == WIDTH;
-        if (ok) {
-            const uint8_t *value = data + start;
-            int valid;
-            uint32_t sum = uscc_places(value, &valid);
-            ok = valid && USCC_AUTHORITY[value[0]] &&
-                 (31 - sum % 31) % 31 == uscc_place(value[WIDTH - 1]);
-        }
-        out[i] = ok;
-    }
+    test_each(data, offsets, wide, n, WIDTH, uscc_ok, NULL, out);
 }
 
 /* A 64-bit fingerprint of each value's bytes (equal values, equal fingerprints): the sum of
