@@ -129,10 +129,7 @@ def _answer(
     """Return a boolean array: `good` where `mask`, FALSE elsewhere, NULL where the input is."""
     result = np.zeros(len(mask), dtype=bool)
     result[mask] = good
-    if not values.null_count:
-        return pa.array(result, type=pa.bool_())
-    array = _as_string_array(values)
-    return pa.array(result, type=pa.bool_(), mask=~_valid(array))
+    return _flagged(values, result)
 
 
 def _flagged(values: pa.Array | pa.ChunkedArray, good: npt.NDArray[np.bool_]) -> pa.Array:
