@@ -553,7 +553,8 @@ class TestRead:
         table = reads.table(sorted(planned.needed))
         reads.close()
         opening.close()
-        stored = engine._stored_sizes([pq.ParquetFile(p) for p in paths])
+        chunks = engine._column_chunks([pq.ParquetFile(p) for p in paths])
+        stored = {n: sum(c.total_uncompressed_size for c in cs) for n, cs in chunks.items()}
         order = sorted(planned.needed, key=lambda n: reads.ready([n]))
         sizes = [stored[n] for n in order]
         assert sizes == sorted(sizes, reverse=True)

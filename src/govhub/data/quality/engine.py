@@ -499,25 +499,30 @@ def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Tab
 _DICTIONARY_BYTES = 4  # at most this many bytes a value, uncompressed: dictionary indices
 
 
-def _dictionary_encoded(files: Sequence[pq.ParquetFile], names: Iterable[str]) -> list[str]:
-    """Return the columns every row group of `files` stores dictionary-encoded throughout: a
+def _column_chunks(files: Sequence[pq.ParquetFile]) -> dict[str, list[Any]]:
+    """Return each column's chunks (Parquet metadata) in every row group of `files`."""
+    chunks: dict[str, list[Any]] = {}
+    for file in files:
+        for g in range(file.metadata.num_row_groups):
+            group = file.metadata.row_group(g)
+            for i in range(group.num_columns):
+                chunk = group.column(i)
+                chunks.setdefault(chunk.path_in_schema, []).append(chunk)
+    return chunks
+
+
+def _dictionary_encoded(chunks: Mapping[str, list[Any]], names: Iterable[str]) -> list[str]:
+    """Return the named columns whose every chunk is dictionary-encoded throughout: a
     dictionary page, and data pages too small for anything but indices (a writer that gives up
     on a dictionary writes the rest of the values plain, several bytes each)."""
-    found = []
-    for name in names:
-        chunks = [
-            group.column(i)
-            for file in files
-            for group in (file.metadata.row_group(g) for g in range(file.metadata.num_row_groups))
-            for i in range(group.num_columns)
-            if group.column(i).path_in_schema == name
-        ]
+    return [
+        name
+        for name in names
         if all(
             c.has_dictionary_page and c.total_uncompressed_size <= _DICTIONARY_BYTES * c.num_values
-            for c in chunks
-        ):
-            found.append(name)
-    return found
+            for c in chunks.get(name, [])
+        )
+    ]
 
 
 class _Reads:
@@ -576,12 +581,13 @@ def _read(
     try:
         files = [pq.ParquetFile(p) for p in paths]
         if all(_types_match(file.schema_arrow, wanted) for file in files):
-            encoded = _dictionary_encoded(files, sorted(planned.encodable() & set(names)))
+            chunks = _column_chunks(files)
+            encoded = _dictionary_encoded(chunks, sorted(planned.encodable() & set(names)))
             options = ds.ParquetReadOptions(dictionary_columns=encoded)
             dataset = ds.dataset(
                 [str(p) for p in paths], format=ds.ParquetFileFormat(read_options=options)
             )
-            size = _stored_sizes(files)
+            size = {n: sum(c.total_uncompressed_size for c in cs) for n, cs in chunks.items()}
             futures = {
                 name: pool.submit(dataset.to_table, columns=[name], memory_pool=_read_pool())
                 for name in sorted(names, key=lambda n: (-size.get(n, 0), n))
@@ -594,20 +600,6 @@ def _read(
     every = Future[pa.Table]()
     every.set_result(_read_duckdb(opening.get(), names))
     return _Reads(dict.fromkeys(names, every), opening)
-
-
-def _stored_sizes(files: Sequence[pq.ParquetFile]) -> dict[str, int]:
-    """Return each column's uncompressed size in the files, summed over their row groups."""
-    size: dict[str, int] = {}
-    for file in files:
-        for g in range(file.metadata.num_row_groups):
-            group = file.metadata.row_group(g)
-            for i in range(group.num_columns):
-                chunk = group.column(i)
-                size[chunk.path_in_schema] = (
-                    size.get(chunk.path_in_schema, 0) + chunk.total_uncompressed_size
-                )
-    return size
 
 
 def _read_pool() -> pa.MemoryPool:
