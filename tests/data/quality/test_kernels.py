@@ -151,22 +151,49 @@ class TestValidators:
         )
 
 
-@needs_compiler
-class TestSharedSlots:
-    def test_repeated_prints_and_slot_mates_are_flagged(self) -> None:
-        prints = np.array([1, 1 + (1 << 40), 5, 9, 5, 7, 1 << 16], dtype=np.uint64)
-        # 16 bits a slot at this size: 1 and 1 + 2^40 share one, as 0 and 2^16 would
-        assert kernels.shared_slots(prints).tolist() == [0, 1, 2, 4]
-        assert kernels.shared_slots(np.zeros(0, dtype=np.uint64)).tolist() == []
-        with pytest.raises(ValueError, match="at most"):
-            kernels.shared_slots(np.zeros(kernels.SLOTS_MAX + 1, dtype=np.uint64))
+def _signature(prints: np.ndarray, size: int) -> np.ndarray:
+    """The kernel's signature of each fingerprint: its partition (top bits) and low 32 bits."""
+    bits = 0
+    while bits < 24 and size >> bits > 4096:
+        bits += 1
+    top = prints >> np.uint64(64 - bits) if bits else np.zeros_like(prints)
+    return (top << np.uint64(32)) | (prints & np.uint64(0xFFFFFFFF))
 
-    def test_every_repeat_is_found_among_few_candidates(self) -> None:
-        rng = np.random.default_rng(32100)
-        prints = rng.integers(0, 2**63, 200_000, dtype=np.uint64)
-        prints[rng.choice(200_000, 500, replace=False)] = prints[:500]
-        flagged = kernels.shared_slots(prints)
-        values, counts = np.unique(prints, return_counts=True)
-        repeated = np.flatnonzero(np.isin(prints, values[counts > 1]))
-        assert np.isin(repeated, flagged).all()
-        assert len(flagged) < len(prints) // 5
+
+def _repeats(values: np.ndarray) -> np.ndarray:
+    kinds, counts = np.unique(values, return_counts=True)
+    return np.flatnonzero(np.isin(values, kinds[counts > 1]))
+
+
+@needs_compiler
+class TestRepeated:
+    def test_repeated_prints_and_signature_mates_are_found(self) -> None:
+        prints = np.array([1, 1 + (1 << 40), 5, 9, 5, 7, 1 << 16], dtype=np.uint64)
+        # Few prints make one partition: 1 and 1 + 2^40 share their low 32 bits, a signature
+        assert kernels.repeated(prints).tolist() == [0, 1, 2, 4]
+        assert kernels.repeated(np.array([3, 4], dtype=np.uint64)).tolist() == []
+        assert kernels.repeated(np.zeros(0, dtype=np.uint64)).tolist() == []
+        assert kernels.repeated(np.zeros(1, dtype=np.uint64)).tolist() == []
+
+    @pytest.mark.parametrize("size", [5_000, 200_000, 1_500_000])
+    def test_every_repeat_is_found_in_many_partitions(self, size: int) -> None:
+        rng = np.random.default_rng(size)
+        prints = rng.integers(0, 2**64 - 1, size, dtype=np.uint64)
+        prints[rng.choice(size, size // 400, replace=False)] = prints[: size // 400]
+        prints[-3:] = prints[7]  # a print met five times or so
+        found = kernels.repeated(prints)
+        assert np.isin(_repeats(prints), found).all()
+        assert found.tolist() == _repeats(_signature(prints, size)).tolist()
+        assert (np.diff(found) > 0).all()
+
+    def test_a_partition_far_above_the_average(self) -> None:
+        prints = np.concatenate(
+            [np.full(60_000, 42, dtype=np.uint64), np.arange(100, 40_100, dtype=np.uint64)]
+        )
+        assert kernels.repeated(prints).tolist() == list(range(60_000))
+
+    def test_low_words_equal_in_different_partitions_are_apart(self) -> None:
+        size = 50_000  # four bits of partition
+        prints = (np.arange(size, dtype=np.uint64) * np.uint64(2654435761)) & np.uint64(2**32 - 1)
+        prints[:2] = [5, 5 | (1 << 63)]  # low words equal, partitions 0 and 8
+        assert kernels.repeated(prints).tolist() == []

@@ -477,26 +477,21 @@ _SIEVE_BITS = 20
 
 
 def _repeated(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-    """Return the indexes (ascending) of fingerprints that occur more than once.
+    """Return the indexes (ascending) of fingerprints that occur more than once (and, from
+    the compiled kernel, rarely another: the caller groups the candidates exactly).
 
-    Up to `kernels.SLOTS_MAX` fingerprints, only candidates are sorted: those the compiled
-    kernels find sharing a slot of a table with another fingerprint (about a ninth). Otherwise
-    every fingerprint is sorted, which gives the repeated ones (few), and a table of 2^20 flags
-    indexed by their low bits sieves the rows in one pass of look-ups."""
-    slots = kernels.loaded() and len(prints) <= kernels.SLOTS_MAX
-    if slots:
-        candidates = kernels.shared_slots(prints)
-        ordered = np.sort(prints[candidates])
-    else:
-        ordered = np.sort(prints)
+    Without the kernels, every fingerprint is sorted, which gives the repeated ones (few),
+    and a table of 2^20 flags indexed by their low bits sieves the rows in one pass."""
+    if kernels.loaded():
+        return kernels.repeated(prints)
+    ordered = np.sort(prints)
     again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     if not len(again):
         return np.zeros(0, dtype=np.int64)
-    if not slots:
-        low = np.uint64((1 << _SIEVE_BITS) - 1)
-        sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
-        sieve[(again & low).view(np.int64)] = True  # below 2^20: the same number either way
-        candidates = np.flatnonzero(sieve[np.bitwise_and(prints, low).view(np.int64)])
+    low = np.uint64((1 << _SIEVE_BITS) - 1)
+    sieve = np.zeros(1 << _SIEVE_BITS, dtype=bool)
+    sieve[(again & low).view(np.int64)] = True  # below 2^20: the same number either way
+    candidates = np.flatnonzero(sieve[np.bitwise_and(prints, low).view(np.int64)])
     found = prints[candidates]
     at = np.minimum(np.searchsorted(again, found), len(again) - 1)
     repeated: npt.NDArray[np.int64] = candidates[again[at] == found].astype(np.int64)

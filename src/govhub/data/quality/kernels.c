@@ -10,6 +10,7 @@
  * with -DGOVHUB_SCALAR, they read byte by byte. Tests compare both with the NumPy and SQL forms.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__SSE2__) && !defined(GOVHUB_SCALAR)
@@ -231,23 +232,137 @@ void govhub_fingerprint(const uint8_t *data, const void *offsets, int wide, int6
     }
 }
 
-/* Flag each of n fingerprints whose low `bits` bits (its slot) it shares with another: every
- * repeated fingerprint, and about n / 2^bits of the others. `slots` holds 2^bits / 4 zeroed
- * bytes, two bits a slot (taken once, taken again). Returns how many are flagged. */
-int64_t govhub_shared_slots(const uint64_t *prints, int64_t n, int32_t bits, uint8_t *slots,
-                            uint8_t *flags) {
-    const uint64_t mask = ((uint64_t)1 << bits) - 1;
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t slot = prints[i] & mask;
-        unsigned shift = (unsigned)(slot & 3) * 2;
-        uint8_t *byte = slots + (slot >> 2);
-        *byte |= (uint8_t)((*byte >> shift & 1 ? 2 : 1) << shift);
+/* Repeated fingerprints, found by radix partitioning: each fingerprint's top `bits` bits name
+ * its partition (about PART_SIZE fingerprints each), where its low 32 bits go; each partition's
+ * low words then meet in an open-addressing table small enough for the processor's fastest
+ * cache. A low word met twice in a partition gives a signature (partition and low word, 32 +
+ * `bits` bits) to a set, and a last pass in fingerprint order writes the index of each
+ * fingerprint whose signature is in the set. */
+#define PART_SIZE 4096
+#define NO_SIGNATURE UINT64_MAX /* above every signature: they have at most 32 + 24 bits */
+
+static inline uint64_t partition_of(uint64_t print, int bits) {
+    return bits ? print >> (64 - bits) : 0;
+}
+
+static inline uint64_t signature_of(uint64_t print, int bits) {
+    return partition_of(print, bits) << 32 | (uint32_t)print;
+}
+
+static inline uint64_t table_size(int64_t count) { /* a power of two, at least 2 * count */
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)count) {
+        size *= 2;
     }
-    int64_t flagged = 0;
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t slot = prints[i] & mask;
-        flags[i] = slots[slot >> 2] >> ((slot & 3) * 2) >> 1 & 1;
-        flagged += flags[i];
+    return size;
+}
+
+/* The signatures whose low word occurs twice or more in its partition, appended to `found`
+ * (grown as needed); returns how many, or -1 where memory runs out. */
+static int64_t repeated_signatures(const uint32_t *low, const int64_t *start, int bits,
+                                   uint64_t **found) {
+    int64_t parts = (int64_t)1 << bits, largest = 0, count = 0, room = 64;
+    for (int64_t p = 0; p < parts; p++) {
+        largest = start[p + 1] - start[p] > largest ? start[p + 1] - start[p] : largest;
     }
-    return flagged;
+    uint64_t most = table_size(largest);
+    uint32_t *keys = malloc(most * sizeof(uint32_t));
+    uint8_t *seen = malloc(most); /* 0: empty, 1: met once, 2: met again */
+    *found = malloc(room * sizeof(uint64_t));
+    if (keys == NULL || seen == NULL || *found == NULL) {
+        count = -1;
+        goto done;
+    }
+    for (int64_t p = 0; p < parts; p++) {
+        uint64_t mask = table_size(start[p + 1] - start[p]) - 1;
+        memset(seen, 0, mask + 1);
+        for (int64_t i = start[p]; i < start[p + 1]; i++) {
+            uint64_t slot = low[i] & mask;
+            while (seen[slot] && keys[slot] != low[i]) {
+                slot = (slot + 1) & mask;
+            }
+            if (seen[slot] == 0) {
+                seen[slot] = 1;
+                keys[slot] = low[i];
+            } else if (seen[slot] == 1) {
+                seen[slot] = 2;
+                if (count == room) {
+                    uint64_t *more = realloc(*found, 2 * room * sizeof(uint64_t));
+                    if (more == NULL) {
+                        count = -1;
+                        goto done;
+                    }
+                    *found = more;
+                    room *= 2;
+                }
+                (*found)[count++] = (uint64_t)p << 32 | low[i];
+            }
+        }
+    }
+done:
+    free(keys);
+    free(seen);
+    return count;
+}
+
+/* Write to out (room for n) the indexes, ascending, of the fingerprints that occur more than
+ * once, and of the rare others whose signature another shares; return how many, or -1 where
+ * memory runs out. */
+int64_t govhub_repeated(const uint64_t *prints, int64_t n, int64_t *out) {
+    int bits = 0;
+    while (bits < 24 && (n >> bits) > PART_SIZE) {
+        bits++;
+    }
+    int64_t parts = (int64_t)1 << bits, count = -1, k = 0;
+    int64_t *start = calloc(parts + 1, sizeof(int64_t)), *fill = malloc(parts * sizeof(int64_t));
+    uint32_t *low = malloc((n ? n : 1) * sizeof(uint32_t));
+    uint64_t *found = NULL, *set = NULL;
+    if (start == NULL || fill == NULL || low == NULL) {
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        start[partition_of(prints[i], bits) + 1]++;
+    }
+    for (int64_t p = 0; p < parts; p++) {
+        start[p + 1] += start[p];
+        fill[p] = start[p];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        low[fill[partition_of(prints[i], bits)]++] = (uint32_t)prints[i];
+    }
+    int64_t signatures = repeated_signatures(low, start, bits, &found);
+    if (signatures <= 0) {
+        count = signatures;
+        goto done;
+    }
+    uint64_t mask = table_size(signatures) - 1;
+    set = malloc((mask + 1) * sizeof(uint64_t));
+    if (set == NULL) {
+        goto done;
+    }
+    memset(set, 0xFF, (mask + 1) * sizeof(uint64_t)); /* every slot NO_SIGNATURE */
+    for (int64_t s = 0; s < signatures; s++) {
+        uint64_t slot = found[s] & mask;
+        while (set[slot] != NO_SIGNATURE) {
+            slot = (slot + 1) & mask;
+        }
+        set[slot] = found[s];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t signature = signature_of(prints[i], bits), slot = signature & mask;
+        while (set[slot] != NO_SIGNATURE && set[slot] != signature) {
+            slot = (slot + 1) & mask;
+        }
+        if (set[slot] == signature) {
+            out[k++] = i;
+        }
+    }
+    count = k;
+done:
+    free(start);
+    free(fill);
+    free(low);
+    free(found);
+    free(set);
+    return count;
 }

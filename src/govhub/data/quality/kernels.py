@@ -41,8 +41,8 @@ def load(path: Path) -> ctypes.CDLL | None:
     library.govhub_fingerprint.argtypes = [*_STRINGS, _POINTER]
     for function in ("match_bytes", "uscc", "id_number", "fingerprint"):
         getattr(library, f"govhub_{function}").restype = None
-    library.govhub_shared_slots.argtypes = [_POINTER, _SIZE, _INT, _POINTER, _POINTER]
-    library.govhub_shared_slots.restype = _SIZE
+    library.govhub_repeated.argtypes = [_POINTER, _SIZE, _POINTER]
+    library.govhub_repeated.restype = _SIZE
     return library
 
 
@@ -120,22 +120,16 @@ def fingerprint(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.uint64]:
     return _each(values, lambda text, out: run(*text, out), np.uint64)
 
 
-# The most fingerprints `shared_slots` takes: their table (4 MiB) stays in the processor's
-# cache. Beyond, each look-up misses it, and sorting every fingerprint is faster.
-SLOTS_MAX = (1 << 21) - 1
+def repeated(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Return the indexes (ascending) of the fingerprints that occur more than once, and of
+    the rare others that share a signature (their top bits and low 32 bits) with another.
 
-
-def shared_slots(prints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-    """Return the indexes (ascending) of the fingerprints whose low bits some other one
-    shares: every repeated fingerprint, and about a ninth of the others. Two passes over a
-    table of two-bit slots, 8 per fingerprint (a quarter of the fingerprints' own size)."""
-    if len(prints) > SLOTS_MAX:
-        raise ValueError(f"at most {SLOTS_MAX} fingerprints, not {len(prints)}")
+    The fingerprints are partitioned by their top bits, a few thousand to a partition, and each
+    partition's low words meet in a table that stays in the processor's fastest cache: three
+    passes over the fingerprints, where sorting them takes about twenty."""
     prints = np.ascontiguousarray(prints, dtype=np.uint64)
-    bits = max(16, len(prints).bit_length() + 3)
-    slots = np.zeros(1 << (bits - 2), dtype=np.uint8)
-    flags = np.empty(len(prints), dtype=np.uint8)
-    if len(prints):
-        run = _library().govhub_shared_slots
-        run(prints.ctypes.data, len(prints), bits, slots.ctypes.data, flags.ctypes.data)
-    return np.flatnonzero(flags)
+    out = np.empty(max(len(prints), 1), dtype=np.int64)  # pages are touched as written
+    count = _library().govhub_repeated(prints.ctypes.data, len(prints), out.ctypes.data)
+    if count < 0:
+        raise MemoryError("no memory to find repeated fingerprints")
+    return out[:count].copy()
