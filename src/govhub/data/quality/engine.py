@@ -496,6 +496,7 @@ def _read_duckdb(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> pa.Tab
     return table
 
 
+_STREAM_BYTES = 1 << 20  # the buffer a file is read through, page by page
 _DICTIONARY_BYTES = 4  # at most this many bytes a value, uncompressed: dictionary indices
 
 
@@ -575,7 +576,9 @@ def _read(
     time and the largest first. It is used when every file gives each column exactly the Arrow
     type DuckDB gives it, so the planned checks see the values DuckDB would. A column that only
     checks of its own read, stored dictionary-encoded, stays so (`columnar.tally` checks each
-    distinct value once). Otherwise DuckDB reads them all at once."""
+    distinct value once). Each file is read through a buffered stream: pre-buffering (made for
+    remote stores) loads each column chunk whole into fresh memory first, which at 10^7 rows
+    cost about 9% more CPU. Otherwise DuckDB reads them all at once."""
     wanted = pa.schema([planned.schema.field(n) for n in names])
     pool = ThreadPoolExecutor(_WORKERS)
     try:
@@ -584,9 +587,13 @@ def _read(
             chunks = _column_chunks(files)
             encoded = _dictionary_encoded(chunks, sorted(planned.encodable() & set(names)))
             options = ds.ParquetReadOptions(dictionary_columns=encoded)
-            dataset = ds.dataset(
-                [str(p) for p in paths], format=ds.ParquetFileFormat(read_options=options)
+            stream = ds.ParquetFragmentScanOptions(
+                pre_buffer=False, use_buffered_stream=True, buffer_size=_STREAM_BYTES
             )
+            fileformat = ds.ParquetFileFormat(
+                read_options=options, default_fragment_scan_options=stream
+            )
+            dataset = ds.dataset([str(p) for p in paths], format=fileformat)
             size = {n: sum(c.total_uncompressed_size for c in cs) for n, cs in chunks.items()}
             futures = {
                 name: pool.submit(dataset.to_table, columns=[name], memory_pool=_read_pool())
