@@ -316,7 +316,7 @@ int64_t govhub_repeated(const uint64_t *prints, int64_t n, int64_t *out) {
     int64_t parts = (int64_t)1 << bits, count = -1, k = 0;
     int64_t *start = calloc(parts + 1, sizeof(int64_t)), *fill = malloc(parts * sizeof(int64_t));
     uint32_t *low = malloc((n ? n : 1) * sizeof(uint32_t));
-    uint64_t *found = NULL, *set = NULL;
+    uint64_t *found = NULL, *set = NULL, *filter = NULL;
     if (start == NULL || fill == NULL || low == NULL) {
         goto done;
     }
@@ -335,14 +335,18 @@ int64_t govhub_repeated(const uint64_t *prints, int64_t n, int64_t *out) {
         count = signatures;
         goto done;
     }
-    uint64_t mask = table_size(signatures) - 1;
+    /* The set, and in front of it a filter of 8 bits or more per signature, small enough for
+     * the fastest cache, that turns away nine fingerprints in ten before the set is read. */
+    uint64_t mask = table_size(signatures) - 1, spread = 4 * (mask + 1) - 1;
     set = malloc((mask + 1) * sizeof(uint64_t));
-    if (set == NULL) {
+    filter = calloc((spread + 1) / 64, sizeof(uint64_t));
+    if (set == NULL || filter == NULL) {
         goto done;
     }
     memset(set, 0xFF, (mask + 1) * sizeof(uint64_t)); /* every slot NO_SIGNATURE */
     for (int64_t s = 0; s < signatures; s++) {
-        uint64_t slot = found[s] & mask;
+        uint64_t slot = found[s] & mask, bit = found[s] & spread;
+        filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
         while (set[slot] != NO_SIGNATURE) {
             slot = (slot + 1) & mask;
         }
@@ -350,6 +354,10 @@ int64_t govhub_repeated(const uint64_t *prints, int64_t n, int64_t *out) {
     }
     for (int64_t i = 0; i < n; i++) {
         uint64_t signature = signature_of(prints[i], bits), slot = signature & mask;
+        uint64_t bit = signature & spread;
+        if ((filter[bit >> 6] >> (bit & 63) & 1) == 0) {
+            continue;
+        }
         while (set[slot] != NO_SIGNATURE && set[slot] != signature) {
             slot = (slot + 1) & mask;
         }
@@ -364,5 +372,6 @@ done:
     free(low);
     free(found);
     free(set);
+    free(filter);
     return count;
 }
