@@ -1,6 +1,7 @@
-/* Check kernels over Arrow string arrays, one pass per value, for the columnar quality path.
+/* Check kernels over Arrow string arrays, one pass per value, for the columnar quality path,
+ * and the search for repeated key fingerprints (`govhub_repeated`, at the end).
  *
- * Each function reads n values of an Arrow `string` (int32 offsets, wide = 0) or
+ * Each text function reads n values of an Arrow `string` (int32 offsets, wide = 0) or
  * `large_string` (int64 offsets, wide = 1) array: its data bytes and its offsets, already
  * advanced to the array's first value. A validator writes out[i] = 1 where value i passes
  * and 0 where it fails; NULLs are the caller's to mask. Plain C99 with no Python headers: the
