@@ -553,8 +553,7 @@ class TestRead:
         table = reads.table(sorted(planned.needed))
         reads.close()
         opening.close()
-        chunks = engine._column_chunks([pq.ParquetFile(p) for p in paths])
-        stored = {n: sum(c.total_uncompressed_size for c in cs) for n, cs in chunks.items()}
+        stored = engine._stored_sizes(engine._column_chunks([pq.ParquetFile(p) for p in paths]))
         order = sorted(planned.needed, key=lambda n: reads.ready([n]))
         sizes = [stored[n] for n in order]
         assert sizes == sorted(sizes, reverse=True)

@@ -512,6 +512,11 @@ def _column_chunks(files: Sequence[pq.ParquetFile]) -> dict[str, list[Any]]:
     return chunks
 
 
+def _stored_sizes(chunks: Mapping[str, list[Any]]) -> dict[str, int]:
+    """Return each column's uncompressed size, summed over its chunks."""
+    return {name: sum(c.total_uncompressed_size for c in found) for name, found in chunks.items()}
+
+
 def _dictionary_encoded(chunks: Mapping[str, list[Any]], names: Iterable[str]) -> list[str]:
     """Return the named columns whose every chunk is dictionary-encoded throughout: a
     dictionary page, and data pages too small for anything but indices (a writer that gives up
@@ -594,7 +599,7 @@ def _read(
                 read_options=options, default_fragment_scan_options=stream
             )
             dataset = ds.dataset([str(p) for p in paths], format=fileformat)
-            size = {n: sum(c.total_uncompressed_size for c in cs) for n, cs in chunks.items()}
+            size = _stored_sizes(chunks)
             futures = {
                 name: pool.submit(dataset.to_table, columns=[name], memory_pool=_read_pool())
                 for name in sorted(names, key=lambda n: (-size.get(n, 0), n))
